@@ -1,0 +1,18 @@
+// CRC32C (Castagnoli), the checksum of RecordBatch v2. Uses the SSE4.2
+// crc32 instruction when the CPU has it (three interleaved streams), a
+// slicing-by-8 table otherwise; both are checked against published vectors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kfk::proto {
+
+// CRC32C of data, continuing from `crc` (0 to start).
+uint32_t crc32c(const void* data, size_t size, uint32_t crc = 0);
+// The portable implementation (exposed for tests and benchmarks).
+uint32_t crc32c_software(const void* data, size_t size, uint32_t crc = 0);
+// True when crc32c() uses the hardware instruction.
+bool crc32c_hardware_available();
+
+}  // namespace kfk::proto
