@@ -73,7 +73,7 @@ class BoundedOut {
 
 // A size the input declares is only a hint for the first allocation, and
 // only up to a ratio typical data reaches; beyond that memory follows output.
-size_t size_hint(size_t declared, size_t in_size) {
+[[maybe_unused]] size_t size_hint(size_t declared, size_t in_size) {
   size_t plausible = in_size > (SIZE_MAX >> 6) ? SIZE_MAX : in_size * 32 + (size_t{1} << 20);
   return std::min(declared, plausible);
 }

@@ -107,6 +107,7 @@ void set_batch_log_append_time(std::span<uint8_t> batch, int64_t timestamp);
 // Splits a byte range holding consecutive batches (a Produce or Fetch
 // `records` field, or a log segment slice). A trailing partial batch (Fetch
 // may cut one) is reported through `partial_tail`, not as an error.
+// `out` is cleared first.
 struct BatchSpan {
   BatchHeader header;
   std::span<const uint8_t> bytes;  // the whole batch, header included
@@ -116,7 +117,8 @@ bool split_batches(std::span<const uint8_t> data, std::vector<BatchSpan>& out, c
 
 // Decodes every record of one batch, decompressing when needed into
 // `scratch` (bounded by max_decompressed bytes). Returns false with *why on
-// corruption; records point into the batch or into scratch.
+// corruption; records point into the batch or into scratch. `out` is
+// cleared first (and left empty on failure); scratch is overwritten.
 bool decode_records(const BatchSpan& batch, std::vector<Record>& out, std::vector<uint8_t>& scratch,
                     size_t max_decompressed, const char** why = nullptr);
 
@@ -158,7 +160,7 @@ class BatchBuilder {
   // Completes the batch (compressing if asked) and returns its bytes. The
   // builder keeps ownership; reset() or destruction frees them.
   std::span<const uint8_t> finish();
-  // Takes the finished buffer out.
+  // Takes the finished buffer out (finishing first); reset() before reuse.
   std::vector<uint8_t> release();
 
  private:
