@@ -375,3 +375,16 @@ std::vector<uint8_t> BatchBuilder::release() {
 }
 
 }  // namespace kfk::proto
+
+namespace kfk::proto {
+
+void set_batch_producer(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+  if (batch.size() < kBatchHeaderSize) return;
+  uint8_t* p = batch.data();
+  put64(p + kOffProducerId, static_cast<uint64_t>(producer_id));
+  put16(p + kOffProducerEpoch, static_cast<uint16_t>(producer_epoch));
+  put32(p + kOffBaseSequence, static_cast<uint32_t>(base_sequence));
+  rewrite_crc(batch);
+}
+
+}  // namespace kfk::proto

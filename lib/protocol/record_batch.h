@@ -174,3 +174,13 @@ class BatchBuilder {
 };
 
 }  // namespace kfk::proto
+
+namespace kfk::proto {
+
+// Rewrites producerId / producerEpoch / baseSequence of a built batch in
+// place and recomputes the CRC: the producer assigns sequences when a batch
+// is drained (after it was built), and rewrites them when its epoch is
+// bumped. Batches shorter than the header are left alone.
+void set_batch_producer(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence);
+
+}  // namespace kfk::proto

@@ -2,7 +2,7 @@
 """Sums test results from meson testlog.json files into 'N passed, M failed'.
 
 A doctest binary counts as its test cases (from its summary line); any other
-test counts as one.
+test counts as one; skipped tests (exit 77) are reported apart.
 """
 import json
 import re
@@ -10,7 +10,7 @@ import sys
 
 DOCTEST = re.compile(r"\[doctest\] test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed")
 
-passed = failed = 0
+passed = failed = skipped = 0
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()
@@ -21,7 +21,10 @@ for path in sys.argv[1:]:
     for line in lines:
         t = json.loads(line)
         m = DOCTEST.findall(t.get("stdout", "") or "")
-        ok = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
+        if t.get("result") == "SKIP":
+            skipped += 1
+            continue
+        ok = t.get("result") in ("OK", "EXPECTEDFAIL")
         if m:
             total, p, f = (int(x) for x in m[-1])
             passed += p
@@ -32,5 +35,5 @@ for path in sys.argv[1:]:
             passed += 1
         else:
             failed += 1
-print(f"{passed} passed, {failed} failed")
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failed else 0)

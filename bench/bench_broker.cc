@@ -1,0 +1,289 @@
+// broker-ref benchmarks, side by side in one run (issue: broker-ref perf).
+//
+//   bench_broker --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G]
+//
+// 1. librdkafka producing 100-byte records (linger.ms=5, acks=1) into
+//    broker-ref and into librdkafka's mock cluster: records/s and MB/s.
+// 2. 10 KB records into broker-ref: MB/s against the loopback TCP bandwidth
+//    measured in the same run.
+// 3. A librdkafka consumer reading a large partition from broker-ref: MB/s.
+// 4. broker-ref's resident memory while it holds a large log.
+//
+// Nothing here asserts: it prints a table for the closing notes.
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct BrokerProcess {
+  pid_t pid = -1;
+  std::string bootstrap;
+  std::string data_dir;
+};
+
+BrokerProcess start_broker_ref(const std::string& exe) {
+  BrokerProcess b;
+  char tmpl[] = "/tmp/kfk-bench-XXXXXX";
+  b.data_dir = mkdtemp(tmpl);
+  int fds[2];
+  if (pipe(fds) != 0) abort();
+  b.pid = fork();
+  if (b.pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    execl(exe.c_str(), exe.c_str(), "--data-dir", b.data_dir.c_str(), "--listen", "127.0.0.1:0", "--set",
+          "log.segment.bytes=1073741824", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string line;
+  char c;
+  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  close(fds[0]);
+  const std::string prefix = "broker-ref listening on ";
+  if (line.rfind(prefix, 0) != 0) {
+    fprintf(stderr, "broker-ref did not start (got '%s')\n", line.c_str());
+    exit(1);
+  }
+  b.bootstrap = line.substr(prefix.size());
+  return b;
+}
+
+void stop_broker(BrokerProcess& b) {
+  if (b.pid > 0) {
+    kill(b.pid, SIGTERM);
+    waitpid(b.pid, nullptr, 0);
+  }
+  std::string cmd = "rm -rf '" + b.data_dir + "'";
+  if (system(cmd.c_str()) != 0) fprintf(stderr, "could not remove %s\n", b.data_dir.c_str());
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string k;
+  while (f >> k) {
+    if (k == "VmRSS:") {
+      long v;
+      f >> v;
+      return v;
+    }
+  }
+  return -1;
+}
+
+rd_kafka_conf_t* make_conf(const std::string& bootstrap, std::vector<std::pair<std::string, std::string>> extra) {
+  rd_kafka_conf_t* c = rd_kafka_conf_new();
+  char err[512];
+  extra.emplace_back("bootstrap.servers", bootstrap);
+  for (auto& [k, v] : extra)
+    if (rd_kafka_conf_set(c, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      fprintf(stderr, "%s\n", err);
+      exit(1);
+    }
+  return c;
+}
+
+struct ProduceResult {
+  double records_per_sec, mb_per_sec;
+  long errors;
+};
+
+std::atomic<long> g_delivery_errors{0};
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  if (m->err) g_delivery_errors++;
+}
+
+ProduceResult produce(const std::string& bootstrap, const std::string& topic, long n, size_t size) {
+  rd_kafka_conf_t* conf = make_conf(bootstrap, {{"linger.ms", "5"}, {"acks", "1"}, {"enable.idempotence", "false"},
+                                                {"queue.buffering.max.messages", "1000000"},
+                                                {"queue.buffering.max.kbytes", "1048576"}});
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  std::vector<char> payload(size, 'x');
+  g_delivery_errors = 0;
+  // Warm up: metadata and connection.
+  rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                    RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_END);
+  rd_kafka_flush(rk, 10000);
+  auto t0 = Clock::now();
+  for (long i = 0; i < n; ++i) {
+    for (;;) {
+      auto e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                                 RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk, 1);
+        continue;
+      }
+      break;
+    }
+    if ((i & 1023) == 0) rd_kafka_poll(rk, 0);
+  }
+  rd_kafka_flush(rk, 120000);
+  double s = seconds_since(t0);
+  rd_kafka_destroy(rk);
+  return {n / s, n * static_cast<double>(size) / s / 1e6, g_delivery_errors.load()};
+}
+
+double consume_all(const std::string& bootstrap, const std::string& topic, long expect_bytes) {
+  rd_kafka_conf_t* conf = make_conf(bootstrap, {{"group.id", "bench"},
+                                                {"fetch.max.bytes", "52428800"},
+                                                {"max.partition.fetch.bytes", "52428800"},
+                                                {"queued.max.messages.kbytes", "1048576"},
+                                                {"check.crcs", "false"}});
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_poll_set_consumer(rk);
+  auto* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  long bytes = 0;
+  Clock::time_point t0{};
+  bool started = false;
+  auto deadline = Clock::now() + std::chrono::minutes(5);
+  while (bytes < expect_bytes && Clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (!m->err) {
+      if (!started) {
+        started = true;
+        t0 = Clock::now();
+      }
+      bytes += static_cast<long>(m->len);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  double s = seconds_since(t0);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return bytes / s / 1e6;
+}
+
+// Loopback TCP bandwidth: one sender thread, one receiver, 64 KiB writes.
+double loopback_mb_per_sec(size_t total) {
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
+  listen(ls, 1);
+  std::thread sender([&] {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    std::vector<char> buf(65536, 'y');
+    size_t sent = 0;
+    while (sent < total) {
+      ssize_t r = send(s, buf.data(), buf.size(), 0);
+      if (r <= 0) break;
+      sent += static_cast<size_t>(r);
+    }
+    close(s);
+  });
+  int c = accept(ls, nullptr, nullptr);
+  std::vector<char> buf(65536);
+  size_t got = 0;
+  auto t0 = Clock::now();
+  while (got < total) {
+    ssize_t r = recv(c, buf.data(), buf.size(), 0);
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  double s = seconds_since(t0);
+  sender.join();
+  close(c);
+  close(ls);
+  return got / s / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string exe;
+  long records = 2000000;
+  double read_gb = 2.0, hold_gb = 10.0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--broker-ref") exe = next();
+    else if (a == "--records") records = std::stol(next());
+    else if (a == "--read-gb") read_gb = std::stod(next());
+    else if (a == "--hold-gb") hold_gb = std::stod(next());
+    else {
+      fprintf(stderr, "usage: %s --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (exe.empty()) {
+    fprintf(stderr, "--broker-ref PATH is required\n");
+    return 2;
+  }
+
+  // 1. 100-byte records: broker-ref vs librdkafka's mock cluster.
+  BrokerProcess br = start_broker_ref(exe);
+  ProduceResult on_ref = produce(br.bootstrap, "bench100", records, 100);
+
+  char err[512];
+  rd_kafka_t* mock_handle = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+  rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(mock_handle, 1);
+  rd_kafka_mock_topic_create(mc, "bench100", 1, 1);
+  ProduceResult on_mock = produce(rd_kafka_mock_cluster_bootstraps(mc), "bench100", records, 100);
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(mock_handle);
+
+  printf("| librdkafka producer, 100 B records, linger.ms=5, acks=1 | records/s | MB/s | errors |\n|---|---|---|---|\n");
+  printf("| into broker-ref | %.0f | %.1f | %ld |\n", on_ref.records_per_sec, on_ref.mb_per_sec, on_ref.errors);
+  printf("| into librdkafka mock cluster | %.0f | %.1f | %ld |\n\n", on_mock.records_per_sec, on_mock.mb_per_sec,
+         on_mock.errors);
+
+  // 2. 10 KB records vs loopback bandwidth.
+  double loop = loopback_mb_per_sec(size_t{4} << 30);
+  ProduceResult big = produce(br.bootstrap, "bench10k", 200000, 10240);
+  printf("| 10 KB records into broker-ref | MB/s |\n|---|---|\n");
+  printf("| loopback TCP (one stream, same run) | %.0f |\n", loop);
+  printf("| broker-ref ingest (librdkafka, acks=1) | %.0f (%.0f%% of loopback) |\n\n", big.mb_per_sec,
+         100.0 * big.mb_per_sec / loop);
+
+  // 3. Read a large partition.
+  long per_record = 10240;
+  long need = static_cast<long>(read_gb * 1e9);
+  long have = 200000L * per_record;
+  if (have < need) produce(br.bootstrap, "bench10k", (need - have) / per_record + 1, per_record);
+  double read_mb = consume_all(br.bootstrap, "bench10k", need);
+  printf("| librdkafka consumer reading %.1f GB from broker-ref | MB/s |\n|---|---|\n| one partition | %.0f |\n\n",
+         read_gb, read_mb);
+
+  // 4. Resident memory while holding a large log.
+  long hold = static_cast<long>(hold_gb * 1e9);
+  long written = std::max(need, have);
+  if (written < hold) produce(br.bootstrap, "bench10k", (hold - written) / per_record + 1, per_record);
+  printf("| broker-ref resident memory holding %.1f GB of log | %ld MB |\n|---|---|\n\n", hold_gb,
+         rss_kb(br.pid) / 1024);
+  stop_broker(br);
+  return 0;
+}

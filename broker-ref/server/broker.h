@@ -1,0 +1,79 @@
+// The state request handlers share: storage, identity, configuration,
+// fetch sessions, waiting fetches, producer ids.
+//
+// Thread ownership: created before the loop runs; used on the loop thread.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "server/broker_config.h"
+#include "server/fetch_session.h"
+#include "server/fetch_waiters.h"
+#include "server/node_state.h"
+#include "storage/log_manager.h"
+
+namespace kfk::broker {
+
+class Broker {
+ public:
+  // A single broker is every partition's leader forever: the leader epoch
+  // never changes (KRaft starts at 0).
+  static constexpr int32_t kLeaderEpoch = 0;
+  // Guard against absurd CreateTopics / CreatePartitions counts: every
+  // partition is a directory and open files.
+  static constexpr int32_t kMaxPartitionsPerTopic = 10000;
+
+  Broker(uv_loop_t* loop, BrokerConfig config, std::unique_ptr<LogManager> logs, MetaProperties meta,
+         std::unique_ptr<ProducerIdManager> producer_ids);
+  ~Broker();
+
+  uv_loop_t* loop() const { return loop_; }
+  const BrokerConfig& config() const { return config_; }
+  LogManager& logs() { return *logs_; }
+  int32_t node_id() const { return meta_.node_id; }
+  const std::string& cluster_id() const { return meta_.cluster_id; }
+  const HostPort& advertised() const { return advertised_; }
+  void set_advertised(const HostPort& hp) { advertised_ = hp; }
+  ProducerIdManager& producer_ids() { return *producer_ids_; }
+  FetchSessionCache& fetch_sessions() { return sessions_; }
+  FetchWaiters& fetch_waiters() { return waiters_; }
+
+  bool shutting_down() const { return shutting_down_; }
+  void set_shutting_down() { shutting_down_ = true; }
+
+  // Cached config values.
+  bool auto_create_topics() const { return auto_create_; }
+  int32_t num_partitions() const { return num_partitions_; }
+  int32_t fetch_max_bytes() const { return fetch_max_bytes_; }
+
+  static bool is_internal_topic(std::string_view name) {
+    return name == "__consumer_offsets" || name == "__transaction_state";
+  }
+  // A request's current_leader_epoch (-1: unchecked) against ours:
+  // NONE, FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer).
+  static int16_t check_leader_epoch(int32_t current_leader_epoch);
+
+  // Closes storage (clean shutdown marker); the loop's handles close too.
+  Status close();
+
+ private:
+  uv_loop_t* loop_;
+  BrokerConfig config_;
+  std::unique_ptr<LogManager> logs_;
+  MetaProperties meta_;
+  std::unique_ptr<ProducerIdManager> producer_ids_;
+  HostPort advertised_;
+  FetchSessionCache sessions_;
+  FetchWaiters waiters_;
+  bool shutting_down_ = false;
+  bool auto_create_;
+  int32_t num_partitions_;
+  int32_t fetch_max_bytes_;
+};
+
+}  // namespace kfk::broker

@@ -1,0 +1,282 @@
+#include "server/connection.h"
+
+#include <cstring>
+#include <exception>
+
+#include "protocol/frame.h"
+#include "server/broker.h"
+#include "server/handler_table.h"
+#include "server/server_log.h"
+
+namespace kfk::broker {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxQueuedRequests = 256;
+constexpr size_t kMaxQueuedRequestBytes = 32u << 20;
+constexpr size_t kMaxQueuedOutputBytes = 32u << 20;
+constexpr int16_t kApiVersionsKey = 18;
+
+int32_t read_be32(const uint8_t* p) {
+  return static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3]);
+}
+
+std::string peer_name(uv_tcp_t* tcp) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  char ip[64] = {};
+  int port = 0;
+  if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    uv_ip6_name(a, ip, sizeof ip);
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(ip) + "]:" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+  uv_ip4_name(a, ip, sizeof ip);
+  port = ntohs(a->sin_port);
+  return std::string(ip) + ":" + std::to_string(port);
+}
+
+const char* api_name(int16_t key) {
+  const proto::ApiInfo* a = proto::find_api(key);
+  return a ? a->name : "?";
+}
+
+}  // namespace
+
+// A deferred response bound to its connection by a weak reference.
+class ConnectionDeferred : public DeferredResponse {
+ public:
+  ConnectionDeferred(std::weak_ptr<Connection> conn, int16_t key, int16_t version, int32_t correlation_id)
+      : conn_(std::move(conn)) {
+    at_ = proto::begin_response(w_, key, version, correlation_id);
+  }
+  proto::Writer& body() override { return w_; }
+  void complete() override {
+    if (done_) return;
+    done_ = true;
+    if (auto c = conn_.lock()) c->finish_deferred(std::move(w_), at_);
+  }
+  bool connection_open() const override {
+    auto c = conn_.lock();
+    return c && !c->closing();
+  }
+
+ private:
+  std::weak_ptr<Connection> conn_;
+  proto::Writer w_;
+  size_t at_ = 0;
+  bool done_ = false;
+};
+
+Connection::Connection(Broker& broker, uint64_t id, size_t max_request_bytes, std::function<void(uint64_t)> on_closed)
+    : broker_(broker),
+      id_(id),
+      max_request_bytes_(max_request_bytes),
+      on_closed_(std::move(on_closed)),
+      sender_(
+          &tcp_, [this](int err) { close(err == UV_EPIPE || err == UV_ECONNRESET ? "" : std::string("write failed: ") + uv_strerror(err)); },
+          [this] { process(); }) {
+  uv_tcp_init(broker_.loop(), &tcp_);
+  tcp_.data = this;
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  peer_ = peer_name(&tcp_);
+  uv_tcp_nodelay(&tcp_, 1);
+  update_reading();
+}
+
+void Connection::update_reading() {
+  bool want = !closing_ && !draining_ && requests_.size() < kMaxQueuedRequests &&
+              requests_bytes_ < kMaxQueuedRequestBytes;
+  if (want == reading_) return;
+  if (want) {
+    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) reading_ = true;
+  } else {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+}
+
+// Runs on the loop thread. Room for the rest of the current frame once its
+// size is known (validated in parse_frames), else a read chunk.
+void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(h->data);
+  size_t need = kReadChunk;
+  if (c->in_len_ >= 4) {
+    int32_t size = read_be32(c->in_.data());
+    if (size > 0 && static_cast<size_t>(size) <= c->max_request_bytes_ && 4 + static_cast<size_t>(size) > c->in_len_)
+      need = std::max(need, 4 + static_cast<size_t>(size) - c->in_len_);
+  }
+  if (c->in_.size() - c->in_len_ < need) c->in_.resize(c->in_len_ + need);
+  *buf = uv_buf_init(reinterpret_cast<char*>(c->in_.data() + c->in_len_), static_cast<unsigned>(c->in_.size() - c->in_len_));
+}
+
+// Runs on the loop thread.
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (nread == 0 || c->closing_) return;
+  if (nread < 0) {
+    // EOF or reset: the client is gone; nothing to report.
+    c->close(nread == UV_EOF || nread == UV_ECONNRESET ? "" : std::string("read failed: ") + uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  c->in_len_ += static_cast<size_t>(nread);
+  if (!c->parse_frames()) return;
+  c->process();
+}
+
+bool Connection::parse_frames() {
+  size_t pos = 0;
+  while (in_len_ - pos >= 4) {
+    int32_t size = read_be32(in_.data() + pos);
+    if (size <= 0 || static_cast<size_t>(size) > max_request_bytes_) {
+      close("invalid request size " + std::to_string(size) + " (socket.request.max.bytes is " +
+            std::to_string(max_request_bytes_) + ")");
+      return false;
+    }
+    if (in_len_ - pos - 4 < static_cast<size_t>(size)) break;
+    const uint8_t* p = in_.data() + pos + 4;
+    requests_.push_back(std::make_shared<std::vector<uint8_t>>(p, p + size));
+    requests_bytes_ += static_cast<size_t>(size);
+    pos += 4 + static_cast<size_t>(size);
+  }
+  // Each byte moves at most once: only after a whole frame was taken.
+  if (pos > 0) {
+    std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
+    in_len_ -= pos;
+  }
+  if (in_len_ == 0 && in_.size() > (1u << 20)) std::vector<uint8_t>().swap(in_);
+  return true;
+}
+
+void Connection::process() {
+  if (processing_ || closing_) return;
+  processing_ = true;
+  auto self = shared_from_this();
+  while (!closing_ && !busy_ && !requests_.empty() && sender_.queued_bytes() < kMaxQueuedOutputBytes) {
+    Frame f = std::move(requests_.front());
+    requests_.pop_front();
+    requests_bytes_ -= f->size();
+    dispatch(f);
+  }
+  processing_ = false;
+  if (closing_) return;
+  update_reading();
+  maybe_finish_drain();
+}
+
+void Connection::dispatch(const Frame& frame) {
+  proto::Reader r(frame->data(), frame->size());
+  proto::ParsedRequestHeader ph;
+  if (!proto::parse_request_header(r, ph)) {
+    close(std::string("malformed request header: ") + (r.error() ? r.error() : "?"));
+    return;
+  }
+  const proto::RequestHeader& h = ph.header;
+  if (h.client_id && client_id_ != *h.client_id) client_id_ = h.client_id->substr(0, 100);
+  const int16_t key = h.request_api_key;
+  const int16_t version = h.request_api_version;
+  const HandlerEntry* e = find_handler(key);
+  if (e == nullptr || version < e->min_version || version > e->max_version) {
+    if (key == kApiVersionsKey) {
+      proto::Writer w(512);
+      size_t at = proto::begin_response(w, key, 0, h.correlation_id);
+      encode_unsupported_api_versions(w);
+      proto::finish_frame(w, at);
+      sender_.send(std::move(w));
+      return;
+    }
+    if (e == nullptr)
+      close("unknown API key " + std::to_string(key) + " (correlation id " + std::to_string(h.correlation_id) + ")");
+    else
+      close(std::string("unsupported ") + api_name(key) + " version " + std::to_string(version) + " (supported " +
+            std::to_string(e->min_version) + "-" + std::to_string(e->max_version) + ")");
+    return;
+  }
+
+  proto::Writer w(256);
+  size_t at = proto::begin_response(w, key, version, h.correlation_id);
+  RequestContext ctx{broker_};
+  ctx.api_key = key;
+  ctx.api_version = version;
+  ctx.correlation_id = h.correlation_id;
+  ctx.client_id = &h.client_id;
+  ctx.peer = &peer_;
+  ctx.frame = std::span<uint8_t>(frame->data(), frame->size());
+  ctx.frame_owner = frame;
+  ctx.defer_fn = defer_thunk;
+  ctx.conn = this;
+  HandlerResult res;
+  try {
+    res = e->fn(ctx, r, w);
+  } catch (const std::exception& ex) {
+    // Never let one request take the broker down.
+    close(std::string(api_name(key)) + " handler failed: " + ex.what());
+    return;
+  }
+  switch (res) {
+    case HandlerResult::kRespond:
+      proto::finish_frame(w, at);
+      sender_.send(std::move(w));
+      break;
+    case HandlerResult::kNoResponse:
+    case HandlerResult::kDeferred:  // defer_thunk marked us busy
+      break;
+    case HandlerResult::kMalformed:
+      close(ctx.close_reason.empty() ? std::string("malformed ") + api_name(key) + " request" : ctx.close_reason);
+      break;
+    case HandlerResult::kClose:
+      close(ctx.close_reason);
+      break;
+  }
+}
+
+std::shared_ptr<DeferredResponse> Connection::defer_thunk(void* conn, const RequestContext& ctx) {
+  auto* c = static_cast<Connection*>(conn);
+  c->busy_ = true;
+  return std::make_shared<ConnectionDeferred>(c->weak_from_this(), ctx.api_key, ctx.api_version, ctx.correlation_id);
+}
+
+void Connection::finish_deferred(proto::Writer&& w, size_t size_at) {
+  if (closing_) return;
+  proto::finish_frame(w, size_at);
+  sender_.send(std::move(w));
+  busy_ = false;
+  process();
+}
+
+void Connection::drain() {
+  if (closing_) return;
+  draining_ = true;
+  update_reading();
+  process();
+}
+
+void Connection::maybe_finish_drain() {
+  if (draining_ && !closing_ && requests_.empty() && !busy_ && sender_.idle()) close("");
+}
+
+void Connection::close(const std::string& why) {
+  if (closing_) return;
+  closing_ = true;
+  if (!why.empty())
+    server_log("closing connection from " + peer_ + (client_id_.empty() ? "" : " (client " + client_id_ + ")") + ": " + why);
+  sender_.abandon();
+  requests_.clear();
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
+    auto* c = static_cast<Connection*>(h->data);
+    // Copied first: the server drops its reference, destroying *c.
+    auto on_closed = c->on_closed_;
+    on_closed(c->id_);
+  });
+}
+
+}  // namespace kfk::broker

@@ -1,0 +1,88 @@
+// One client connection: reads size-prefixed frames, queues them, and
+// handles one request at a time in arrival order, as Kafka does (it mutes
+// a channel while a request is in flight). Pipelined requests wait in the
+// queue, so responses leave in request order; a deferred response
+// (long-poll Fetch) holds back only this connection's later requests.
+//
+// Bad input (size prefix <= 0 or > socket.request.max.bytes, an unknown
+// API key or unsupported version, a malformed header or body) is logged
+// and closes this connection only. ApiVersions with a version newer than
+// ours is answered (v0, UNSUPPORTED_VERSION, full table), as Kafka does.
+//
+// Backpressure: reading pauses while too many requests are queued;
+// processing pauses while too much output is queued.
+//
+// Thread ownership: the loop thread only. Owned by the Server (shared_ptr);
+// destroyed in the handle's close callback. Deferred responses hold a
+// weak_ptr and become no-ops once the connection is gone.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/request_context.h"
+#include "server/response_sender.h"
+
+namespace kfk::broker {
+
+class Broker;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Broker& broker, uint64_t id, size_t max_request_bytes, std::function<void(uint64_t)> on_closed);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* tcp() { return &tcp_; }
+  // After uv_accept: starts reading.
+  void start();
+  // Closes the socket (logging `why` when not empty). Idempotent.
+  void close(const std::string& why);
+  // Shutdown: stop reading, answer what is queued, then close.
+  void drain();
+  bool closing() const { return closing_; }
+  const std::string& peer() const { return peer_; }
+
+ private:
+  friend class ConnectionDeferred;
+  using Frame = std::shared_ptr<std::vector<uint8_t>>;
+
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  bool parse_frames();
+  void process();
+  void dispatch(const Frame& frame);
+  void update_reading();
+  void maybe_finish_drain();
+  void finish_deferred(proto::Writer&& w, size_t size_at);
+  static std::shared_ptr<DeferredResponse> defer_thunk(void* conn, const RequestContext& ctx);
+
+  Broker& broker_;
+  uint64_t id_;
+  size_t max_request_bytes_;
+  std::function<void(uint64_t)> on_closed_;
+  uv_tcp_t tcp_;
+  std::string peer_ = "?";
+  std::string client_id_;  // from the latest request header, for log lines
+  ResponseSender sender_;
+
+  std::vector<uint8_t> in_;  // bytes read, not yet framed
+  size_t in_len_ = 0;
+  std::deque<Frame> requests_;
+  size_t requests_bytes_ = 0;
+
+  bool reading_ = false;
+  bool busy_ = false;  // a deferred response is outstanding
+  bool processing_ = false;
+  bool draining_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace kfk::broker

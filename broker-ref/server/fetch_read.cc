@@ -1,0 +1,100 @@
+#include "server/fetch_read.h"
+
+#include <algorithm>
+#include <map>
+
+#include "protocol/error_codes.h"
+#include "server/broker.h"
+
+namespace kfk::broker {
+
+using proto::ErrorCode;
+
+std::vector<PartitionFetch> read_fetch_targets(Broker& b, const FetchParams& params,
+                                               const std::vector<FetchTarget>& targets, size_t* total_bytes,
+                                               bool* any_error) {
+  std::vector<PartitionFetch> out(targets.size());
+  *total_bytes = 0;
+  *any_error = false;
+  size_t left = static_cast<size_t>(std::max(0, std::min(params.max_bytes, b.fetch_max_bytes())));
+  bool min_one_batch = params.version >= 3;
+  std::map<std::string, std::string> names_by_id;  // this request's id lookups
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const FetchTarget& t = targets[i];
+    PartitionFetch& pf = out[i];
+    auto fail = [&](ErrorCode code) {
+      pf = PartitionFetch{};
+      pf.error = proto::to_int(code);
+      *any_error = true;
+    };
+    std::string name = t.topic;
+    if (!t.topic_id.is_zero()) {
+      // The id decides: a topic deleted and recreated under the same name
+      // is another topic.
+      std::string key(reinterpret_cast<const char*>(t.topic_id.bytes.data()), t.topic_id.bytes.size());
+      auto it = names_by_id.find(key);
+      if (it == names_by_id.end()) {
+        auto info = b.logs().topic_by_id(t.topic_id);
+        it = names_by_id.emplace(key, info ? info->name : std::string()).first;
+      }
+      name = it->second;
+      if (name.empty()) {
+        fail(ErrorCode::UNKNOWN_TOPIC_ID);
+        continue;
+      }
+    }
+    std::shared_ptr<Log> log = b.logs().log_shared(name, t.partition);
+    if (!log) {
+      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+      continue;
+    }
+    if (int16_t e = Broker::check_leader_epoch(t.current_leader_epoch); e != 0) {
+      fail(static_cast<ErrorCode>(e));
+      continue;
+    }
+    int64_t max_offset = params.from_follower ? -1
+                         : params.isolation_level == 1 ? log->last_stable_offset()
+                                                       : log->high_watermark();
+    size_t limit = std::min(left, static_cast<size_t>(std::max(0, t.max_bytes)));
+    ReadResult rr = log->read(t.fetch_offset, limit, min_one_batch, max_offset);
+    if (!rr.status.ok()) {
+      fail(rr.status.code);
+      continue;
+    }
+    pf.high_watermark = rr.high_watermark;
+    pf.last_stable_offset = std::min(log->last_stable_offset(), rr.high_watermark);
+    pf.log_start_offset = rr.log_start_offset;
+    pf.records = rr.records();
+    if (rr.size > 0) {
+      min_one_batch = false;
+      left -= std::min(left, rr.size);
+      *total_bytes += rr.size;
+    }
+  }
+  return out;
+}
+
+void add_fetch_partition(proto::FetchResponse& resp, const FetchParams& params, const FetchTarget& target,
+                         PartitionFetch&& data) {
+  const bool by_id = params.version >= 13;
+  if (resp.responses.empty() || (by_id ? !(resp.responses.back().topic_id == target.topic_id)
+                                       : resp.responses.back().topic != target.topic)) {
+    proto::FetchResponse::FetchableTopicResponse tr;
+    tr.topic = target.topic;
+    tr.topic_id = target.topic_id;
+    resp.responses.push_back(std::move(tr));
+  }
+  proto::FetchResponse::PartitionData pd;
+  pd.partition_index = target.partition;
+  pd.error_code = data.error;
+  pd.high_watermark = data.high_watermark;
+  pd.last_stable_offset = data.last_stable_offset;
+  pd.log_start_offset = data.log_start_offset;
+  // read_uncommitted: null, as Kafka; read_committed: none aborted yet.
+  if (params.isolation_level == 0) pd.aborted_transactions = std::nullopt;
+  pd.preferred_read_replica = -1;
+  pd.records = std::move(data.records);
+  resp.responses.back().partitions.push_back(std::move(pd));
+}
+
+}  // namespace kfk::broker

@@ -1,0 +1,122 @@
+// Produce (key 0), v0-v11 (record batches of magic 2 only, also for
+// v0-v2). Per partition: the partition must exist (Produce never creates
+// topics, as Kafka), the records are validated (produce_validation.h),
+// then Log::append assigns offsets in place in the request buffer and
+// checks the idempotent producer's state (duplicates answer with the
+// original offsets). acks: 0 no response (and, as Kafka, a failed acks=0
+// request closes the connection so the producer notices), 1 and -1 answer
+// after the append (one replica: -1 == 1, but min.insync.replicas > 1
+// fails with NOT_ENOUGH_REPLICAS); other values: INVALID_REQUIRED_ACKS.
+// Transactions are not supported yet: transactional requests and batches
+// get INVALID_REQUEST.
+#include "protocol/error_codes.h"
+#include "protocol/messages.h"
+#include "server/broker.h"
+#include "server/handler_table.h"
+#include "server/produce_validation.h"
+#include "storage/file_util.h"
+
+namespace kfk::broker {
+namespace {
+
+using proto::ErrorCode;
+using proto::ProduceResponse;
+using PartitionResponse = ProduceResponse::PartitionProduceResponse;
+
+PartitionResponse error_response(int32_t index, const Status& s) {
+  PartitionResponse r;
+  r.index = index;
+  r.error_code = s.kafka_code();
+  r.base_offset = -1;
+  r.log_append_time_ms = -1;
+  r.log_start_offset = -1;
+  if (!s.message.empty()) r.error_message = s.message;
+  return r;
+}
+
+}  // namespace
+
+HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Writer& response) {
+  proto::ProduceRequest req;
+  if (!decode_request(ctx, body, req)) return HandlerResult::kMalformed;
+  Broker& b = ctx.broker;
+  const int16_t v = ctx.api_version;
+  const int64_t now = wall_clock_ms();
+  ProduceResponse resp;
+  std::string first_error;
+
+  Status request_error;
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1)
+    request_error = Status::error(ErrorCode::INVALID_REQUIRED_ACKS, "Invalid required acks " + std::to_string(req.acks));
+  else if (req.transactional_id)
+    request_error = Status::error(ErrorCode::INVALID_REQUEST,
+                                  "transactions not supported yet (broker-ref has no transaction coordinator)");
+
+  for (const auto& topic : req.topic_data) {
+    ProduceResponse::TopicProduceResponse tr;
+    tr.name = topic.name;
+    for (const auto& pd : topic.partition_data) {
+      const std::string tp = topic.name + "-" + std::to_string(pd.index);
+      Status st = request_error;
+      std::shared_ptr<Log> log;
+      if (st.ok()) {
+        log = b.logs().log_shared(topic.name, pd.index);
+        if (!log) st = Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+      }
+      if (st.ok() && pd.records.is_null()) st = Status::error(ErrorCode::INVALID_RECORD, "null records");
+      LogConfig cfg;
+      if (st.ok()) {
+        cfg = log->config();
+        if (req.acks == -1 && cfg.min_insync_replicas > 1)
+          st = Status::error(ErrorCode::NOT_ENOUGH_REPLICAS,
+                             "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of " +
+                                 std::to_string(cfg.min_insync_replicas) + " for partition " + tp);
+      }
+      std::vector<RecordError> record_errors;
+      if (st.ok()) {
+        ProduceValidation val = validate_produce_records(std::span(pd.records.data(), pd.records.size()), v, cfg, tp);
+        st = val.status;
+        record_errors = std::move(val.record_errors);
+      }
+      PartitionResponse pr;
+      if (st.ok()) {
+        // The records view points into the request frame, which we own and
+        // may rewrite (base offsets, leader epoch, LogAppendTime).
+        const uint8_t* p = pd.records.data();
+        size_t off = pd.records.size() == 0 ? 0 : static_cast<size_t>(p - ctx.frame.data());
+        std::span<uint8_t> batches = ctx.frame.subspan(off, pd.records.size());
+        AppendInfo info;
+        st = log->append(batches, Broker::kLeaderEpoch, now, &info);
+        if (st.ok()) {
+          pr.index = pd.index;
+          pr.base_offset = info.base_offset;
+          pr.log_append_time_ms = info.log_append_time;
+          pr.log_start_offset = info.log_start_offset;
+          if (!info.duplicate && info.record_count > 0) b.fetch_waiters().notify(topic.name, pd.index, batches.size());
+        }
+      }
+      if (!st.ok()) {
+        pr = error_response(pd.index, st);
+        for (auto& e : record_errors) {
+          ProduceResponse::BatchIndexAndErrorMessage be;
+          be.batch_index = e.batch_index;
+          be.batch_index_error_message = e.message;
+          pr.record_errors.push_back(std::move(be));
+        }
+        if (first_error.empty()) first_error = tp + ": " + st.to_string();
+      }
+      tr.partition_responses.push_back(std::move(pr));
+    }
+    resp.responses.push_back(std::move(tr));
+  }
+
+  if (req.acks == 0) {
+    if (first_error.empty()) return HandlerResult::kNoResponse;
+    ctx.close_reason = "acks=0 produce failed (closing so the producer notices): " + first_error;
+    return HandlerResult::kClose;
+  }
+  resp.encode(response, v);
+  return HandlerResult::kRespond;
+}
+
+}  // namespace kfk::broker

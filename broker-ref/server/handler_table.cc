@@ -1,0 +1,50 @@
+#include "server/handler_table.h"
+
+#include "protocol/frame.h"
+
+namespace kfk::broker {
+namespace {
+
+// Ordered by key. Ranges: what this broker implements (see each handler).
+constexpr HandlerEntry kHandlers[] = {
+    {0, 0, 11, handle_produce},
+    {1, 0, 17, handle_fetch},
+    {2, 0, 10, handle_list_offsets},
+    {3, 0, 12, handle_metadata},
+    {18, 0, 4, handle_api_versions},
+    {19, 0, 7, handle_create_topics},
+    {20, 0, 6, handle_delete_topics},
+    {21, 0, 2, handle_delete_records},
+    {22, 0, 5, handle_init_producer_id},
+    {23, 0, 4, handle_offset_for_leader_epoch},
+    {32, 0, 4, handle_describe_configs},
+    {33, 0, 2, handle_alter_configs},
+    {37, 0, 3, handle_create_partitions},
+    {44, 0, 1, handle_incremental_alter_configs},
+    {60, 0, 1, handle_describe_cluster},
+};
+
+}  // namespace
+
+std::span<const HandlerEntry> handler_table() { return kHandlers; }
+
+const HandlerEntry* find_handler(int16_t api_key) {
+  for (const auto& h : kHandlers)
+    if (h.api_key == api_key) return &h;
+  return nullptr;
+}
+
+std::string check_handler_table() {
+  int16_t prev = -1;
+  for (const auto& h : kHandlers) {
+    const proto::ApiInfo* a = proto::find_api(h.api_key);
+    if (a == nullptr) return "handler for api key " + std::to_string(h.api_key) + " that the codec does not know";
+    if (h.min_version < a->min_version || h.max_version > a->max_version || h.min_version > h.max_version)
+      return std::string("handler range of ") + a->name + " is outside the codec's";
+    if (h.api_key <= prev) return "handler table not ordered by key";
+    prev = h.api_key;
+  }
+  return "";
+}
+
+}  // namespace kfk::broker

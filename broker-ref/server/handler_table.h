@@ -1,0 +1,51 @@
+// The broker's API table: one entry per implemented API with the version
+// range this broker serves. ApiVersions answers from it, so what is
+// advertised is exactly what is implemented; every range lies within the
+// codec's (checked by check_handler_table()).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "server/request_context.h"
+
+namespace kfk::broker {
+
+using HandlerFn = HandlerResult (*)(RequestContext& ctx, proto::Reader& body, proto::Writer& response);
+
+struct HandlerEntry {
+  int16_t api_key;
+  int16_t min_version;
+  int16_t max_version;
+  HandlerFn fn;
+};
+
+std::span<const HandlerEntry> handler_table();
+const HandlerEntry* find_handler(int16_t api_key);
+// "" when every range is within the codec's; else what is wrong.
+std::string check_handler_table();
+
+// One per API (handle_<api>.cc).
+HandlerResult handle_api_versions(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_metadata(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_produce(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_fetch(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_list_offsets(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_init_producer_id(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_create_topics(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_delete_topics(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_create_partitions(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_delete_records(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_describe_configs(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_alter_configs(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_incremental_alter_configs(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_describe_cluster(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_offset_for_leader_epoch(RequestContext&, proto::Reader&, proto::Writer&);
+
+// The ApiVersions answer to an unsupported ApiVersions version: v0 with
+// UNSUPPORTED_VERSION and the full table (as Kafka, so old clients learn
+// which versions to use).
+void encode_unsupported_api_versions(proto::Writer& response);
+
+}  // namespace kfk::broker

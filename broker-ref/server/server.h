@@ -1,0 +1,85 @@
+// The broker-ref server: one libuv loop serving every connection, on top
+// of the storage layer.
+//
+// Lifecycle: create() opens the data dir and binds the listener on the
+// calling thread (errors come back as text); run() runs the loop on the
+// calling thread until shutdown completes. Shutdown (request_stop() from
+// any thread, or SIGTERM/SIGINT when asked to handle them): stop
+// accepting, complete waiting fetches at once, answer the requests already
+// received, close connections (forcibly after 5 s), close the logs cleanly
+// (clean-shutdown marker), and return from run().
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "server/broker_config.h"
+
+namespace kfk::broker {
+
+class Broker;
+class Connection;
+
+class Server {
+ public:
+  struct Options {
+    BrokerConfig config;
+    std::string data_dir;  // required
+    bool handle_signals = false;  // SIGTERM / SIGINT start a clean shutdown
+  };
+
+  static std::unique_ptr<Server> create(const Options& options, std::string* error);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Runs the loop until shutdown is complete. Returns false if closing the
+  // logs failed (the error was logged).
+  bool run();
+  // Thread-safe: starts a clean shutdown.
+  void request_stop();
+
+  // The bound listener address (the real port when 0 was asked for).
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  Server() = default;
+  bool bind(const HostPort& hp, std::string* error);
+  static void on_connection(uv_stream_t* listener, int status);
+  void begin_shutdown();
+  void connection_closed(uint64_t id);
+  void maybe_finish();
+
+  uv_loop_t loop_{};
+  bool loop_ready_ = false;
+  uv_tcp_t listener_{};
+  uv_async_t stop_async_{};
+  uv_signal_t sigterm_{};
+  uv_signal_t sigint_{};
+  uv_timer_t force_close_timer_{};
+  bool handle_signals_ = false;
+
+  std::unique_ptr<Broker> broker_;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t next_connection_id_ = 1;
+  size_t max_request_bytes_ = 0;
+  std::string host_;
+  int port_ = 0;
+  std::string data_dir_;
+
+  bool shutting_down_ = false;
+  bool finished_ = false;
+  bool close_ok_ = true;
+  std::mutex stop_mu_;  // guards async_open_ against a late request_stop()
+  bool async_open_ = false;
+};
+
+}  // namespace kfk::broker

@@ -1,0 +1,320 @@
+#include "storage/log_segment.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "storage/batch_scanner.h"
+#include "storage/leader_epoch_cache.h"
+
+namespace kfk::broker {
+
+std::string LogSegment::file_name(const char* ext) const { return offset_file_name(base_, std::string(ext) + suffix_); }
+
+int64_t LogSegment::last_modified_ms() const {
+  struct stat st;
+  if (::fstat(fd_.get(), &st) != 0) return 0;
+  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+bool LogSegment::index_full(int64_t max_entries) const {
+  return static_cast<int64_t>(oi_.entries()) >= max_entries ||
+         static_cast<int64_t>(ti_.entries()) >= max_entries * 8 / 12;
+}
+
+Status LogSegment::create(int dirfd, int64_t base_offset, const std::string& suffix, int64_t now_ms,
+                          std::shared_ptr<LogSegment>* out) {
+  std::shared_ptr<LogSegment> seg(new LogSegment(dirfd, base_offset, suffix));
+  std::string log = seg->file_name(kLogExt);
+  int fd = ::openat(dirfd, log.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error("create " + log, errno);
+  seg->fd_.reset(fd);
+  bool existed = false;
+  if (Status s = seg->oi_.open(dirfd, seg->file_name(kIndexExt), base_offset, &existed); !s.ok()) return s;
+  if (Status s = seg->ti_.open(dirfd, seg->file_name(kTimeIndexExt), base_offset, &existed); !s.ok()) return s;
+  if (seg->oi_.entries() > 0 || seg->ti_.entries() > 0) {  // stale files under the same name
+    (void)seg->oi_.reset();
+    (void)seg->ti_.reset();
+    if (Status s = seg->oi_.finish_rebuild(); !s.ok()) return s;
+    if (Status s = seg->ti_.finish_rebuild(); !s.ok()) return s;
+  }
+  seg->next_offset_ = base_offset;
+  seg->offset_of_max_ts_ = base_offset;
+  seg->created_ms_ = now_ms;
+  *out = std::move(seg);
+  return Status::Ok();
+}
+
+Status LogSegment::open(int dirfd, int64_t base_offset, const std::string& suffix, int64_t now_ms,
+                        std::shared_ptr<LogSegment>* out, std::string* needs_recovery) {
+  needs_recovery->clear();
+  std::shared_ptr<LogSegment> seg(new LogSegment(dirfd, base_offset, suffix));
+  std::string log = seg->file_name(kLogExt);
+  int fd = ::openat(dirfd, log.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return io_error("open " + log, errno);
+  seg->fd_.reset(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return io_error("stat " + log, errno);
+  if (st.st_size > INT32_MAX) {
+    // Positions are int32 in the index format; Kafka caps segments the same way.
+    return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, log + " is larger than 2 GiB");
+  }
+  seg->size_ = static_cast<uint32_t>(st.st_size);
+  seg->created_ms_ = now_ms;
+  bool oi_existed = false, ti_existed = false;
+  if (Status s = seg->oi_.open(dirfd, seg->file_name(kIndexExt), base_offset, &oi_existed); !s.ok()) return s;
+  if (Status s = seg->ti_.open(dirfd, seg->file_name(kTimeIndexExt), base_offset, &ti_existed); !s.ok()) return s;
+
+  std::string why;
+  if (seg->size_ > 0 && (!oi_existed || !ti_existed)) why = "missing index file";
+  if (why.empty()) why = seg->oi_.sanity_check(seg->size_);
+  if (why.empty()) {
+    if (Status s = seg->rescan_tail(&why); !s.ok()) return s;
+  } else {
+    // Do not trust the index to find the tail; recovery rebuilds it.
+    (void)seg->oi_.reset();
+    (void)seg->ti_.reset();
+  }
+  if (why.empty()) why = seg->ti_.sanity_check(seg->next_offset_);
+  *needs_recovery = why;
+  *out = std::move(seg);
+  return Status::Ok();
+}
+
+Status LogSegment::rescan_tail(std::string* corrupt_why) {
+  corrupt_why->clear();
+  auto last = oi_.last();
+  uint32_t start = last ? last->position : 0;
+  next_offset_ = base_;
+  max_ts_ = -1;
+  offset_of_max_ts_ = base_;
+  if (auto t = ti_.last()) {
+    max_ts_ = t->timestamp;
+    offset_of_max_ts_ = t->offset;
+  }
+  bytes_since_index_ = static_cast<int64_t>(size_) - start;
+  rolling_ts_ = -1;
+  if (size_ == 0) return Status::Ok();
+
+  // The first batch's timestamp drives segment.ms.
+  uint8_t hdr[proto::kBatchHeaderSize];
+  proto::BatchHeader first;
+  if (pread_full(fd_.get(), hdr, sizeof hdr, 0) == static_cast<int64_t>(sizeof hdr) &&
+      proto::parse_batch_header(hdr, first))
+    rolling_ts_ = first.max_timestamp;
+
+  BatchScanner sc(fd_.get(), start, size_);
+  for (;;) {
+    switch (sc.next(false)) {
+      case BatchScanner::Step::kBatch: {
+        const auto& h = sc.header();
+        next_offset_ = h.last_offset() + 1;
+        if (h.max_timestamp > max_ts_) {
+          max_ts_ = h.max_timestamp;
+          offset_of_max_ts_ = h.last_offset();
+        }
+        continue;
+      }
+      case BatchScanner::Step::kEnd:
+        return Status::Ok();
+      case BatchScanner::Step::kCorrupt:
+        *corrupt_why = std::string("corrupt tail at position ") + std::to_string(sc.position()) + ": " +
+                       (sc.why() ? sc.why() : "?");
+        return Status::Ok();
+      case BatchScanner::Step::kError:
+        return io_error("read " + file_name(kLogExt), sc.error_number());
+    }
+  }
+}
+
+void LogSegment::index_batch(const proto::BatchHeader& h, uint32_t position, int32_t index_interval_bytes) {
+  if (position == 0) rolling_ts_ = h.max_timestamp;
+  if (h.max_timestamp > max_ts_) {
+    max_ts_ = h.max_timestamp;
+    offset_of_max_ts_ = h.last_offset();
+  }
+  if (bytes_since_index_ > index_interval_bytes) {
+    if (oi_.append(h.last_offset(), position).ok()) {
+      (void)ti_.maybe_append(max_ts_, offset_of_max_ts_);
+      bytes_since_index_ = 0;
+    }
+  }
+  bytes_since_index_ += static_cast<int64_t>(h.total_size());
+  next_offset_ = h.last_offset() + 1;
+}
+
+Status LogSegment::append(std::span<const uint8_t> bytes, std::span<const proto::BatchHeader> headers,
+                          int32_t index_interval_bytes) {
+  if (bytes.empty()) return Status::Ok();
+  if (uint64_t{size_} + bytes.size() > INT32_MAX)
+    return Status::error(ErrorCode::RECORD_LIST_TOO_LARGE, "segment " + file_name(kLogExt) + " would exceed 2 GiB");
+  int err = 0;
+  if (!pwrite_all(fd_.get(), bytes.data(), bytes.size(), size_, &err)) {
+    // Leave the file as it was: a partial batch must never be served.
+    (void)::ftruncate(fd_.get(), size_);
+    return io_error("append to " + file_name(kLogExt), err);
+  }
+  uint32_t pos = size_;
+  for (const auto& h : headers) {
+    index_batch(h, pos, index_interval_bytes);
+    pos += static_cast<uint32_t>(h.total_size());
+  }
+  size_ += static_cast<uint32_t>(bytes.size());
+  return Status::Ok();
+}
+
+Status LogSegment::find_batch(int64_t offset, std::optional<BatchPos>* out) const {
+  out->reset();
+  if (offset >= next_offset_) return Status::Ok();
+  BatchScanner sc(fd_.get(), oi_.lookup(offset).position, size_, 16 * 1024);
+  for (;;) {
+    switch (sc.next(false)) {
+      case BatchScanner::Step::kBatch:
+        if (sc.header().last_offset() >= offset) {
+          *out = BatchPos{static_cast<uint32_t>(sc.position()), static_cast<uint32_t>(sc.header().total_size()),
+                          sc.header()};
+          return Status::Ok();
+        }
+        continue;
+      case BatchScanner::Step::kEnd:
+        return Status::Ok();
+      case BatchScanner::Step::kCorrupt:
+        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, "corrupt batch in " + file_name(kLogExt) +
+                                                                 " at position " + std::to_string(sc.position()));
+      case BatchScanner::Step::kError:
+        return io_error("read " + file_name(kLogExt), sc.error_number());
+    }
+  }
+}
+
+Status LogSegment::whole_batches_end(uint32_t start, uint32_t limit, uint32_t* end) const {
+  *end = start;
+  if (limit > size_) limit = size_;
+  if (limit <= start) return Status::Ok();
+  // Index entries sit at batch starts: begin the scan at the last one
+  // before the limit so the scan stays short.
+  uint32_t from = start;
+  if (auto e = oi_.floor_by_position(limit); e && e->position > start) from = e->position;
+  *end = from;
+  BatchScanner sc(fd_.get(), from, size_, 16 * 1024);
+  for (;;) {
+    switch (sc.next(false)) {
+      case BatchScanner::Step::kBatch:
+        if (sc.next_position() > limit) return Status::Ok();
+        *end = static_cast<uint32_t>(sc.next_position());
+        continue;
+      case BatchScanner::Step::kEnd:
+        return Status::Ok();
+      case BatchScanner::Step::kCorrupt:
+        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, "corrupt batch in " + file_name(kLogExt) +
+                                                                 " at position " + std::to_string(sc.position()));
+      case BatchScanner::Step::kError:
+        return io_error("read " + file_name(kLogExt), sc.error_number());
+    }
+  }
+}
+
+Status LogSegment::recover(int32_t index_interval_bytes, LeaderEpochCache* epochs, RecoverResult* out) {
+  *out = RecoverResult{};
+  (void)oi_.reset();
+  (void)ti_.reset();
+  max_ts_ = -1;
+  offset_of_max_ts_ = base_;
+  rolling_ts_ = -1;
+  bytes_since_index_ = 0;
+  next_offset_ = base_;
+
+  BatchScanner sc(fd_.get(), 0, size_, 1024 * 1024);
+  uint32_t valid = 0;
+  int64_t min_base = base_;
+  bool done = false;
+  while (!done) {
+    switch (sc.next(true)) {
+      case BatchScanner::Step::kBatch: {
+        const auto& h = sc.header();
+        if (!proto::verify_batch_crc(sc.bytes())) {
+          out->why = "CRC mismatch in the batch at position " + std::to_string(sc.position());
+          done = true;
+          break;
+        }
+        if (h.base_offset < min_base || h.last_offset_delta < 0 || !can_hold(h.last_offset())) {
+          out->why = "batch offsets out of order at position " + std::to_string(sc.position());
+          done = true;
+          break;
+        }
+        index_batch(h, static_cast<uint32_t>(sc.position()), index_interval_bytes);
+        if (epochs != nullptr && h.partition_leader_epoch >= 0)
+          (void)epochs->assign(h.partition_leader_epoch, h.base_offset, /*defer_flush=*/true);
+        valid = static_cast<uint32_t>(sc.next_position());
+        min_base = h.last_offset() + 1;
+        break;
+      }
+      case BatchScanner::Step::kEnd:
+        done = true;
+        break;
+      case BatchScanner::Step::kCorrupt:
+        out->why = std::string(sc.why() ? sc.why() : "corrupt batch") + " at position " + std::to_string(sc.position());
+        done = true;
+        break;
+      case BatchScanner::Step::kError:
+        // Never truncate on a read error: the data may be fine.
+        (void)oi_.finish_rebuild();
+        (void)ti_.finish_rebuild();
+        return io_error("read " + file_name(kLogExt), sc.error_number());
+    }
+  }
+  out->valid_bytes = valid;
+  out->truncated_bytes = size_ - valid;
+  if (valid < size_) {
+    if (::ftruncate(fd_.get(), valid) != 0) return io_error("truncate " + file_name(kLogExt), errno);
+    size_ = valid;
+  }
+  if (Status s = oi_.finish_rebuild(); !s.ok()) return s;
+  return ti_.finish_rebuild();
+}
+
+Status LogSegment::truncate_to(int64_t offset, uint32_t* truncated_bytes) {
+  *truncated_bytes = 0;
+  std::optional<BatchPos> at;
+  if (Status s = find_batch(offset, &at); !s.ok()) return s;
+  if (!at) return Status::Ok();
+  if (Status s = oi_.truncate_to_offset(offset); !s.ok()) return s;
+  if (Status s = ti_.truncate_to_offset(offset); !s.ok()) return s;
+  if (::ftruncate(fd_.get(), at->position) != 0) return io_error("truncate " + file_name(kLogExt), errno);
+  *truncated_bytes = size_ - at->position;
+  size_ = at->position;
+  std::string why;
+  return rescan_tail(&why);
+}
+
+Status LogSegment::seal() {
+  if (max_ts_ < 0) return Status::Ok();
+  return ti_.maybe_append(max_ts_, offset_of_max_ts_);
+}
+
+Status LogSegment::flush() {
+  // Runs without the Log's mutex: only fds here (names may be changing).
+  if (::fsync(fd_.get()) != 0) return io_error("fsync " + offset_file_name(base_, kLogExt), errno);
+  if (Status s = oi_.file().flush(); !s.ok()) return s;
+  return ti_.file().flush();
+}
+
+Status LogSegment::change_suffix(const std::string& new_suffix) {
+  std::string old = suffix_;
+  auto name = [&](const char* ext, const std::string& sfx) { return offset_file_name(base_, std::string(ext) + sfx); };
+  if (Status s = oi_.file().rename(name(kIndexExt, new_suffix)); !s.ok()) return s;
+  if (Status s = ti_.file().rename(name(kTimeIndexExt, new_suffix)); !s.ok()) return s;
+  if (Status s = rename_at(dirfd_, name(kLogExt, old), name(kLogExt, new_suffix)); !s.ok()) return s;
+  suffix_ = new_suffix;
+  return Status::Ok();
+}
+
+void LogSegment::remove_files() {
+  oi_.file().remove();
+  ti_.file().remove();
+  unlink_at(dirfd_, file_name(kLogExt));
+}
+
+}  // namespace kfk::broker

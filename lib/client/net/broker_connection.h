@@ -1,0 +1,173 @@
+// BrokerConnection: the link to one broker (one node id), across
+// reconnects. Runs on the network thread: every method, callback and the
+// destructor.
+//
+// Life of a connection attempt:
+//   kDisconnected -> kResolving (host lookup; numeric hosts skip it)
+//   -> kConnecting (TCP connect, each resolved address in turn; TCP_NODELAY,
+//      SO_SNDBUF/SO_RCVBUF) -> kNegotiating (ApiVersions v3, falling back on
+//      UNSUPPORTED_VERSION) -> kReady.
+// The whole setup is bounded by socket.connection.setup.timeout.ms, which
+// doubles (+/-20% jitter) with each consecutive failed attempt up to its max.
+// A failed or lost connection enters reconnect backoff
+// (reconnect.backoff.ms doubling to reconnect.backoff.max.ms, +/-20%);
+// the next attempt starts when the backoff has passed and there is work.
+//
+// Requests submitted before kReady wait in order and are written once the
+// versions are known (each at min(our max, broker max)). Requests are
+// pipelined: any number may be in flight, matched to responses by
+// correlation id. A failed attempt fails the requests waiting for it with a
+// retriable errc::kTransport (errc::kResolve for a lookup failure); requests
+// submitted during backoff wait for the next attempt.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/socket.h>
+#include <vector>
+
+#include "client/core/backoff.h"
+#include "client/core/resolved_config.h"
+#include "client/net/api_version_table.h"
+#include "client/net/frame_reader.h"
+#include "client/net/net_options.h"
+#include "client/net/outbound.h"
+#include "client/net/timer.h"
+
+namespace kfk::net {
+
+class BrokerConnection {
+ public:
+  enum class State : uint8_t { kDisconnected, kResolving, kConnecting, kNegotiating, kReady };
+  static const char* state_name(State s);
+
+  // Told about every state change; `why` is the failure for a change to
+  // kDisconnected (success for an idle close or close()).
+  using StateListener = std::function<void(BrokerConnection&, State now, const Error& why)>;
+
+  BrokerConnection(uv_loop_t* loop, int32_t node_id, core::HostPort address, const NetOptions& opts);
+  // Fails everything pending with errc::kDestroyed and closes the socket.
+  ~BrokerConnection();
+  BrokerConnection(const BrokerConnection&) = delete;
+  BrokerConnection& operator=(const BrokerConnection&) = delete;
+
+  // Sends `req` as soon as the connection is ready, connecting if needed.
+  void submit(OutboundRequest req);
+  // Starts connecting now if disconnected and not in backoff (a no-op
+  // otherwise).
+  void connect();
+  // Closes the socket now; every pending request fails with `why`. No
+  // reconnect backoff follows (this is not a broker failure).
+  void close(const Error& why);
+  // The address used by the next attempt (the broker moved).
+  void set_address(core::HostPort address) { address_ = std::move(address); }
+  void set_state_listener(StateListener l) { listener_ = std::move(l); }
+
+  int32_t node_id() const { return node_id_; }
+  const core::HostPort& address() const { return address_; }
+  State state() const { return state_; }
+  bool ready() const { return state_ == State::kReady; }
+  bool connecting() const { return state_ != State::kDisconnected && state_ != State::kReady; }
+  // Requests written and not yet answered (incl. no-response ones not yet
+  // fully written).
+  size_t in_flight() const { return in_flight_.size(); }
+  // Requests waiting for the connection to become ready.
+  size_t queued() const { return queue_.size(); }
+  // Disconnected, and the reconnect backoff has not passed yet.
+  bool in_backoff() const;
+  TimePoint next_attempt() const { return next_attempt_; }
+  // The versions negotiated by the last successful handshake (empty table
+  // before the first).
+  const ApiVersionTable& api_versions() const { return versions_; }
+  bool has_api_versions() const { return has_versions_; }
+  // The ApiVersions request version the last handshake settled on.
+  int16_t api_versions_version() const { return api_versions_version_; }
+  // Counters, for tests and metrics.
+  uint64_t connect_attempts() const { return connect_attempts_; }
+  int consecutive_failures() const { return failed_attempts_; }
+  int64_t current_setup_timeout_ms() const { return setup_timeout_ms_; }
+
+ private:
+  struct Socket;
+  struct WriteReq;
+  struct ResolveReq;
+  struct Pending {
+    OutboundRequest req;
+    int16_t version = -1;
+    bool written = false;
+    uint64_t seq = 0;  // send order (correlation ids wrap)
+  };
+
+  // Connection setup (broker_connection_io.cc).
+  void start_resolve();
+  void on_resolved(int status, struct addrinfo* res);
+  void try_next_address();
+  void on_connected(Socket* s, int status);
+  void send_api_versions();
+  Error on_api_versions(const Error& err, const ResponseFrame& f);
+  void become_ready();
+
+  // I/O (broker_connection_io.cc).
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* w, int status);
+  bool on_frame(FramePtr frame);
+  void write_request(Pending p);
+
+  // Failure and timers (broker_connection.cc).
+  // Closes and fails everything pending with `why`, except request `blamed`
+  // (a correlation id), which gets `blamed_error` (a timeout, a malformed
+  // answer).
+  void fail_connection(const Error& why, bool count_failure, int32_t blamed = -1, const Error& blamed_error = {});
+  // Correlation id of the oldest request in flight (-1 if none): Kafka
+  // answers in order, so unattributable garbage is blamed on it.
+  int32_t oldest_in_flight() const;
+  void close_socket();
+  void flush_queue();
+  void on_timer();
+  void rearm_timer();
+  Error transport_error(const std::string& what) const;
+
+  uv_loop_t* loop_;
+  int32_t node_id_;
+  core::HostPort address_;
+  const NetOptions opts_;
+  const std::optional<std::string> client_id_;  // request header field
+  StateListener listener_;
+  State state_ = State::kDisconnected;
+
+  Socket* sock_ = nullptr;
+  ResolveReq* resolve_ = nullptr;
+  std::vector<sockaddr_storage> addrs_;
+  size_t addr_index_ = 0;
+  std::string last_connect_error_;
+
+  FrameReader reader_;
+  std::deque<OutboundRequest> queue_;
+  std::map<int32_t, Pending> in_flight_;  // by correlation id
+  int32_t next_corr_id_ = 0;
+  uint64_t next_seq_ = 0;
+  bool flushing_ = false;
+
+  ApiVersionTable versions_;
+  bool has_versions_ = false;
+  int16_t api_versions_version_ = 3;
+
+  Timer timer_;
+  core::ExponentialBackoff reconnect_backoff_;
+  core::ExponentialBackoff setup_backoff_;
+  int failed_attempts_ = 0;          // consecutive failures (reconnect backoff)
+  int failed_connect_attempts_ = 0;  // consecutive setup failures (setup timeout)
+  int64_t setup_timeout_ms_;
+  TimePoint setup_deadline_ = kNever;
+  TimePoint next_attempt_{};
+  TimePoint last_activity_{};
+  uint64_t connect_attempts_ = 0;
+};
+
+}  // namespace kfk::net

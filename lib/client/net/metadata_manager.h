@@ -1,0 +1,147 @@
+// MetadataManager: keeps ClusterMetadata fresh. Runs on the network thread
+// (every method except snapshot(), which any thread may call).
+//
+// - Bootstrap: the first refresh goes to a bootstrap.servers entry (the
+//   pool tries them in random order, skipping ones that failed).
+// - Refreshes are coalesced: at most one Metadata request is in flight; a
+//   refresh asked for meanwhile is sent after it. Consecutive refreshes are
+//   spaced by retry.backoff.ms (exponentially up to retry.backoff.max.ms
+//   after failures), as the Java client's metadata backoff.
+// - Triggers: request_refresh(), handle_error() with a metadata-invalidating
+//   code, a broker connection failing, a response with retriable topic or
+//   partition errors or stale leader epochs, waiters, and metadata.max.age.ms.
+// - The request asks for the topics of interest (add_topics()), or for all
+//   topics (set_all_topics(true)); version: the highest both sides support.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "client/core/backoff.h"
+#include "client/net/cluster_metadata.h"
+#include "client/net/connection_pool.h"
+#include "client/net/timer.h"
+
+namespace kfk::net {
+
+// The latest snapshot, readable from any thread. Outlives the manager when
+// shared (NetClient keeps one for its whole life).
+class SnapshotCell {
+ public:
+  std::shared_ptr<const ClusterMetadata> get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return snap_ ? snap_ : std::make_shared<ClusterMetadata>();
+  }
+  void set(std::shared_ptr<const ClusterMetadata> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    snap_ = std::move(s);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const ClusterMetadata> snap_;
+};
+
+class MetadataManager {
+ public:
+  using Snapshot = std::shared_ptr<const ClusterMetadata>;
+  using WaitCallback = std::function<void(const Error&, const Snapshot&)>;
+  using UpdateListener = std::function<void(const Snapshot&)>;
+
+  // `cell` receives every new snapshot (a private one when null).
+  MetadataManager(ConnectionPool& pool, const NetOptions& opts, std::shared_ptr<SnapshotCell> cell = nullptr);
+  ~MetadataManager();  // shutdown()
+
+  // Sends the first (bootstrap) refresh and starts the periodic one.
+  void start();
+  // Fails every waiter with errc::kDestroyed and stops refreshing.
+  void shutdown();
+
+  // Topics of interest. Adding a topic not yet known triggers a refresh.
+  void add_topics(const std::vector<std::string>& topics);
+  void remove_topic(const std::string& topic);
+  void set_all_topics(bool all);
+  const std::set<std::string>& topics() const { return topics_; }
+
+  // Asks for a refresh (coalesced, honouring the backoff).
+  void request_refresh(const std::string& reason);
+  // Requests a refresh when `code` means cached metadata is stale (see
+  // is_metadata_error()); returns whether it did.
+  bool handle_error(int16_t code, const std::string& context = {});
+  // A leader epoch seen in a fetch response: metadata with an older epoch
+  // for that partition is ignored and refreshed again (KIP-320).
+  void update_last_seen_epoch(const std::string& topic, int32_t partition, int32_t epoch);
+
+  // Calls `cb` once `topic` has partitions in the metadata (at once if it
+  // already has), adding it to the topics of interest. Fails early on a
+  // non-retriable topic error (TOPIC_AUTHORIZATION_FAILED, INVALID_TOPIC);
+  // at `deadline` fails with UNKNOWN_TOPIC_OR_PARTITION if the brokers said
+  // so, else errc::kTimedOut. (max.block.ms for producer sends.)
+  void wait_for_topic(const std::string& topic, TimePoint deadline, WaitCallback cb);
+  // Calls `cb` after the next successful update (requesting one), or with
+  // errc::kTimedOut at `deadline`.
+  void wait_for_update(TimePoint deadline, WaitCallback cb);
+
+  // Called after every successful update.
+  void add_update_listener(UpdateListener l) { listeners_.push_back(std::move(l)); }
+
+  // Loop thread: the current snapshot (never null; empty before bootstrap).
+  const Snapshot& current() const { return current_; }
+  // Any thread.
+  Snapshot snapshot() const;
+
+  // Counters, for tests and metrics.
+  uint64_t requests_sent() const { return requests_sent_; }
+  uint64_t updates() const { return updates_; }
+  bool refresh_in_flight() const { return in_flight_; }
+
+ private:
+  struct Waiter {
+    std::string topic;  // empty: any update
+    TimePoint deadline;
+    WaitCallback cb;
+    uint64_t after_generation = 0;
+    TimePoint started{};
+  };
+
+  void send_refresh();
+  void on_response(const Error& err, proto::MetadataResponse& resp);
+  void schedule();
+  void on_timer();
+  void check_waiters(bool timed_out_only);
+  Error topic_failure(const Waiter& w, bool at_deadline) const;
+
+  ConnectionPool& pool_;
+  NetOptions opts_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool started_ = false;
+  bool shut_down_ = false;
+
+  std::set<std::string> topics_;
+  bool all_topics_ = false;
+  EpochMap last_seen_;
+
+  Snapshot current_;
+  std::shared_ptr<SnapshotCell> cell_;
+
+  bool in_flight_ = false;
+  bool pending_ = false;  // a refresh is wanted once the backoff allows
+  std::string pending_reason_;
+  TimePoint last_attempt_{};
+  TimePoint not_before_{};  // backoff: no request before this
+  int consecutive_failures_ = 0;        // failed requests in a row
+  int consecutive_error_updates_ = 0;   // answers with retriable errors in a row
+  core::ExponentialBackoff backoff_;
+  Timer timer_;
+
+  std::vector<Waiter> waiters_;
+  std::vector<UpdateListener> listeners_;
+  uint64_t requests_sent_ = 0;
+  uint64_t updates_ = 0;
+};
+
+}  // namespace kfk::net

@@ -1,0 +1,71 @@
+// NetClient: the network runtime of one client: a NetworkThread, the
+// ConnectionPool and the MetadataManager living on it, and the typed send().
+// Producer, consumer and admin each own one.
+//
+//   net::NetClient nc(net::NetOptions::from(resolved_config));
+//   nc.start();                                  // thread + metadata bootstrap
+//   nc.post([&] {                                // on the network thread:
+//     nc.send(net::kAnyNode, proto::ListGroupsRequest{},
+//             [](const Error& err, proto::ListGroupsResponse& resp) { ... });
+//   });
+//   auto md = nc.metadata_snapshot();            // any thread
+//   nc.stop();                                   // pending work: errc::kDestroyed
+//
+// Thread rules: the constructor, start(), stop(), post() and
+// metadata_snapshot() from any thread (stop() not from the network thread);
+// pool(), metadata() and send() only on the network thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "client/net/connection_pool.h"
+#include "client/net/metadata_manager.h"
+#include "client/net/network_thread.h"
+#include "client/net/request.h"
+
+namespace kfk::net {
+
+class NetClient {
+ public:
+  explicit NetClient(NetOptions opts);
+  ~NetClient();  // stop()
+  NetClient(const NetClient&) = delete;
+  NetClient& operator=(const NetClient&) = delete;
+
+  // Starts the network thread, creates the pool and metadata manager on it
+  // and sends the bootstrap metadata request (unless `bootstrap_metadata`
+  // is false: then metadata().start() is the caller's).
+  void start(bool bootstrap_metadata = true);
+  // Fails every waiter and request with errc::kDestroyed, closes every
+  // connection and joins the thread. Idempotent.
+  void stop();
+  // Any thread: runs `fn` on the network thread; false once stopped.
+  bool post(std::function<void()> fn) { return thread_.post(std::move(fn)); }
+
+  // Network thread only.
+  ConnectionPool& pool() { return *pool_; }
+  MetadataManager& metadata() { return *metadata_; }
+  uv_loop_t* loop() { return thread_.loop(); }
+  template <class Req, class Callback>
+  void send(int32_t node_id, Req req, Callback cb, RequestOptions opts = {}) {
+    send_request(*pool_, node_id, std::move(req), std::move(cb), opts);
+  }
+
+  // Any thread: the latest metadata (empty before the first answer).
+  std::shared_ptr<const ClusterMetadata> metadata_snapshot() const;
+  const NetOptions& options() const { return opts_; }
+  NetworkThread& thread() { return thread_; }
+
+ private:
+  NetOptions opts_;
+  NetworkThread thread_;
+  // Created and destroyed on the network thread.
+  std::unique_ptr<ConnectionPool> pool_;
+  std::unique_ptr<MetadataManager> metadata_;
+  std::atomic<bool> started_{false};
+  // The latest snapshot for other threads; outlives metadata_.
+  std::shared_ptr<SnapshotCell> snapshot_ = std::make_shared<SnapshotCell>();
+};
+
+}  // namespace kfk::net
