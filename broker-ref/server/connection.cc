@@ -179,7 +179,12 @@ void Connection::dispatch(const Frame& frame) {
     return;
   }
   const proto::RequestHeader& h = ph.header;
-  if (h.client_id && client_id_ != *h.client_id) client_id_ = h.client_id->substr(0, 100);
+  if (h.client_id) {
+    // For log lines only: short and printable.
+    client_id_ = h.client_id->substr(0, 100);
+    for (char& ch : client_id_)
+      if (ch < 0x20 || ch > 0x7e) ch = '?';
+  }
   const int16_t key = h.request_api_key;
   const int16_t version = h.request_api_version;
   const HandlerEntry* e = find_handler(key);

@@ -287,3 +287,19 @@ TEST_CASE("server: DescribeCluster and OffsetForLeaderEpoch") {
   r = c.call<proto::OffsetForLeaderEpochResponse>(req, 4);
   CHECK(r.topics[0].partitions[0].error_code == 75);
 }
+
+TEST_CASE("server: LogAppendTime topics stamp batches and answer the time") {
+  auto broker = start_broker();
+  RawConn c(broker->port());
+  create(c, {creatable("lat", 1, -1, {{"message.timestamp.type", "LogAppendTime"}})});
+  auto batch = simple_batch(3, "t", 1000);
+  auto r = c.call<proto::ProduceResponse>(produce_request("lat", 0, batch), 9);
+  const auto& p = r.responses[0].partition_responses[0];
+  REQUIRE(p.error_code == 0);
+  CHECK(p.log_append_time_ms > 1600000000000);
+  auto f = c.call<proto::FetchResponse>(fetch_request("lat", 0, 0), 12);
+  const auto& fp = f.responses[0].partitions[0];
+  auto recs = decode_records(std::span(fp.records.data(), fp.records.size()));
+  REQUIRE(recs.size() == 3);
+  for (const auto& rec : recs) CHECK(rec.timestamp == p.log_append_time_ms);
+}

@@ -1,5 +1,6 @@
 // broker-ref server: bad input closes only the offending connection (or
 // is answered with an error); other clients keep working.
+#include <cstdlib>
 #include <random>
 
 #include "test_server_util.h"
@@ -120,15 +121,63 @@ TEST_CASE("server: bad frames close only their connection") {
     }
   }
   SUBCASE("random mutations of valid requests") {
+    // KFK_SERVER_FUZZ_ROUNDS=N runs longer (e.g. under sanitizers).
+    const char* env = std::getenv("KFK_SERVER_FUZZ_ROUNDS");
+    const int rounds = env ? std::atoi(env) : 300;
     std::mt19937 rng(99);
     auto batch = simple_batch(3);
+    auto zbatch = simple_batch(3, "z", 1000, {-1, -1, -1, false, proto::Compression::kLz4});
+    auto fetch_session = fetch_request("healthy", 0, 0);
+    fetch_session.session_epoch = 0;
+    proto::ListOffsetsRequest lo;
+    lo.topics.resize(1);
+    lo.topics[0].name = "healthy";
+    lo.topics[0].partitions.resize(1);
+    lo.topics[0].partitions[0].timestamp = 1000;
+    proto::DescribeConfigsRequest dc;
+    dc.resources.resize(2);
+    dc.resources[0].resource_type = 2;
+    dc.resources[0].resource_name = "healthy";
+    dc.resources[1].resource_type = 4;
+    dc.include_synonyms = true;
+    proto::IncrementalAlterConfigsRequest iac;
+    iac.resources.resize(1);
+    iac.resources[0].resource_type = 2;
+    iac.resources[0].resource_name = "fuzz-cfg";
+    iac.resources[0].configs.resize(1);
+    iac.resources[0].configs[0].name = "cleanup.policy";
+    iac.resources[0].configs[0].config_operation = 2;
+    iac.resources[0].configs[0].value = "compact";
+    proto::OffsetForLeaderEpochRequest ofle;
+    ofle.topics.resize(1);
+    ofle.topics[0].topic = "healthy";
+    ofle.topics[0].partitions.resize(1);
+    proto::DeleteRecordsRequest dr;
+    dr.topics.resize(1);
+    dr.topics[0].name = "fuzz-del";
+    dr.topics[0].partitions.resize(1);
+    proto::InitProducerIdRequest ip;
+    ip.transactional_id = std::nullopt;
     std::vector<std::vector<uint8_t>> seeds = {
         RawConn::frame(produce_request("healthy", 0, batch), 9, 1),
+        RawConn::frame(produce_request("healthy", 0, zbatch), 3, 1),
+        RawConn::frame(produce_request("healthy", 0, batch), 11, 1),
         RawConn::frame(fetch_request("healthy", 0, 0), 12, 1),
+        RawConn::frame(fetch_request("healthy", 0, 0), 4, 1),
+        RawConn::frame(fetch_session, 17, 1),
         RawConn::frame(metadata_request({"healthy"}), 12, 1),
+        RawConn::frame(metadata_request({"healthy"}), 0, 1),
         RawConn::frame(proto::ApiVersionsRequest{}, 3, 1),
+        RawConn::frame(lo, 7, 1),
+        RawConn::frame(lo, 0, 1),
+        RawConn::frame(dc, 4, 1),
+        RawConn::frame(iac, 1, 1),
+        RawConn::frame(ofle, 4, 1),
+        RawConn::frame(dr, 2, 1),
+        RawConn::frame(ip, 4, 1),
+        RawConn::frame(proto::DescribeClusterRequest{}, 1, 1),
     };
-    for (int round = 0; round < 200; ++round) {
+    for (int round = 0; round < rounds; ++round) {
       auto f = seeds[rng() % seeds.size()];
       for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) f[4 + rng() % (f.size() - 4)] = static_cast<uint8_t>(rng());
       RawConn c(port);

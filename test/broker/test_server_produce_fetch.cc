@@ -366,7 +366,8 @@ TEST_CASE("server: Produce validation") {
   two.insert(two.end(), second.begin(), second.end());
   CHECK(produce_result(c, "val", two).error_code == 87);
   // acks=2.
-  auto req = produce_request("val", 0, simple_batch(1), 2);
+  auto one = simple_batch(1);
+  auto req = produce_request("val", 0, one, 2);
   CHECK(c.call<proto::ProduceResponse>(req, 9).responses[0].partition_responses[0].error_code == 21);
   // zstd before v7.
   auto z = simple_batch(2, "z", 1000, {-1, -1, -1, false, proto::Compression::kZstd});

@@ -14,7 +14,7 @@ step() { echo "== $*" >&2; }
 
 step "build (debugoptimized)"
 if [[ ! -d build ]]; then meson setup build >/dev/null || status=1; fi
-if ninja -C build >/dev/null; then
+if ninja -C build > build-ninja.log 2>&1 || { grep -E "error|FAILED" -A3 build-ninja.log | head -60; false; }; then
   step "meson test"
   meson test -C build --print-errorlogs --num-processes 2 || status=1
   logs+=(build/meson-logs/testlog.json)

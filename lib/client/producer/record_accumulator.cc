@@ -60,11 +60,35 @@ struct PartitionQueue {
   std::atomic<bool> muted{false};
 };
 
+namespace {
+
+// Every accumulator gets an id never reused, so that the per-thread queue
+// cache below cannot mistake a dead accumulator's entry for a live one.
+std::atomic<uint64_t> g_next_accumulator_id{1};
+
+// A small per-thread cache of partition queues: the hot path of append()
+// then needs neither the map's shared lock nor a hash of the topic. Entries
+// are only dereferenced when their owner id matches (queues live as long as
+// their accumulator).
+struct QueueCacheEntry {
+  uint64_t owner = 0;
+  PartitionQueue* queue = nullptr;
+};
+constexpr size_t kQueueCacheSize = 16;
+thread_local QueueCacheEntry t_queue_cache[kQueueCacheSize];
+
+size_t queue_cache_slot(std::string_view topic, int32_t partition) {
+  return (static_cast<size_t>(partition) + topic.size() * 7) & (kQueueCacheSize - 1);
+}
+
+}  // namespace
+
 size_t RecordAccumulator::KeyHash::operator()(const PartitionRef& k) const noexcept {
   return std::hash<std::string_view>{}(k.topic) ^ (static_cast<size_t>(k.partition) * 0x9e3779b97f4a7c15ull);
 }
 
-RecordAccumulator::RecordAccumulator(AccumulatorConfig config) : config_(std::move(config)) {
+RecordAccumulator::RecordAccumulator(AccumulatorConfig config)
+    : config_(std::move(config)), id_(g_next_accumulator_id.fetch_add(1, std::memory_order_relaxed)) {
   if (config_.batch_size < proto::kBatchHeaderSize + 1) config_.batch_size = proto::kBatchHeaderSize + 1;
 }
 
@@ -111,14 +135,23 @@ PartitionQueue* RecordAccumulator::find_queue(std::string_view topic, int32_t pa
 }
 
 PartitionQueue& RecordAccumulator::queue_for(std::string_view topic, int32_t partition) {
-  if (PartitionQueue* q = find_queue(topic, partition)) return *q;
-  std::unique_lock lk(queues_mu_);
-  auto it = queues_.find(PartitionRef{topic, partition});
-  if (it != queues_.end()) return *it->second;
-  auto q = std::make_unique<PartitionQueue>(topic, partition);
-  PartitionQueue& ref = *q;
-  queues_.emplace(PartitionRef{ref.topic, partition}, std::move(q));  // the key views the queue's own string
-  return ref;
+  QueueCacheEntry& cached = t_queue_cache[queue_cache_slot(topic, partition)];
+  if (cached.owner == id_ && cached.queue->partition == partition && cached.queue->topic == topic)
+    return *cached.queue;
+  PartitionQueue* found = find_queue(topic, partition);
+  if (found == nullptr) {
+    std::unique_lock lk(queues_mu_);
+    auto it = queues_.find(PartitionRef{topic, partition});
+    if (it != queues_.end()) {
+      found = it->second.get();
+    } else {
+      auto q = std::make_unique<PartitionQueue>(topic, partition);
+      found = q.get();
+      queues_.emplace(PartitionRef{found->topic, partition}, std::move(q));  // the key views the queue's own string
+    }
+  }
+  cached = QueueCacheEntry{id_, found};
+  return *found;
 }
 
 template <class Fn>
@@ -149,24 +182,27 @@ AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition
     res.error = Error::from_code(errc::kDestroyed, "the producer is closed");
     return res;
   }
+  if (partition < 0) {
+    res.error = Error::from_code(errc::kInvalidArgument, "partition " + std::to_string(partition) + " of topic " +
+                                                             std::string(topic) + " is negative");
+    return res;
+  }
 
-  // The codec takes header views; the usual few live on the stack.
-  constexpr size_t kStackHeaders = 8;
-  proto::RecordHeader stack_headers[kStackHeaders];
-  std::vector<proto::RecordHeader> heap_headers;
-  proto::RecordHeader* hp = stack_headers;
-  if (headers.size() > kStackHeaders) {
-    heap_headers.resize(headers.size());
-    hp = heap_headers.data();
+  // The codec takes header views: built in a per-thread vector that keeps
+  // its capacity (append never re-enters itself on one thread).
+  std::span<const proto::RecordHeader> hdrs;
+  if (!headers.empty()) {
+    thread_local std::vector<proto::RecordHeader> t_headers;
+    t_headers.resize(headers.size());
+    for (size_t i = 0; i < headers.size(); ++i) {
+      t_headers[i].key = headers[i].key;
+      if (headers[i].value)
+        t_headers[i].value = std::string_view(*headers[i].value);
+      else
+        t_headers[i].value.reset();
+    }
+    hdrs = t_headers;
   }
-  for (size_t i = 0; i < headers.size(); ++i) {
-    hp[i].key = headers[i].key;
-    if (headers[i].value)
-      hp[i].value = std::string_view(*headers[i].value);
-    else
-      hp[i].value.reset();
-  }
-  const std::span<const proto::RecordHeader> hdrs(hp, headers.size());
 
   const size_t record_bound =
       proto::BatchBuilder::record_size_upper_bound(key ? key->size() : 0, value ? value->size() : 0, hdrs);

@@ -4,8 +4,9 @@
 // Threads:
 //   - append() is called from application threads, any number at once.
 //     Each partition has its own queue and mutex, so threads producing to
-//     different partitions do not contend (the partition map itself is read
-//     under a shared lock; it is written only when a partition is first seen).
+//     different partitions do not contend. The partition map is found
+//     through a small per-thread cache; on a miss it is read under a shared
+//     lock, and written only when a partition is first seen.
 //   - ready(), drain(), reenqueue(), expire(), mute() run on the network
 //     thread (the sender). drain() only looks at the head of each queue,
 //     append() only at the tail.
@@ -15,7 +16,10 @@
 // Memory: every batch holds max(batch.size, its one big record) bytes of
 // buffer.memory from creation until its callbacks ran. Freed batches of
 // batch.size go to a pool and are reused with their buffers (Java's
-// BufferPool), so steady-state appends allocate nothing. When an append
+// BufferPool), so steady-state appends allocate nothing. (The accounting
+// is by batch: a batch's buffers may have grown to more than batch.size,
+// and a compressed one also holds its uncompressed records until sealed.)
+// batch.size counts uncompressed bytes, as in librdkafka. When an append
 // needs a new batch and buffer.memory is used up, it blocks (up to
 // max.block.ms) until a batch is freed, then fails with errc::kQueueFull.
 //
@@ -118,7 +122,8 @@ class RecordAccumulator {
   // untouched so the caller can report the error through it. Errors:
   // errc::kMessageTooLarge (the record alone exceeds max.request.size or
   // buffer.memory), errc::kQueueFull (no buffer.memory within max.block.ms),
-  // errc::kDestroyed (closed).
+  // errc::kDestroyed (closed), errc::kInvalidArgument (negative partition;
+  // the partition count is the caller's business).
   // Called from application threads.
   AppendResult append(std::string_view topic, int32_t partition, int64_t timestamp,
                       std::optional<std::span<const uint8_t>> key, std::optional<std::span<const uint8_t>> value,
@@ -237,6 +242,7 @@ class RecordAccumulator {
   void log(std::string_view message) const;
 
   AccumulatorConfig config_;
+  const uint64_t id_;  // unique per accumulator (keys the per-thread queue cache)
 
   mutable std::shared_mutex queues_mu_;
   struct KeyHash {

@@ -5,7 +5,6 @@
 
 #include <fstream>
 #include <map>
-#include <regex>
 #include <string>
 
 #include "client/core/config_registry.h"
@@ -18,20 +17,29 @@ TEST_CASE("config.h documents exactly the registry keys, with their defaults") {
   std::ifstream in(KFK_CONFIG_HEADER_PATH);
   REQUIRE(in.good());
   std::map<std::string, std::string> documented;  // key -> default text
-  std::regex key_line(R"(^//   ([a-z][a-z0-9.]*[a-z0-9])\s*$)");
-  std::regex default_line(R"(^//     default: (.*)$)");
+  // A key line: "//   " then [a-z][a-z0-9.]*, nothing else.
+  auto key_of = [](const std::string& line) -> std::string {
+    const std::string prefix = "//   ";
+    if (line.rfind(prefix, 0) != 0 || line.size() == prefix.size()) return {};
+    std::string key = line.substr(prefix.size());
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    if (key.empty() || key[0] < 'a' || key[0] > 'z' || key.back() == '.') return {};
+    for (char c : key)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.')) return {};
+    return key;
+  };
+  const std::string default_prefix = "//     default: ";
   std::string line, pending;
   while (std::getline(in, line)) {
-    std::smatch m;
     if (!pending.empty()) {
-      REQUIRE_MESSAGE(std::regex_match(line, m, default_line), "no 'default:' line after key " << pending);
-      std::string d = m[1];
+      REQUIRE_MESSAGE(line.rfind(default_prefix, 0) == 0, "no 'default:' line after key " << pending);
+      std::string d = line.substr(default_prefix.size());
       if (d == "\"\"") d.clear();
       CHECK_MESSAGE(documented.count(pending) == 0, "documented twice: " << pending);
       documented[pending] = d;
       pending.clear();
-    } else if (std::regex_match(line, m, key_line)) {
-      pending = m[1];
+    } else {
+      pending = key_of(line);
     }
   }
   for (const auto& k : kfk::core::config_registry()) {

@@ -109,6 +109,8 @@ TEST_CASE("max.request.size and buffer.memory bound every record, with a clear e
   CHECK(called == 1);
   CHECK(acc.queued_batch_count() == 0);
 
+  CHECK(add(acc, "t", -1, "v", 0).error.code() == errc::kInvalidArgument);
+
   AccumulatorConfig small_mem = small_config();
   small_mem.buffer_memory = 1500;
   RecordAccumulator acc2(small_mem);
@@ -292,7 +294,7 @@ TEST_CASE("callbacks run on the callback executor, in order, without blocking co
   for (int i = 0; i < 5; ++i) {
     auto r = acc.append("t", 0, 1, std::nullopt, u8("v"), {},
                         [&](const kfk::RecordMetadata& md, const Error&) {
-                          if (md.offset == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                          if (md.offset == 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
                           offsets.push_back(md.offset);
                           cb_thread = std::this_thread::get_id();
                         },
@@ -302,7 +304,7 @@ TEST_CASE("callbacks run on the callback executor, in order, without blocking co
   auto b = drain_one(acc, "t", 0, 100);
   const auto t0 = std::chrono::steady_clock::now();
   ProducerBatch::complete(std::move(b[0]), 0, -1, Error());
-  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(100));  // the slow callback is elsewhere
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(400));  // the slow callback runs elsewhere
   ex.wait_idle();
   CHECK(offsets == std::vector<int64_t>{0, 1, 2, 3, 4});
   CHECK(cb_thread != std::this_thread::get_id());

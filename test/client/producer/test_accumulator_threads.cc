@@ -164,7 +164,9 @@ TEST_CASE("4 threads x 8 partitions with a concurrent sender: nothing lost, per-
   CHECK(callbacks == kThreads * kPerThread);
   CHECK(callback_offsets_ok);
   size_t total = 0;
-  for (auto& [p, values] : drained) {
+  for (const auto& entry : drained) {
+    const int32_t p = entry.first;
+    const std::vector<std::string>& values = entry.second;
     total += values.size();
     std::vector<int> last(kThreads, -1);
     bool ordered = true;

@@ -46,7 +46,9 @@ TEST_CASE("murmur2 matches Kafka's UtilsTest.testMurmur2 vectors") {
       {"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
       {"abc", 479470107},
   };
-  for (const auto& [key, expected] : cases) {
+  for (const auto& c : cases) {
+    const char* key = c.first;
+    const int32_t expected = c.second;
     INFO(key);
     CHECK(kfk::murmur2(key, std::strlen(key)) == expected);
     CHECK(kfk::murmur2(as_key(key)) == expected);
