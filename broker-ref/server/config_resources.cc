@@ -142,7 +142,7 @@ Status incremental_alter(Broker& b, int8_t type, const std::string& name, const 
       case 2:    // APPEND
       case 3: {  // SUBTRACT
         std::string current;
-        ConfigType ctype;
+        ConfigType ctype = ConfigType::kString;  // set by current_value()
         if (Status s = current_value(b, type, name, op.name, &current, &ctype); !s.ok()) return s;
         if (ctype != ConfigType::kList)
           return Status::error(ErrorCode::INVALID_CONFIG, std::string("Config value ") +

@@ -18,17 +18,13 @@
 #include <vector>
 
 #include "protocol/types.h"
+#include "server/fetch_read.h"
 
 namespace kfk::broker {
 
-struct CachedPartition {
-  std::string topic;     // empty for unresolved topic ids
-  proto::Uuid topic_id;  // zero before Fetch v13
-  int32_t partition = 0;
-  // From the latest request naming the partition.
-  int64_t fetch_offset = 0;
-  int32_t max_bytes = 0;
-  int32_t current_leader_epoch = -1;
+// A partition in a fetch session: what the latest request said about it
+// (the FetchTarget part) plus what the client last heard.
+struct CachedPartition : FetchTarget {
   // What the client last heard (-1: nothing yet, so it is always sent).
   int64_t high_watermark = -1;
   int64_t last_stable_offset = -1;

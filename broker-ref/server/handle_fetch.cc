@@ -44,24 +44,8 @@ std::string topic_name_for(Broker& b, const proto::Uuid& id) {
 
 CachedPartition to_cached(const FetchTarget& t) {
   CachedPartition c;
-  c.topic = t.topic;
-  c.topic_id = t.topic_id;
-  c.partition = t.partition;
-  c.fetch_offset = t.fetch_offset;
-  c.max_bytes = t.max_bytes;
-  c.current_leader_epoch = t.current_leader_epoch;
+  static_cast<FetchTarget&>(c) = t;
   return c;
-}
-
-FetchTarget to_target(const CachedPartition& c) {
-  FetchTarget t;
-  t.topic = c.topic;
-  t.topic_id = c.topic_id;
-  t.partition = c.partition;
-  t.fetch_offset = c.fetch_offset;
-  t.max_bytes = c.max_bytes;
-  t.current_leader_epoch = c.current_leader_epoch;
-  return t;
 }
 
 // KIP-227's request-time session handling. Returns a top-level error code.
@@ -115,7 +99,7 @@ ErrorCode build_context(Broker& b, const FetchRequest& req, int16_t v, FetchStat
   st->session_id = s->id;
   st->session_epoch = s->epoch;
   for (const auto& c : s->partitions) {
-    FetchTarget t = to_target(c);
+    FetchTarget t = c;
     if (by_id) t.topic = topic_name_for(b, c.topic_id);
     st->targets.push_back(std::move(t));
   }

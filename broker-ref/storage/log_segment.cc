@@ -11,6 +11,18 @@
 
 namespace kfk::broker {
 
+namespace {
+
+// A scan that stopped on a corrupt batch or a read error, as a Status.
+Status scan_failure(BatchScanner::Step step, const BatchScanner& sc, const std::string& log) {
+  if (step == BatchScanner::Step::kCorrupt)
+    return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, "corrupt batch in " + log + " at position " +
+                                                             std::to_string(sc.position()));
+  return io_error("read " + log, sc.error_number());
+}
+
+}  // namespace
+
 std::string LogSegment::file_name(const char* ext) const { return offset_file_name(base_, std::string(ext) + suffix_); }
 
 int64_t LogSegment::last_modified_ms() const {
@@ -170,7 +182,7 @@ Status LogSegment::find_batch(int64_t offset, std::optional<BatchPos>* out) cons
   if (offset >= next_offset_) return Status::Ok();
   BatchScanner sc(fd_.get(), oi_.lookup(offset).position, size_, 16 * 1024);
   for (;;) {
-    switch (sc.next(false)) {
+    switch (auto step = sc.next(false); step) {
       case BatchScanner::Step::kBatch:
         if (sc.header().last_offset() >= offset) {
           *out = BatchPos{static_cast<uint32_t>(sc.position()), static_cast<uint32_t>(sc.header().total_size()),
@@ -181,10 +193,8 @@ Status LogSegment::find_batch(int64_t offset, std::optional<BatchPos>* out) cons
       case BatchScanner::Step::kEnd:
         return Status::Ok();
       case BatchScanner::Step::kCorrupt:
-        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, "corrupt batch in " + file_name(kLogExt) +
-                                                                 " at position " + std::to_string(sc.position()));
       case BatchScanner::Step::kError:
-        return io_error("read " + file_name(kLogExt), sc.error_number());
+        return scan_failure(step, sc, file_name(kLogExt));
     }
   }
 }
@@ -200,7 +210,7 @@ Status LogSegment::whole_batches_end(uint32_t start, uint32_t limit, uint32_t* e
   *end = from;
   BatchScanner sc(fd_.get(), from, size_, 16 * 1024);
   for (;;) {
-    switch (sc.next(false)) {
+    switch (auto step = sc.next(false); step) {
       case BatchScanner::Step::kBatch:
         if (sc.next_position() > limit) return Status::Ok();
         *end = static_cast<uint32_t>(sc.next_position());
@@ -208,10 +218,8 @@ Status LogSegment::whole_batches_end(uint32_t start, uint32_t limit, uint32_t* e
       case BatchScanner::Step::kEnd:
         return Status::Ok();
       case BatchScanner::Step::kCorrupt:
-        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, "corrupt batch in " + file_name(kLogExt) +
-                                                                 " at position " + std::to_string(sc.position()));
       case BatchScanner::Step::kError:
-        return io_error("read " + file_name(kLogExt), sc.error_number());
+        return scan_failure(step, sc, file_name(kLogExt));
     }
   }
 }
