@@ -219,23 +219,25 @@
 //
 //   partitioner
 //     default: default
-//     Applies to: producer. Type: enum: default, murmur2, murmur2_random,
-//     consistent, consistent_random, fnv1a, fnv1a_random, random,
-//     round_robin, uniform_sticky.
-//     How records without an explicit partition are placed:
-//       default          Java's built-in partitioner: murmur2(key) for keyed
-//                        records, sticky batches spread evenly for keyless
-//                        ones (partitioner.ignore.keys makes every record
-//                        keyless);
-//       murmur2          murmur2(key), keyless records to one random
-//                        partition each (same hash as Java);
-//       murmur2_random   librdkafka's default: murmur2(key), random for
-//                        keyless;
+//     Applies to: producer. Type: string: a built-in name below, or a name
+//     registered with kfk::register_partitioner (see kfk/partitioner.h).
+//     How records without an explicit partition are placed (details in
+//     kfk/partitioner.h):
+//       default          Java's built-in partitioner: to_positive(murmur2(key))
+//                        % partitions for keyed records (identical to Java and
+//                        to librdkafka's murmur2_random); keyless records go
+//                        sticky (KIP-480/794: one partition until its batch is
+//                        sent, then another). partitioner.ignore.keys makes
+//                        every record keyless;
+//       murmur2, murmur2_random
+//                        the same placement as default (keyless: sticky);
 //       consistent, consistent_random, fnv1a, fnv1a_random
-//                        librdkafka's CRC32 / FNV-1a variants;
+//                        librdkafka's CRC32 / FNV-1a variants (the *_random
+//                        ones: keyless records sticky);
 //       random           random partition per record;
 //       round_robin      Java's RoundRobinPartitioner;
 //       uniform_sticky   Java's UniformStickyPartitioner (ignores keys).
+//     An unknown name fails at construction, listing the known ones.
 //
 //   partitioner.class
 //     default: ""
@@ -254,14 +256,15 @@
 //   partitioner.adaptive.partitioning.enable
 //     default: true
 //     Applies to: producer. Type: bool.
-//     With the default partitioner, send more keyless records to faster
-//     brokers.
+//     Accepted for compatibility with the Java client. kfk's sticky
+//     partitioner moves on uniformly at random among partitions with a
+//     leader; it does not yet weigh brokers by their queue lengths.
 //
 //   partitioner.availability.timeout.ms
 //     default: 0
 //     Applies to: producer. Type: long, >= 0 (0: off).
-//     With adaptive partitioning, a broker that has accepted nothing for
-//     this long gets no keyless records.
+//     Accepted for compatibility with the Java client (see above): partitions
+//     without a known leader are always skipped for keyless records.
 //
 //   metadata.max.idle.ms
 //     default: 300000
@@ -369,7 +372,8 @@
 //     RoundRobinAssignor, StickyAssignor, CooperativeStickyAssignor, with
 //     or without their package, are accepted too).
 //     Assignors offered to the group, in order of preference (Java 3.x's
-//     default).
+//     default). Names registered with kfk::register_assignor
+//     (kfk/assignor.h) before the consumer is created are accepted too.
 //
 //   isolation.level
 //     default: read_uncommitted

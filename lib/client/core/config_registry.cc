@@ -51,10 +51,9 @@ constexpr ConfigKeyInfo kKeys[] = {
     {"max.in.flight.requests.per.connection", T::kInt, "5", 1, kI32Max, nullptr, P,
      "unanswered requests per connection"},
     {"delivery.timeout.ms", T::kInt, "120000", 0, kI32Max, nullptr, P, "bound on send-to-report time"},
-    {"partitioner", T::kEnum, "default", 0, 0,
-     "default|murmur2|murmur2_random|consistent|consistent_random|fnv1a|fnv1a_random|random|round_robin|"
-     "uniform_sticky",
-     P, "partitioner for records without a partition"},
+    // A string, not an enum: names registered with kfk::register_partitioner
+    // are valid too (checked in config_validate.cc).
+    {"partitioner", T::kString, "default", 0, 0, nullptr, P, "partitioner for records without a partition"},
     {"partitioner.class", T::kString, "", 0, 0, nullptr, P, "Java partitioner class name (compatibility)"},
     {"partitioner.ignore.keys", T::kBool, "false", 0, 0, nullptr, P, "default partitioner ignores keys"},
     {"partitioner.adaptive.partitioning.enable", T::kBool, "true", 0, 0, nullptr, P,

@@ -1,10 +1,12 @@
 // validate(): parse every key against the registry, then apply the
 // cross-key rules of the Java client. Runs on the thread creating a client.
+#include <algorithm>
 #include <atomic>
 #include <string>
 
 #include "client/core/config_parse.h"
 #include "client/core/resolved_config.h"
+#include "kfk/partitioner.h"
 
 namespace kfk::core {
 
@@ -183,8 +185,25 @@ class ConfigResolver {
         {"round_robin", Partitioner::kRoundRobin},
         {"uniform_sticky", Partitioner::kUniformSticky},
     };
-    for (const auto& w : kWords)
-      if (val("partitioner").text == w.word) rc_.partitioner_ = w.p;
+    const std::string& name_set = val("partitioner").text;
+    bool builtin = false;
+    for (const auto& w : kWords) {
+      if (name_set == w.word) {
+        rc_.partitioner_ = w.p;
+        builtin = true;
+      }
+    }
+    if (!builtin) {
+      // A partitioner registered by the application (kfk::register_partitioner).
+      std::vector<std::string> names = kfk::partitioner_names();
+      if (std::find(names.begin(), names.end(), name_set) == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        return invalid("Invalid value '" + name_set + "' for configuration property 'partitioner': expected one of " +
+                       list + " (or a name registered with kfk::register_partitioner)");
+      }
+      rc_.partitioner_ = Partitioner::kCustom;
+    }
     const auto& cls = val("partitioner.class");
     if (cls.text.empty()) return Error();
     if (val("partitioner").is_explicit)

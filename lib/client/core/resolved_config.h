@@ -47,6 +47,7 @@ enum class Partitioner : uint8_t {
   kRandom,
   kRoundRobin,
   kUniformSticky,
+  kCustom,  // registered with kfk::register_partitioner; see get_string("partitioner")
 };
 enum class AutoOffsetReset : uint8_t { kLatest, kEarliest, kNone };
 enum class IsolationLevel : int8_t { kReadUncommitted = 0, kReadCommitted = 1 };  // wire values
@@ -93,7 +94,8 @@ class ResolvedConfig {
   IsolationLevel isolation_level() const { return isolation_level_; }
   GroupProtocol group_protocol() const { return group_protocol_; }
   // Canonical assignor names in preference order: "range", "roundrobin",
-  // "sticky", "cooperative-sticky".
+  // "sticky", "cooperative-sticky", or a name registered with
+  // kfk::register_assignor (checked when the client is created).
   const std::vector<std::string>& assignors() const { return assignors_; }
 
   // Whether Metadata requests may create topics: always for the producer,

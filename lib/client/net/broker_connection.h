@@ -117,6 +117,8 @@ class BrokerConnection {
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* w, int status);
   bool on_frame(FramePtr frame);
+  void remember_unanswered(int32_t corr);
+  bool forget_unanswered(int32_t corr);  // true: `corr` was an acks=0 request
   void write_request(Pending p);
 
   // Failure and timers (broker_connection.cc).
@@ -150,6 +152,13 @@ class BrokerConnection {
   FrameReader reader_;
   std::deque<OutboundRequest> queue_;
   std::map<int32_t, Pending> in_flight_;  // by correlation id
+  // Correlation ids of recent no-response (acks=0) requests. Some brokers
+  // (librdkafka's mock cluster) answer them anyway; such answers are
+  // dropped instead of being taken for a stream out of sync. Bounded: only
+  // the latest kMaxUnanswered are remembered, and the set is cleared with
+  // the socket.
+  static constexpr size_t kMaxUnanswered = 1024;
+  std::deque<int32_t> unanswered_;
   int32_t next_corr_id_ = 0;
   uint64_t next_seq_ = 0;
   bool flushing_ = false;

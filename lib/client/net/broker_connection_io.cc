@@ -7,6 +7,7 @@
 // null owner and only frees its request.
 #include <netdb.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "client/net/broker_connection.h"
@@ -41,6 +42,7 @@ std::string uv_error(int rc) { return std::string(uv_err_name(rc)) + " (" + uv_s
 }  // namespace
 
 void BrokerConnection::close_socket() {
+  unanswered_.clear();  // a new socket starts a new stream of answers
   if (resolve_ != nullptr) {
     resolve_->owner = nullptr;  // its callback frees it
     uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_->req));
@@ -269,6 +271,7 @@ void BrokerConnection::on_write(uv_write_t* req, int status) {
   if (!it->second.req.no_response) return;
   Pending p = std::move(it->second);  // acks=0: done once written
   c->in_flight_.erase(it);
+  c->remember_unanswered(corr);
   p.req.on_complete(Error(), ResponseFrame{c->node_id_, p.req.api_key, p.version, nullptr, 0});
   if (c->in_flight_.empty()) c->rearm_timer();
 }
@@ -304,12 +307,36 @@ void BrokerConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_
                                         "broker " + std::to_string(c->node_id_) + ": " + c->reader_.error()));
 }
 
+void BrokerConnection::remember_unanswered(int32_t corr) {
+  if (unanswered_.size() >= kMaxUnanswered) unanswered_.pop_front();
+  unanswered_.push_back(corr);
+}
+
+bool BrokerConnection::forget_unanswered(int32_t corr) {
+  auto it = std::find(unanswered_.begin(), unanswered_.end(), corr);
+  if (it == unanswered_.end()) return false;
+  // Answers come in order: older unanswered ids will never be answered now.
+  unanswered_.erase(unanswered_.begin(), it + 1);
+  return true;
+}
+
 // A complete response frame. Returns false when the connection was closed.
 bool BrokerConnection::on_frame(FramePtr frame) {
   proto::Reader peek(frame->bytes.get(), frame->size);
   int32_t corr = peek.i32();
   auto it = in_flight_.find(corr);
-  if (it == in_flight_.end() || it->second.req.no_response) {
+  if (it != in_flight_.end() && it->second.req.no_response) {
+    // An answer to an acks=0 request that arrived before its write callback:
+    // the request is complete either way.
+    Pending p = std::move(it->second);
+    in_flight_.erase(it);
+    remember_unanswered(corr);
+    p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
+    if (in_flight_.empty()) rearm_timer();
+    it = in_flight_.end();
+  }
+  if (it == in_flight_.end() && forget_unanswered(corr)) return true;  // an answer nobody waits for
+  if (it == in_flight_.end()) {
     // Cannot be matched to a request: the stream is out of sync. Kafka
     // answers in order, so blame the oldest request.
     fail_connection(transport_error("closed after a response with unknown correlation id"), true,

@@ -30,7 +30,8 @@ void ProducerBatch::start(PartitionQueue* queue, std::string_view topic, int32_t
   records_.clear();
   callbacks_.clear();
   queue_seq_ = queue_seq;
-  split_index_ = 0;
+  split_lo_ = 0;
+  split_hi_ = kSplitRange;
   reserved_ = reserved;
   created_ms_ = now_ms;
   drained_ms_ = -1;

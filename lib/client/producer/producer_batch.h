@@ -139,7 +139,12 @@ class ProducerBatch {
 
   uint64_t id_ = 0;         // accumulator-wide creation order (flush)
   uint64_t queue_seq_ = 0;   // creation order within the partition (retries keep their place)
-  uint32_t split_index_ = 0;  // order among the batches split from one (same queue_seq_)
+  // Order among the batches split from one (same queue_seq_): each covers
+  // [split_lo_, split_hi_) of its original's range; parts of a split
+  // subdivide it (2^62 leaves room for 62 halvings).
+  static constexpr uint64_t kSplitRange = uint64_t{1} << 62;
+  uint64_t split_lo_ = 0;
+  uint64_t split_hi_ = kSplitRange;
   size_t reserved_ = 0;     // buffer.memory held
   int64_t created_ms_ = 0;
   int64_t drained_ms_ = -1;

@@ -421,7 +421,6 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
   const bool flushing = flushes_in_progress_.load(std::memory_order_relaxed) > 0;
   const bool closing = closed_.load(std::memory_order_relaxed);
   const int64_t linger = config_.linger_ms;
-  const int64_t backoff = config_.retry_backoff_ms;
 
   for_each_queue([&](PartitionQueue& q) {
     int64_t created, last_attempt;
@@ -448,6 +447,7 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
     }
     if (q.muted.load(std::memory_order_relaxed)) return;
     if (std::find(out.ready_nodes.begin(), out.ready_nodes.end(), leader) != out.ready_nodes.end()) return;
+    const int64_t backoff = retry_backoff_ms(attempts);
     const bool backing_off = attempts > 0 && now_ms - last_attempt < backoff;
     const int64_t waited = now_ms - (attempts > 0 ? last_attempt : created);
     const int64_t time_to_wait = backing_off ? backoff : linger;
@@ -480,7 +480,7 @@ void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partit
       if (q->batches.empty()) continue;
       b = q->batches.front();
       if (b->state_ == State::kSealing) continue;
-      if (b->attempts_ > 0 && now_ms - b->last_attempt_ms_ < config_.retry_backoff_ms) continue;
+      if (b->attempts_ > 0 && now_ms - b->last_attempt_ms_ < retry_backoff_ms(b->attempts_)) continue;
       // Open batches count at their uncompressed size: an over-estimate
       // with compression, never an under-estimate.
       if (took_any && total + b->size_bytes() > max_request_size) break;
@@ -501,7 +501,7 @@ void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partit
 void RecordAccumulator::insert_in_order(PartitionQueue& q, ProducerBatch* batch) {
   // A partition's order: creation order, then order within a split.
   auto before = [](const ProducerBatch& a, const ProducerBatch& b) {
-    return a.queue_seq_ != b.queue_seq_ ? a.queue_seq_ < b.queue_seq_ : a.split_index_ < b.split_index_;
+    return a.queue_seq_ != b.queue_seq_ ? a.queue_seq_ < b.queue_seq_ : a.split_lo_ < b.split_lo_;
   };
   size_t i = 0;
   while (i < q.batches.size() && !before(*batch, *q.batches.at(i))) ++i;
@@ -549,7 +549,6 @@ size_t RecordAccumulator::split_and_reenqueue(BatchPtr& batch, int64_t now_ms) {
       const size_t reserve = std::max(config_.batch_size, proto::kBatchHeaderSize + bound);
       auto* p = new ProducerBatch(this);
       p->start(big->queue_, big->topic_, big->partition_, big->queue_seq_, big->created_ms_, batch_options(), reserve);
-      p->split_index_ = static_cast<uint32_t>(parts.size());
       p->producer_id_ = big->producer_id_;
       p->producer_epoch_ = big->producer_epoch_;  // sequences: reassigned by the sender
       parts.push_back(p);
@@ -557,6 +556,14 @@ size_t RecordAccumulator::split_and_reenqueue(BatchPtr& batch, int64_t now_ms) {
     DeliveryCallback cb;
     if (i < big->callbacks_.size()) cb = std::move(big->callbacks_[i]);
     parts.back()->append(big->records_[i].timestamp, r.key, r.value, hdrs, std::move(cb));
+  }
+  // The parts divide the big batch's place in the partition's order: its
+  // [split_lo_, split_hi_) range, so splitting a part again keeps the
+  // order too.
+  const uint64_t step = (big->split_hi_ - big->split_lo_) / parts.size();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    parts[i]->split_lo_ = big->split_lo_ + step * i;
+    parts[i]->split_hi_ = i + 1 == parts.size() ? big->split_hi_ : parts[i]->split_lo_ + step;
   }
   {
     // The parts take the big batch's place in the incomplete list (same id:

@@ -41,6 +41,7 @@
 //   if (r.batch_full || r.new_batch_created) sender.wakeup();
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -73,7 +74,8 @@ struct AccumulatorConfig {
   int64_t max_block_ms = 60000;          // max.block.ms: how long append() waits for memory
   size_t max_request_size = 1u << 20;    // max.request.size: per record, and per drain()
   int64_t delivery_timeout_ms = 120000;  // delivery.timeout.ms
-  int64_t retry_backoff_ms = 100;        // retry.backoff.ms: a re-enqueued batch waits this long
+  int64_t retry_backoff_ms = 100;        // retry.backoff.ms: a re-enqueued batch waits this long,
+  int64_t retry_backoff_max_ms = 1000;   // doubling per attempt up to retry.backoff.max.ms (KIP-580)
   proto::Compression compression = proto::Compression::kNone;  // compression.type
   int compression_level = -1;                                  // compression.level (-1: codec default)
   bool transactional = false;            // batches carry the transactional flag
@@ -239,6 +241,15 @@ class RecordAccumulator {
   // Returns a batch taken by allocate() that ended up unused.
   void release_unused(ProducerBatch* batch);
   proto::BatchBuilder::Options batch_options() const;
+  // The wait before a batch's next attempt after `attempts` attempts:
+  // retry.backoff.ms doubled per earlier retry, capped by
+  // retry.backoff.max.ms (no jitter: ready() and drain() must agree).
+  int64_t retry_backoff_ms(int attempts) const {
+    int64_t b = config_.retry_backoff_ms;
+    const int64_t cap = std::max(config_.retry_backoff_max_ms, config_.retry_backoff_ms);
+    for (int i = 1; i < attempts && b < cap; ++i) b *= 2;
+    return std::min(b, cap);
+  }
   void log(std::string_view message) const;
 
   AccumulatorConfig config_;

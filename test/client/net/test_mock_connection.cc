@@ -3,6 +3,8 @@
 // acks=0, idle close.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "net_test_util.h"
 
 using namespace kfk;
@@ -145,9 +147,34 @@ TEST_CASE("mock: 100 pipelined requests complete in order") {
   nc.stop();
 }
 
+TEST_CASE("mock: acks=0 Produce answered anyway: the answers are dropped, the connection stays") {
+  // librdkafka's mock answers every Produce, even acks=0 ones, which real
+  // Kafka never does. A client must tolerate it (not take the answer for a
+  // stream out of sync).
+  MockCluster mc(1);
+  mc.create_topic("p0", 1, 1);
+  NetClient nc(test_options(mc.servers()));
+  nc.start(false);
+  REQUIRE(metadata_roundtrip(nc, -1).first.ok());
+  RequestOptions ro;
+  ro.min_version = 3;
+  auto written = std::make_shared<std::atomic<int>>(0);
+  on_loop(nc, [&] {
+    for (int i = 0; i < 50; ++i)
+      nc.send(-1, make_produce("p0", 0, 100), [written](const Error& e, proto::ProduceResponse&) {
+        if (e.ok()) written->fetch_add(1);
+      }, ro);
+  });
+  REQUIRE(eventually([&] { return written->load() == 50; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the mock's 50 answers arrive meanwhile
+  // Still the same connection, and it still pairs answers with requests.
+  REQUIRE(metadata_roundtrip(nc, -1).first.ok());
+  auto attempts = on_loop(nc, [&] { return nc.pool().find(-1)->connect_attempts(); });
+  CHECK(attempts == 1);
+  nc.stop();
+}
+
 TEST_CASE("mock: Produce (acks=all) carries a spliced record batch") {
-  // acks=0 is tested against the raw server: this mock answers every
-  // Produce, even acks=0 ones, which real Kafka never does.
   MockCluster mc(1);
   mc.create_topic("p", 1, 1);
   NetClient nc(test_options(mc.servers()));

@@ -437,6 +437,44 @@ TEST_CASE("split_and_reenqueue: halves keep the records, their order and their c
   CHECK(one[0] != nullptr);
 }
 
+TEST_CASE("split_and_reenqueue: splitting parts again (several in flight) keeps the partition's order") {
+  // As when a broker rejects several batches of a partition in a row: every
+  // part in flight is split again, in any order of answers.
+  AccumulatorConfig cfg;
+  cfg.batch_size = 65536;
+  RecordAccumulator acc(cfg);
+  for (int i = 0; i < 256; ++i) REQUIRE(add(acc, "t", 0, std::to_string(i) + std::string(90, '.'), 0).error.ok());
+  int64_t t = 0;  // every step later than any retry backoff
+  auto first = drain_one(acc, "t", 0, t);
+  REQUIRE(first.size() == 1);
+  REQUIRE(acc.split_and_reenqueue(first[0], t) >= 2);
+  for (int round = 0; round < 5; ++round) {
+    // Take every batch out (each "in flight"), then split them back newest
+    // first, the worst order for a naive split index.
+    std::vector<BatchPtr> taken;
+    while (true) {
+      auto d = drain_one(acc, "t", 0, t += 100000);
+      if (d.empty()) break;
+      taken.push_back(std::move(d[0]));
+    }
+    for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+      if (acc.split_and_reenqueue(*it, t) == 0) acc.reenqueue(std::move(*it), t);
+    }
+  }
+  std::vector<std::string> values;
+  int64_t next = 0;
+  while (true) {
+    auto d = drain_one(acc, "t", 0, t += 100000);
+    if (d.empty()) break;
+    for (auto& v : values_of(*d[0])) values.push_back(v);
+    const int32_t n = d[0]->record_count();
+    ProducerBatch::complete(std::move(d[0]), next, -1, Error());
+    next += n;
+  }
+  REQUIRE(values.size() == 256);
+  for (int i = 0; i < 256; ++i) CHECK(values[i].substr(0, values[i].find('.')) == std::to_string(i));
+}
+
 TEST_CASE("sticky partitioning: null-key records fill one partition's batch, then move on") {
   AccumulatorConfig cfg = small_config();
   RecordAccumulator acc(cfg);

@@ -1,0 +1,394 @@
+#include "client/producer/producer_impl.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+
+#include "client/net/net_options.h"
+
+namespace kfk {
+
+using producer::ProducerImpl;
+
+namespace {
+
+const char* partitioner_name(const core::ResolvedConfig& rc) {
+  using P = core::Partitioner;
+  switch (rc.partitioner()) {
+    case P::kDefault: return "default";
+    case P::kMurmur2: return "murmur2";
+    case P::kMurmur2Random: return "murmur2_random";
+    case P::kConsistent: return "consistent";
+    case P::kConsistentRandom: return "consistent_random";
+    case P::kFnv1a: return "fnv1a";
+    case P::kFnv1aRandom: return "fnv1a_random";
+    case P::kRandom: return "random";
+    case P::kRoundRobin: return "round_robin";
+    case P::kUniformSticky: return "uniform_sticky";
+    case P::kCustom: break;
+  }
+  return rc.get_string("partitioner").c_str();
+}
+
+}  // namespace
+
+Error Producer::create(const Config& config, std::unique_ptr<Producer>* out, ProducerOptions options) {
+  if (out == nullptr) return Error::from_code(errc::kInvalidArgument, "Producer::create: out is null");
+  core::ResolvedConfig rc;
+  if (Error e = core::validate(config, core::ClientKind::kProducer, &rc); !e.ok()) return e;
+  if (!rc.get_string("transactional.id").empty())
+    return Error::from_code(errc::kUnsupportedFeature,
+                            "transactional.id: transactions are not supported by this version of kfk yet");
+  std::unique_ptr<Partitioner> owned;
+  std::shared_ptr<Partitioner> shared = options.partitioner;
+  if (!shared) {
+    if (Error e = create_partitioner(partitioner_name(rc), owned); !e.ok()) return e;
+  }
+  auto p = std::make_unique<ProducerImpl>(std::move(rc), std::move(options), std::move(owned), std::move(shared));
+  p->start();
+  *out = std::move(p);
+  return Error();
+}
+
+namespace producer {
+
+namespace {
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+AccumulatorConfig accumulator_config(const core::ResolvedConfig& rc, CallbackExecutor* executor,
+                                     const InterceptorChain* interceptors, LogFn log) {
+  AccumulatorConfig c;
+  c.batch_size = static_cast<size_t>(rc.get_long("batch.size"));
+  c.linger_ms = rc.get_long("linger.ms");
+  c.buffer_memory = static_cast<size_t>(rc.get_long("buffer.memory"));
+  c.max_block_ms = rc.get_long("max.block.ms");
+  c.max_request_size = static_cast<size_t>(rc.get_long("max.request.size"));
+  c.delivery_timeout_ms = rc.get_long("delivery.timeout.ms");
+  c.retry_backoff_ms = rc.get_long("retry.backoff.ms");
+  c.retry_backoff_max_ms = rc.get_long("retry.backoff.max.ms");
+  c.compression = rc.compression();
+  c.compression_level = rc.compression_level();
+  c.executor = executor;
+  c.interceptors = interceptors;
+  c.log = std::move(log);
+  return c;
+}
+
+SenderConfig sender_config(const core::ResolvedConfig& rc) {
+  SenderConfig c;
+  c.acks = rc.acks();
+  c.request_timeout_ms = rc.get_long("request.timeout.ms");
+  c.max_in_flight = rc.get_int("max.in.flight.requests.per.connection");
+  c.retries = rc.get_int("retries");
+  c.delivery_timeout_ms = rc.get_long("delivery.timeout.ms");
+  c.max_request_size = static_cast<size_t>(rc.get_long("max.request.size"));
+  c.retry_backoff_ms = rc.get_long("retry.backoff.ms");
+  c.retry_backoff_max_ms = rc.get_long("retry.backoff.max.ms");
+  c.idempotent = rc.idempotence();
+  c.transaction_timeout_ms = rc.get_int("transaction.timeout.ms");
+  return c;
+}
+}  // namespace
+
+ProducerImpl::ProducerImpl(core::ResolvedConfig config, ProducerOptions options, std::unique_ptr<kfk::Partitioner> owned,
+                           std::shared_ptr<kfk::Partitioner> shared)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      owned_partitioner_(std::move(owned)),
+      shared_partitioner_(std::move(shared)),
+      partitioner_(shared_partitioner_ ? shared_partitioner_.get() : owned_partitioner_.get()),
+      ignore_keys_(config_.get_bool("partitioner.ignore.keys")),
+      max_block_ms_(config_.get_long("max.block.ms")),
+      delivery_timeout_ms_(config_.get_long("delivery.timeout.ms")),
+      interceptors_(options_.interceptors, options_.log) {
+  if (!options_.log) options_.log = log_to_stderr;
+  for (const auto& note : config_.adjustments()) options_.log(note);
+  accumulator_ = std::make_unique<RecordAccumulator>(
+      accumulator_config(config_, &executor_, &interceptors_, options_.log));
+  net_ = std::make_unique<net::NetClient>(net::NetOptions::from(config_));
+}
+
+ProducerImpl::~ProducerImpl() { close(std::chrono::milliseconds(delivery_timeout_ms_)); }
+
+void ProducerImpl::start() {
+  net_->start();
+  net_->post([this] {
+    // Runs on the network thread.
+    sender_ = std::make_unique<Sender>(*net_, *accumulator_, sender_config(config_), counters_, options_.log);
+    sender_->start();
+  });
+}
+
+int64_t ProducerImpl::mono_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void ProducerImpl::wake_sender() {
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  net_->post([this] {
+    // Runs on the network thread.
+    wake_pending_.store(false, std::memory_order_release);
+    if (sender_) sender_->run();
+  });
+}
+
+// --- send ------------------------------------------------------------------------
+
+void ProducerImpl::fail_early(ProducerRecord&& record, int32_t partition, const Error& err,
+                              DeliveryCallback&& callback) {
+  // The error path may allocate; callbacks still run on the callback
+  // thread, after the callbacks of records sent earlier.
+  struct Early {
+    ProducerRecord record;
+    DeliveryCallback callback;
+  };
+  auto early = std::make_shared<Early>(Early{std::move(record), std::move(callback)});
+  executor_.post([this, early, partition, err] {
+    interceptors_.on_send_error(early->record, partition, err);
+    if (!early->callback) return;
+    RecordMetadata md;
+    md.topic = early->record.topic;
+    md.partition = partition;
+    md.serialized_key_size = early->record.key ? static_cast<int32_t>(early->record.key->size()) : -1;
+    md.serialized_value_size = early->record.value ? static_cast<int32_t>(early->record.value->size()) : -1;
+    try {
+      early->callback(md, err);
+    } catch (const std::exception& e) {
+      interceptors_.log(std::string("delivery callback threw: ") + e.what());
+    } catch (...) {
+      interceptors_.log("delivery callback threw");
+    }
+  });
+}
+
+std::shared_ptr<const ProducerImpl::TopicView> ProducerImpl::cached_view(std::string_view topic,
+                                                                         uint64_t generation) const {
+  std::shared_lock lock(topics_mu_);
+  auto it = topics_.find(std::string(topic));
+  if (it == topics_.end() || it->second->generation != generation) return nullptr;
+  return it->second;
+}
+
+Error ProducerImpl::wait_for_topic(const std::string& topic, int64_t timeout_ms) {
+  auto done = std::make_shared<std::promise<Error>>();
+  std::future<Error> f = done->get_future();
+  bool posted = net_->post([this, topic, timeout_ms, done] {
+    // Runs on the network thread.
+    net_->metadata().wait_for_topic(topic, net::after_ms(timeout_ms),
+                                    [done](const Error& err, const net::MetadataManager::Snapshot&) {
+                                      done->set_value(err);
+                                    });
+  });
+  if (!posted) return Error::from_code(errc::kDestroyed, "producer closed");
+  // The metadata manager answers by the deadline; the margin covers a
+  // network thread busy with other work.
+  if (f.wait_for(std::chrono::milliseconds(timeout_ms + 1000)) != std::future_status::ready)
+    return Error::from_code(errc::kTimedOut, "topic " + topic + " not present in metadata after " +
+                                                 std::to_string(timeout_ms) + " ms (max.block.ms)");
+  Error e = f.get();
+  if (e.code() == errc::kTimedOut)
+    return Error::from_code(errc::kTimedOut, "topic " + topic + " not present in metadata after " +
+                                                 std::to_string(timeout_ms) + " ms (max.block.ms)");
+  return e;
+}
+
+Error ProducerImpl::topic_view(const std::string& topic, std::shared_ptr<const TopicView>* out) {
+  auto snap = net_->metadata_snapshot();
+  if (auto v = cached_view(topic, snap->generation())) {
+    *out = std::move(v);
+    return Error();
+  }
+  const net::TopicInfo* info = snap->topic(topic);
+  if (info == nullptr || !info->usable()) {
+    if (Error e = wait_for_topic(topic, max_block_ms_); !e.ok()) return e;
+    snap = net_->metadata_snapshot();
+    info = snap->topic(topic);
+    if (info == nullptr || !info->usable())
+      return Error::from_code(errc::kUnknownTopicOrPartition, "topic " + topic + " has no partitions");
+  }
+  auto view = std::make_shared<TopicView>();
+  view->generation = snap->generation();
+  view->num_partitions = static_cast<int32_t>(info->partitions.size());
+  for (const auto& p : info->partitions)
+    if (p.leader_id >= 0) view->available.push_back(p.partition);
+  {
+    std::unique_lock lock(topics_mu_);
+    topics_[topic] = view;
+  }
+  *out = std::move(view);
+  return Error();
+}
+
+void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
+  if (closed_.load(std::memory_order_acquire)) {
+    fail_early(std::move(record), record.partition.value_or(-1),
+               Error::from_code(errc::kDestroyed, "producer closed: cannot send"), std::move(callback));
+    return;
+  }
+  if (counters_.fatal.load(std::memory_order_acquire)) {
+    fail_early(std::move(record), record.partition.value_or(-1), counters_.fatal_error(), std::move(callback));
+    return;
+  }
+  if (!interceptors_.empty()) record = interceptors_.on_send(std::move(record));
+
+  std::shared_ptr<const TopicView> view;
+  if (Error e = topic_view(record.topic, &view); !e.ok()) {
+    fail_early(std::move(record), record.partition.value_or(-1), e, std::move(callback));
+    return;
+  }
+  int32_t partition;
+  PartitionerContext ctx;
+  if (record.partition) {
+    partition = *record.partition;
+    if (partition < 0 || partition >= view->num_partitions) {
+      Error e = Error::from_code(errc::kUnknownTopicOrPartition,
+                                 "partition " + std::to_string(partition) + " of topic " + record.topic +
+                                     " does not exist (the topic has " + std::to_string(view->num_partitions) +
+                                     " partitions)");
+      fail_early(std::move(record), partition, e, std::move(callback));
+      return;
+    }
+  } else {
+    ctx.topic = record.topic;
+    if (record.key && !ignore_keys_) ctx.key = record.key->span();
+    if (record.value) ctx.value = record.value->span();
+    ctx.num_partitions = view->num_partitions;
+    ctx.available_partitions = view->available;
+    partition = partitioner_->partition(ctx);
+  }
+  const int64_t timestamp = record.timestamp.value_or(wall_ms());
+  const bool hints = !record.partition && partitioner_->new_batch_hints();
+  AppendResult r = accumulator_->append(record, partition, timestamp, std::move(callback), mono_ms(), hints);
+  if (r.aborted_for_new_batch) {
+    partitioner_->on_new_batch(record.topic, partition);
+    partition = partitioner_->partition(ctx);
+    r = accumulator_->append(record, partition, timestamp, std::move(callback), mono_ms());
+  }
+  if (!r.error.ok()) {
+    fail_early(std::move(record), partition, r.error, std::move(callback));
+    return;
+  }
+  if (r.batch_full || r.new_batch_created) wake_sender();
+}
+
+std::future<DeliveryResult> ProducerImpl::send(ProducerRecord record) {
+  std::promise<DeliveryResult> promise;
+  std::future<DeliveryResult> f = promise.get_future();
+  send(std::move(record), [p = std::move(promise)](const RecordMetadata& md, const Error& err) mutable {
+    p.set_value(DeliveryResult{md, err});
+  });
+  return f;
+}
+
+// --- flush / close ---------------------------------------------------------------
+
+Error ProducerImpl::flush(std::chrono::milliseconds timeout) {
+  if (executor_.on_executor_thread())
+    return Error::from_code(errc::kState, "flush() called from a delivery callback would deadlock");
+  const uint64_t token = accumulator_->begin_flush();
+  wake_sender();
+  const int64_t ms = timeout.count() >= net::kForeverMs ? net::kForeverMs : timeout.count();
+  return accumulator_->await_flush_completion(token, ms);
+}
+
+Error ProducerImpl::close(std::chrono::milliseconds timeout) {
+  if (executor_.on_executor_thread())
+    return Error::from_code(errc::kState, "close() called from a delivery callback would deadlock");
+  std::lock_guard lock(close_mu_);
+  if (close_done_) return Error();
+  closed_.store(true, std::memory_order_release);
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t total_ms = timeout.count() >= net::kForeverMs ? net::kForeverMs : std::max<int64_t>(timeout.count(), 0);
+  auto remaining = [&] {
+    auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    return std::max<int64_t>(total_ms - spent, 0);
+  };
+
+  // Everything queued becomes sendable; wait for the answers.
+  accumulator_->close();
+  const uint64_t token = accumulator_->begin_flush();
+  wake_sender();
+  Error result = accumulator_->await_flush_completion(token, total_ms);
+  if (!result.ok()) {
+    // Out of time: fail what is left. Queued batches now; in-flight ones
+    // when the network stops below.
+    Error purged = Error::from_code(errc::kPurged, "producer closed before the record was delivered");
+    auto done = std::make_shared<std::promise<void>>();
+    auto f = done->get_future();
+    if (net_->post([this, purged, done] {
+          if (sender_) sender_->abort(purged);
+          done->set_value();
+        }))
+      f.wait_for(std::chrono::milliseconds(std::max<int64_t>(remaining(), 100)));
+    result = Error::from_code(errc::kTimedOut, "close(): records were still in flight when the timeout passed");
+  }
+  // Stops the network thread: requests in flight fail (kDestroyed) and
+  // their batches complete with kPurged on the way out.
+  auto done = std::make_shared<std::promise<void>>();
+  net_->post([this, done] {
+    sender_.reset();  // destroyed on the network thread (its timer lives there)
+    done->set_value();
+  });
+  done->get_future().wait_for(std::chrono::milliseconds(std::max<int64_t>(remaining(), 100)));
+  net_->stop();
+  accumulator_->abort_undrained(Error::from_code(errc::kPurged, "producer closed"));
+  executor_.wait_idle();
+  interceptors_.close();
+  partitioner_->close();
+  close_done_ = true;
+  return result;
+}
+
+// --- metadata and metrics ---------------------------------------------------------
+
+Error ProducerImpl::partitions_for(std::string_view topic_name, std::vector<PartitionMetadata>* out) {
+  if (out == nullptr) return Error::from_code(errc::kInvalidArgument, "partitions_for: out is null");
+  out->clear();
+  if (closed_.load(std::memory_order_acquire)) return Error::from_code(errc::kDestroyed, "producer closed");
+  std::string topic(topic_name);
+  auto snap = net_->metadata_snapshot();
+  const net::TopicInfo* info = snap->topic(topic);
+  if (info == nullptr || !info->usable()) {
+    if (Error e = wait_for_topic(topic, max_block_ms_); !e.ok()) return e;
+    snap = net_->metadata_snapshot();
+    info = snap->topic(topic);
+    if (info == nullptr) return Error::from_code(errc::kUnknownTopicOrPartition, topic);
+  }
+  for (const auto& p : info->partitions) {
+    PartitionMetadata m;
+    m.topic = topic;
+    m.partition = p.partition;
+    m.leader = p.leader_id;
+    m.leader_epoch = p.leader_epoch;
+    m.replicas = p.replicas;
+    m.isr = p.isr;
+    m.offline_replicas = p.offline_replicas;
+    m.error = Error::from_code(p.error);
+    out->push_back(std::move(m));
+  }
+  return Error();
+}
+
+ProducerMetrics ProducerImpl::metrics() const {
+  ProducerMetrics m;
+  const auto r = std::memory_order_relaxed;
+  m.records_sent = counters_.records_sent.load(r);
+  m.records_failed = counters_.records_failed.load(r);
+  m.records_retried = counters_.records_retried.load(r);
+  m.batches_sent = counters_.batches_sent.load(r);
+  m.bytes_sent = counters_.bytes_sent.load(r);
+  m.requests_sent = counters_.requests_sent.load(r);
+  m.epoch_bumps = counters_.epoch_bumps.load(r);
+  m.buffered_bytes = accumulator_->buffered_bytes();
+  m.queued_batches = accumulator_->queued_batch_count();
+  m.producer_id = counters_.producer_id.load(r);
+  m.producer_epoch = static_cast<int16_t>(counters_.producer_epoch.load(r));
+  return m;
+}
+
+}  // namespace producer
+}  // namespace kfk

@@ -1,0 +1,89 @@
+// ProducerImpl: kfk::Producer put together: the application-thread side of
+// send() (interceptors, metadata wait, partitioning, append), and the
+// network thread's Sender, RecordAccumulator, CallbackExecutor.
+//
+// Threads: application threads call send(), flush(), close(),
+// partitions_for(), metrics(). The network thread (NetClient) runs the
+// Sender. The CallbackExecutor thread runs callbacks and
+// on_acknowledgement().
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "client/core/resolved_config.h"
+#include "client/net/net_client.h"
+#include "client/producer/callback_executor.h"
+#include "client/producer/interceptors.h"
+#include "client/producer/record_accumulator.h"
+#include "client/producer/sender.h"
+#include "kfk/producer.h"
+
+namespace kfk::producer {
+
+class ProducerImpl final : public Producer {
+ public:
+  ProducerImpl(core::ResolvedConfig config, ProducerOptions options, std::unique_ptr<kfk::Partitioner> owned,
+               std::shared_ptr<kfk::Partitioner> shared);
+  ~ProducerImpl() override;
+
+  // Starts the threads.
+  void start();
+
+  void send(ProducerRecord record, DeliveryCallback callback) override;
+  std::future<DeliveryResult> send(ProducerRecord record) override;
+  Error flush(std::chrono::milliseconds timeout) override;
+  Error close(std::chrono::milliseconds timeout) override;
+  Error partitions_for(std::string_view topic, std::vector<PartitionMetadata>* out) override;
+  ProducerMetrics metrics() const override;
+
+ private:
+  // What send() needs to know of a topic; rebuilt when the metadata changes.
+  struct TopicView {
+    uint64_t generation = 0;
+    int32_t num_partitions = 0;
+    std::vector<int32_t> available;  // partitions with a leader, ascending
+  };
+
+  // Application thread: the topic's view, waiting (up to max.block.ms) for
+  // its metadata when unknown.
+  Error topic_view(const std::string& topic, std::shared_ptr<const TopicView>* out);
+  std::shared_ptr<const TopicView> cached_view(std::string_view topic, uint64_t generation) const;
+  Error wait_for_topic(const std::string& topic, int64_t timeout_ms);
+  // Reports a record that failed before reaching a batch, on the callback
+  // thread.
+  void fail_early(ProducerRecord&& record, int32_t partition, const Error& err, DeliveryCallback&& callback);
+  void wake_sender();
+  int64_t mono_ms() const;
+
+  core::ResolvedConfig config_;
+  ProducerOptions options_;
+  std::unique_ptr<kfk::Partitioner> owned_partitioner_;
+  std::shared_ptr<kfk::Partitioner> shared_partitioner_;
+  kfk::Partitioner* partitioner_;
+  bool ignore_keys_ = false;
+  int64_t max_block_ms_;
+  int64_t delivery_timeout_ms_;
+
+  InterceptorChain interceptors_;
+  CallbackExecutor executor_;
+  std::unique_ptr<RecordAccumulator> accumulator_;
+  std::unique_ptr<net::NetClient> net_;
+  SenderCounters counters_;
+  std::unique_ptr<Sender> sender_;  // created, run and destroyed on the network thread
+
+  mutable std::shared_mutex topics_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const TopicView>> topics_;
+
+  std::atomic<bool> wake_pending_{false};
+  std::atomic<bool> closed_{false};
+  std::mutex close_mu_;
+  bool close_done_ = false;
+};
+
+}  // namespace kfk::producer

@@ -1,0 +1,446 @@
+#include "client/producer/sender.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "protocol/error_codes.h"
+
+namespace kfk::producer {
+
+namespace {
+using proto::ErrorCode;
+
+std::string partition_name(std::string_view topic, int32_t partition) {
+  std::string s(topic);
+  s += '-';
+  s += std::to_string(partition);
+  return s;
+}
+
+bool is(int16_t code, ErrorCode c) { return code == static_cast<int16_t>(c); }
+}  // namespace
+
+// A Produce request on the wire and the batches it carries. Shared with the
+// request's callback.
+struct Sender::InFlightRequest {
+  int32_t node = -1;
+  std::vector<BatchPtr> batches;
+};
+
+// Which partitions each broker leads, per metadata snapshot (drain() needs
+// them per node). The string_views point into `snapshot`.
+struct Sender::PartitionsByNode {
+  std::shared_ptr<const net::ClusterMetadata> snapshot;
+  std::unordered_map<int32_t, std::vector<PartitionRef>> by_node;
+};
+
+Sender::Sender(net::NetClient& net, RecordAccumulator& accumulator, SenderConfig config, SenderCounters& counters,
+               LogFn log)
+    : net_(net), acc_(accumulator), config_(config), counters_(counters), log_(std::move(log)) {}
+
+Sender::~Sender() { *alive_ = false; }
+
+int64_t Sender::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void Sender::start() {
+  timer_ = std::make_unique<net::Timer>(net_.loop(), [this] { run(); });
+  std::weak_ptr<bool> alive = alive_;
+  // A broker became reachable, or the metadata changed (new leaders): look
+  // again on the next loop iteration (not from inside those callbacks).
+  net_.pool().add_state_listener([this, alive](int32_t, net::BrokerConnection::State s, const Error&) {
+    if (alive.expired() || !*alive.lock()) return;
+    if (s == net::BrokerConnection::State::kReady || s == net::BrokerConnection::State::kDisconnected) arm_timer(0);
+  });
+  net_.metadata().add_update_listener([this, alive](const net::MetadataManager::Snapshot&) {
+    if (alive.expired() || !*alive.lock()) return;
+    arm_timer(0);
+  });
+  run();
+}
+
+void Sender::arm_timer(int64_t delay_ms) {
+  if (!timer_) return;
+  net::TimePoint when = net::after_ms(delay_ms);
+  if (timer_->active() && timer_->armed_at() <= when) return;
+  timer_->start_at(when);
+}
+
+void Sender::set_fatal(const Error& error) {
+  if (!fatal_.ok()) return;
+  fatal_ = Error(error.code(), error.message(), false, true);
+  counters_.set_fatal_error(fatal_);
+  if (log_) log_("producer is in a fatal state: " + fatal_.to_string());
+  acc_.abort_undrained(fatal_);
+}
+
+void Sender::abort(const Error& error) {
+  aborted_ = true;
+  abort_error_ = error;
+  acc_.abort_undrained(error);
+}
+
+// --- The pass --------------------------------------------------------------
+
+void Sender::run() {
+  if (in_run_) return;
+  in_run_ = true;
+  const int64_t now = now_ms();
+  int64_t next_wake = INT64_MAX;
+
+  expire_queued(now);
+  if (!fatal_.ok() || aborted_) {
+    acc_.abort_undrained(!fatal_.ok() ? fatal_ : abort_error_);
+  } else if (ready_to_drain()) {
+    send_ready(now, &next_wake);
+  } else {
+    // No producer id yet (or a bump in progress): batches wait, but their
+    // delivery deadlines still run.
+    acc_.ready(now, [](std::string_view, int32_t) { return -1; }, ready_);
+    next_wake = std::min(next_wake, ready_.next_ready_check_delay_ms);
+    if (!init_in_flight_ && init_not_before_ > net::now()) next_wake = std::min(next_wake, net::ms_until(init_not_before_));
+  }
+  if (next_wake != INT64_MAX) arm_timer(std::max<int64_t>(next_wake, 0));
+  in_run_ = false;
+}
+
+bool Sender::ready_to_drain() {
+  if (!config_.idempotent) return true;
+  if (idem_.has_producer_id() && !idem_.bump_pending()) return true;
+  maybe_init_producer_id();
+  return false;
+}
+
+void Sender::expire_queued(int64_t now) {
+  for (BatchPtr& b : acc_.take_expired(now)) {
+    Error err = b->expiry_error(now);
+    fail(std::move(b), err);
+  }
+}
+
+// --- Idempotence -------------------------------------------------------------
+
+void Sender::request_bump(const std::string& why) {
+  if (!config_.idempotent || idem_.bump_pending()) return;
+  if (log_) log_("bumping the idempotent producer epoch: " + why);
+  idem_.request_bump();
+}
+
+void Sender::maybe_init_producer_id() {
+  if (init_in_flight_ || !fatal_.ok() || aborted_) return;
+  // A bump waits until no batch of the old epoch is in flight, so that
+  // their answers are read under the sequences they were sent with.
+  const bool bump = idem_.has_producer_id();
+  if (bump && total_in_flight_ > 0) return;
+  if (net::now() < init_not_before_) return;
+  proto::InitProducerIdRequest req;
+  req.transactional_id = std::nullopt;
+  req.transaction_timeout_ms = config_.transaction_timeout_ms;
+  // v3+: asking with the current id and epoch bumps the epoch (KIP-360);
+  // older brokers ignore these fields and hand out a new id.
+  req.producer_id = bump ? idem_.producer_id() : -1;
+  req.producer_epoch = bump ? idem_.producer_epoch() : -1;
+  init_in_flight_ = true;
+  // A recovery (counted in epoch_bumps) whether the broker bumps the epoch
+  // or, unable to (pre-2.5 brokers, librdkafka's mock), hands out a new id.
+  const bool recovery = idem_.bump_pending();
+  std::weak_ptr<bool> alive = alive_;
+  net_.send(net::kAnyNode, std::move(req),
+            [this, alive, recovery, bump](const Error& err, proto::InitProducerIdResponse& resp) {
+              if (alive.expired() || !*alive.lock()) return;
+              on_init_producer_id(err, resp, recovery, bump);
+            });
+}
+
+void Sender::on_init_producer_id(const Error& err, const proto::InitProducerIdResponse& resp, bool recovery,
+                                 bool was_bump) {
+  init_in_flight_ = false;
+  if (err.code() == errc::kDestroyed) return;
+  Error e = err.ok() ? Error::from_code(resp.error_code, "InitProducerId") : err;
+  if (e.ok()) {
+    init_failures_ = 0;
+    idem_.set_producer(resp.producer_id, resp.producer_epoch);
+    counters_.producer_id.store(resp.producer_id, std::memory_order_relaxed);
+    counters_.producer_epoch.store(resp.producer_epoch, std::memory_order_relaxed);
+    if (recovery) counters_.epoch_bumps.fetch_add(1, std::memory_order_relaxed);
+    arm_timer(0);
+    return;
+  }
+  const int16_t code = static_cast<int16_t>(e.code());
+  if (is(code, ErrorCode::CLUSTER_AUTHORIZATION_FAILED) ||
+      is(code, ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED) || e.code() == errc::kUnsupportedVersion ||
+      is(code, ErrorCode::UNSUPPORTED_VERSION)) {
+    set_fatal(Error(e.code(), "InitProducerId failed: " + e.to_string() +
+                                  (e.code() == errc::kUnsupportedVersion || is(code, ErrorCode::UNSUPPORTED_VERSION)
+                                       ? " (the broker does not support idempotent producers; set "
+                                         "enable.idempotence=false)"
+                                       : "")));
+    return;
+  }
+  if (was_bump && (is(code, ErrorCode::INVALID_PRODUCER_EPOCH) || is(code, ErrorCode::PRODUCER_FENCED) ||
+                   is(code, ErrorCode::UNKNOWN_PRODUCER_ID) || is(code, ErrorCode::INVALID_PRODUCER_ID_MAPPING))) {
+    // The broker will not bump this id: start over with a new one.
+    idem_.clear_producer();
+  }
+  // Retriable (COORDINATOR_LOAD_IN_PROGRESS, transport, ...) or unexpected:
+  // try again after a backoff; queued records meanwhile still expire.
+  core::ExponentialBackoff backoff(config_.retry_backoff_ms, config_.retry_backoff_max_ms);
+  const int64_t wait = backoff.backoff_ms(init_failures_++);
+  init_not_before_ = net::after_ms(wait);
+  if (log_ && init_failures_ % 10 == 1) log_("InitProducerId failed, retrying: " + e.to_string());
+  arm_timer(wait);
+}
+
+// --- Draining ------------------------------------------------------------------
+
+const std::vector<PartitionRef>& Sender::partitions_led_by(int32_t node) {
+  const auto& snap = net_.metadata().current();
+  if (!by_node_ || by_node_->snapshot != snap) {
+    auto fresh = std::make_unique<PartitionsByNode>();
+    fresh->snapshot = snap;
+    for (const auto& [name, topic] : snap->topics()) {
+      for (const net::PartitionInfo& p : topic.partitions) {
+        if (p.leader_id >= 0) fresh->by_node[p.leader_id].push_back(PartitionRef{name, p.partition});
+      }
+    }
+    by_node_ = std::move(fresh);
+  }
+  static const std::vector<PartitionRef> kNone;
+  auto it = by_node_->by_node.find(node);
+  return it == by_node_->by_node.end() ? kNone : it->second;
+}
+
+// The sender's ordering rules for the head batch of a partition. Called by
+// drain() under the partition's lock.
+bool Sender::may_drain(const ProducerBatch& head) {
+  if (!config_.idempotent) return true;
+  auto& ps = idem_.partition(head.topic(), head.partition());
+  const bool current = head.has_sequence() && head.producer_id() == idem_.producer_id() &&
+                       head.producer_epoch() == idem_.producer_epoch();
+  // A retry keeps its sequence: send it only once everything before it has
+  // been answered, so the broker sees the partition's sequences in order.
+  if (current || head.has_sequence()) return ps.in_flight == 0;
+  return ps.in_flight < std::min(config_.max_in_flight, 5);
+}
+
+void Sender::send_ready(int64_t now, int64_t* next_wake) {
+  const auto& snap = net_.metadata().current();
+  acc_.ready(now, [&snap](std::string_view topic, int32_t p) { return snap->leader_of(topic, p); }, ready_);
+  *next_wake = std::min(*next_wake, ready_.next_ready_check_delay_ms);
+  if (!ready_.unknown_leader_topics.empty()) {
+    net_.metadata().add_topics(ready_.unknown_leader_topics);
+    net_.metadata().request_refresh("no leader known for " + ready_.unknown_leader_topics.front());
+  }
+  const bool mute_partitions = !config_.idempotent && config_.max_in_flight == 1;
+  RecordAccumulator::DrainFilter filter;
+  if (config_.idempotent) filter = [this](const ProducerBatch& b) { return may_drain(b); };
+  for (int32_t node : ready_.ready_nodes) {
+    net::BrokerConnection* conn = net_.pool().connection(node);
+    if (conn == nullptr) continue;
+    if (!conn->ready()) {
+      conn->connect();  // its state change wakes us
+      if (conn->in_backoff()) *next_wake = std::min(*next_wake, net::ms_until(conn->next_attempt()));
+      continue;
+    }
+    const std::vector<PartitionRef>& parts = partitions_led_by(node);
+    while (node_in_flight_[node] < config_.max_in_flight) {
+      drained_.clear();
+      acc_.drain(node, parts, config_.max_request_size, now, drained_, filter);
+      if (drained_.empty()) break;
+      if (mute_partitions) {
+        for (const BatchPtr& b : drained_) acc_.mute(b->topic(), b->partition());
+      }
+      send_produce(node, drained_, now);
+    }
+  }
+}
+
+void Sender::send_produce(int32_t node, std::vector<BatchPtr>& batches, int64_t now) {
+  auto req_state = std::make_shared<InFlightRequest>();
+  req_state->node = node;
+  proto::ProduceRequest req;
+  req.acks = config_.acks;
+  req.timeout_ms = static_cast<int32_t>(std::min<int64_t>(config_.request_timeout_ms, INT32_MAX));
+  int64_t deadline_ms = config_.request_timeout_ms;
+  uint64_t bytes = 0;
+  for (BatchPtr& b : batches) {
+    if (config_.idempotent) {
+      auto& ps = idem_.partition(b->topic(), b->partition());
+      const bool current = b->has_sequence() && b->producer_id() == idem_.producer_id() &&
+                           b->producer_epoch() == idem_.producer_epoch();
+      if (!current) {
+        b->set_producer_state(idem_.producer_id(), idem_.producer_epoch(), ps.next_sequence);
+        ps.next_sequence = IdempotenceState::add(ps.next_sequence, b->record_count());
+      }
+      ps.in_flight++;
+    }
+    // The request may not outlive the batch's delivery deadline.
+    deadline_ms = std::min(deadline_ms, config_.delivery_timeout_ms - (now - b->created_ms()));
+    auto topic_it = std::find_if(req.topic_data.begin(), req.topic_data.end(),
+                                 [&](const auto& t) { return t.name == b->topic(); });
+    if (topic_it == req.topic_data.end()) {
+      req.topic_data.emplace_back();
+      topic_it = req.topic_data.end() - 1;
+      topic_it->name = std::string(b->topic());
+    }
+    auto& pd = topic_it->partition_data.emplace_back();
+    pd.index = b->partition();
+    pd.records = proto::Records::view(b->bytes().data(), b->bytes().size());
+    bytes += b->bytes().size();
+    req_state->batches.push_back(std::move(b));
+  }
+  batches.clear();
+  counters_.requests_sent.fetch_add(1, std::memory_order_relaxed);
+  counters_.batches_sent.fetch_add(req_state->batches.size(), std::memory_order_relaxed);
+  counters_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  node_in_flight_[node]++;
+  total_in_flight_++;
+
+  net::RequestOptions opts;
+  opts.min_version = 3;  // record batches v2
+  opts.timeout_ms = std::max<int64_t>(deadline_ms, 1);
+  std::weak_ptr<bool> alive = alive_;
+  net_.send(
+      node, std::move(req),
+      [this, alive, req_state](const Error& err, proto::ProduceResponse& resp) {
+        if (alive.expired() || !*alive.lock()) return;  // the sender is gone: BatchPtrs purge themselves
+        on_produce_response(req_state, err, resp);
+      },
+      opts);
+}
+
+// --- Answers ---------------------------------------------------------------------
+
+void Sender::on_produce_response(const std::shared_ptr<InFlightRequest>& req, const Error& err,
+                                 const proto::ProduceResponse& resp) {
+  node_in_flight_[req->node]--;
+  total_in_flight_--;
+  const int64_t now = now_ms();
+  if (!err.ok()) {
+    if (err.retriable()) net_.metadata().request_refresh("Produce to broker " + std::to_string(req->node) + " failed");
+    for (BatchPtr& b : req->batches) on_batch_transport_error(std::move(b), err, now);
+  } else if (config_.acks == 0) {
+    for (BatchPtr& b : req->batches) succeed(std::move(b), -1, -1);
+  } else {
+    for (const auto& t : resp.responses) {
+      for (const auto& p : t.partition_responses) {
+        auto it = std::find_if(req->batches.begin(), req->batches.end(), [&](const BatchPtr& b) {
+          return b && b->partition() == p.index && b->topic() == t.name;
+        });
+        if (it == req->batches.end()) continue;  // not asked for: ignore
+        on_partition_result(std::move(*it), p.error_code, p.base_offset, p.log_append_time_ms, p.error_message, now);
+      }
+    }
+    for (BatchPtr& b : req->batches) {
+      if (!b) continue;
+      on_batch_transport_error(std::move(b),
+                               Error::from_code(errc::kMalformedResponse,
+                                                "Produce response from broker " + std::to_string(req->node) +
+                                                    " lacks " + partition_name(b->topic(), b->partition())),
+                               now);
+    }
+  }
+  req->batches.clear();
+  arm_timer(0);
+}
+
+void Sender::release(const ProducerBatch& b) {
+  if (config_.idempotent) {
+    auto& ps = idem_.partition(b.topic(), b.partition());
+    if (ps.in_flight > 0) ps.in_flight--;
+  } else if (config_.max_in_flight == 1) {
+    acc_.unmute(b.topic(), b.partition());
+  }
+}
+
+void Sender::on_partition_result(BatchPtr batch, int16_t code, int64_t base_offset, int64_t log_append_time,
+                                 const std::optional<std::string>& message, int64_t now) {
+  release(*batch);
+  if (code == 0 || is(code, ErrorCode::DUPLICATE_SEQUENCE_NUMBER)) {
+    // A duplicate was written by an earlier attempt whose answer was lost;
+    // its offset is unknown here (as in Java).
+    succeed(std::move(batch), code == 0 ? base_offset : -1, log_append_time);
+    return;
+  }
+  const std::string where = partition_name(batch->topic(), batch->partition());
+  Error err = Error::from_code(code, message && !message->empty() ? where + ": " + *message : where);
+  if ((is(code, ErrorCode::MESSAGE_TOO_LARGE) || is(code, ErrorCode::RECORD_LIST_TOO_LARGE)) &&
+      batch->record_count() > 1 && !aborted_) {
+    // The split batches get new sequences: the old ones leave a gap.
+    if (config_.idempotent && batch->has_sequence()) request_bump("split a batch of " + where + " the broker found too large");
+    if (acc_.split_and_reenqueue(batch, now) > 0) return;
+  }
+  if (config_.idempotent) {
+    auto& ps = idem_.partition(batch->topic(), batch->partition());
+    const bool current = batch->producer_id() == idem_.producer_id() && batch->producer_epoch() == idem_.producer_epoch();
+    if (is(code, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER) && current &&
+        batch->base_sequence() != IdempotenceState::add(ps.last_acked, 1) && can_retry(*batch, now)) {
+      // An earlier batch of the partition failed; this one goes again after it.
+      retry(std::move(batch), now);
+      return;
+    }
+    if (is(code, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER) || is(code, ErrorCode::UNKNOWN_PRODUCER_ID) ||
+        is(code, ErrorCode::INVALID_PRODUCER_EPOCH)) {
+      if (current) request_bump(err.to_string());
+      if (can_retry(*batch, now)) {
+        retry(std::move(batch), now);  // re-sequenced under the new epoch
+        return;
+      }
+    }
+  }
+  if (net::is_metadata_error(code)) net_.metadata().handle_error(code, where);
+  if (err.retriable() && can_retry(*batch, now)) {
+    retry(std::move(batch), now);
+    return;
+  }
+  if (batch->has_reached_delivery_timeout(now, config_.delivery_timeout_ms) && err.retriable())
+    err = batch->expiry_error(now);
+  fail(std::move(batch), err);
+}
+
+void Sender::on_batch_transport_error(BatchPtr batch, const Error& err, int64_t now) {
+  release(*batch);
+  if (err.code() == errc::kDestroyed) {
+    fail(std::move(batch), aborted_ ? abort_error_ : Error::from_code(errc::kPurged, "producer closed"));
+    return;
+  }
+  if (err.retriable() && can_retry(*batch, now)) {
+    retry(std::move(batch), now);
+    return;
+  }
+  fail(std::move(batch),
+       batch->has_reached_delivery_timeout(now, config_.delivery_timeout_ms) ? batch->expiry_error(now) : err);
+}
+
+bool Sender::can_retry(const ProducerBatch& batch, int64_t now) const {
+  return !aborted_ && fatal_.ok() && batch.attempts() < config_.retries &&
+         !batch.has_reached_delivery_timeout(now, config_.delivery_timeout_ms);
+}
+
+void Sender::retry(BatchPtr batch, int64_t now) {
+  counters_.records_retried.fetch_add(static_cast<uint64_t>(batch->record_count()), std::memory_order_relaxed);
+  acc_.reenqueue(std::move(batch), now);
+}
+
+void Sender::succeed(BatchPtr batch, int64_t base_offset, int64_t log_append_time) {
+  if (config_.idempotent && batch->has_sequence() && batch->producer_id() == idem_.producer_id() &&
+      batch->producer_epoch() == idem_.producer_epoch()) {
+    idem_.partition(batch->topic(), batch->partition()).last_acked = batch->last_sequence();
+  }
+  counters_.records_sent.fetch_add(static_cast<uint64_t>(batch->record_count()), std::memory_order_relaxed);
+  ProducerBatch::complete(std::move(batch), base_offset, log_append_time, Error());
+}
+
+void Sender::fail(BatchPtr batch, const Error& err) {
+  // A batch that had a sequence under the current epoch and will never be
+  // written leaves a gap the broker would reject later batches for.
+  if (config_.idempotent && batch->has_sequence() && batch->producer_id() == idem_.producer_id() &&
+      batch->producer_epoch() == idem_.producer_epoch() && fatal_.ok() && !aborted_)
+    request_bump("a batch of " + partition_name(batch->topic(), batch->partition()) + " failed: " + err.to_string());
+  counters_.records_failed.fetch_add(static_cast<uint64_t>(batch->record_count()), std::memory_order_relaxed);
+  ProducerBatch::complete(std::move(batch), -1, -1, err);
+}
+
+}  // namespace kfk::producer
