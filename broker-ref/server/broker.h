@@ -1,5 +1,5 @@
 // The state request handlers share: storage, identity, configuration,
-// fetch sessions, waiting fetches, producer ids.
+// fetch sessions, waiting fetches, producer ids, the group coordinator.
 //
 // Thread ownership: created before the loop runs; used on the loop thread.
 #pragma once
@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "group/group_coordinator.h"
 #include "server/broker_config.h"
 #include "server/fetch_session.h"
 #include "server/fetch_waiters.h"
@@ -42,6 +43,7 @@ class Broker {
   ProducerIdManager& producer_ids() { return *producer_ids_; }
   FetchSessionCache& fetch_sessions() { return sessions_; }
   FetchWaiters& fetch_waiters() { return waiters_; }
+  GroupCoordinator& groups() { return *groups_; }
 
   bool shutting_down() const { return shutting_down_; }
   void set_shutting_down() { shutting_down_ = true; }
@@ -70,6 +72,7 @@ class Broker {
   HostPort advertised_;
   FetchSessionCache sessions_;
   FetchWaiters waiters_;
+  std::unique_ptr<GroupCoordinator> groups_;
   bool shutting_down_ = false;
   bool auto_create_;
   int32_t num_partitions_;

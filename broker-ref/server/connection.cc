@@ -78,9 +78,17 @@ Connection::Connection(Broker& broker, uint64_t id, size_t max_request_bytes, st
       on_closed_(std::move(on_closed)),
       sender_(
           &tcp_, [this](int err) { close(err == UV_EPIPE || err == UV_ECONNRESET ? "" : std::string("write failed: ") + uv_strerror(err)); },
-          [this] { process(); }) {
+          [this] {
+            last_active_ = uv_now(broker_.loop());
+            process();
+          }) {
   uv_tcp_init(broker_.loop(), &tcp_);
   tcp_.data = this;
+  last_active_ = uv_now(broker_.loop());
+}
+
+bool Connection::idle_since(uint64_t idle_since) const {
+  return !closing_ && !busy_ && requests_.empty() && sender_.idle() && last_active_ <= idle_since;
 }
 
 Connection::~Connection() = default;
@@ -126,6 +134,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     c->close(nread == UV_EOF || nread == UV_ECONNRESET ? "" : std::string("read failed: ") + uv_strerror(static_cast<int>(nread)));
     return;
   }
+  c->last_active_ = uv_now(c->broker_.loop());
   c->in_len_ += static_cast<size_t>(nread);
   if (!c->parse_frames()) return;
   c->process();
@@ -253,6 +262,7 @@ void Connection::finish_deferred(proto::Writer&& w, size_t size_at) {
   proto::finish_frame(w, size_at);
   sender_.send(std::move(w));
   busy_ = false;
+  last_active_ = uv_now(broker_.loop());
   process();
 }
 

@@ -9,6 +9,8 @@
 // and closes this connection only. ApiVersions with a version newer than
 // ours is answered (v0, UNSUPPORTED_VERSION, full table), as Kafka does.
 //
+// Idle connections (connections.max.idle.ms) are closed by the Server.
+//
 // Backpressure: reading pauses while too many requests are queued;
 // processing pauses while too much output is queued.
 //
@@ -49,6 +51,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain();
   bool closing() const { return closing_; }
   const std::string& peer() const { return peer_; }
+  // connections.max.idle.ms: true when nothing was read or written since
+  // `idle_since` (uv_now ms) and nothing is pending: no deferred response
+  // (a waiting JoinGroup or Fetch is not idleness), no queued request or
+  // output.
+  bool idle_since(uint64_t idle_since) const;
 
  private:
   friend class ConnectionDeferred;
@@ -78,6 +85,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<Frame> requests_;
   size_t requests_bytes_ = 0;
 
+  uint64_t last_active_ = 0;  // uv_now() of the last read or write progress
   bool reading_ = false;
   bool busy_ = false;  // a deferred response is outstanding
   bool processing_ = false;

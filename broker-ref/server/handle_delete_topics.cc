@@ -1,4 +1,5 @@
 // DeleteTopics (key 20), v0-v6: by name, or from v6 by name or topic id.
+// Internal topics (__consumer_offsets) cannot be deleted: INVALID_TOPIC_EXCEPTION.
 #include <map>
 
 #include "protocol/error_codes.h"
@@ -37,6 +38,8 @@ HandlerResult handle_delete_topics(RequestContext& ctx, proto::Reader& body, pro
       info = b.logs().topic_by_id(w.topic_id);
       if (!info) s = Status::error(ErrorCode::UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
     }
+    if (s.ok() && Broker::is_internal_topic(info->name))
+      s = Status::error(ErrorCode::INVALID_TOPIC_EXCEPTION, "Cannot delete internal topic " + info->name);
     if (s.ok()) {
       r.name = info->name;
       r.topic_id = info->id;

@@ -7,6 +7,8 @@
 // request closes the connection so the producer notices), 1 and -1 answer
 // after the append (one replica: -1 == 1, but min.insync.replicas > 1
 // fails with NOT_ENOUGH_REPLICAS); other values: INVALID_REQUIRED_ACKS.
+// Internal topics (__consumer_offsets, __transaction_state) are written
+// by the broker only: INVALID_TOPIC_EXCEPTION, as Kafka.
 // Transactions are not supported yet: transactional requests and batches
 // get INVALID_REQUEST.
 #include "protocol/error_codes.h"
@@ -59,6 +61,9 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
       const std::string tp = topic.name + "-" + std::to_string(pd.index);
       Status st = request_error;
       std::shared_ptr<Log> log;
+      // As Kafka: only the broker itself writes internal topics.
+      if (st.ok() && Broker::is_internal_topic(topic.name))
+        st = Status::error(ErrorCode::INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topic.name);
       if (st.ok()) {
         log = b.logs().log_shared(topic.name, pd.index);
         if (!log) st = Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");

@@ -42,6 +42,18 @@ HandlerResult handle_alter_configs(RequestContext&, proto::Reader&, proto::Write
 HandlerResult handle_incremental_alter_configs(RequestContext&, proto::Reader&, proto::Writer&);
 HandlerResult handle_describe_cluster(RequestContext&, proto::Reader&, proto::Writer&);
 HandlerResult handle_offset_for_leader_epoch(RequestContext&, proto::Reader&, proto::Writer&);
+// Group coordinator APIs (group/group_coordinator.h).
+HandlerResult handle_find_coordinator(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_join_group(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_sync_group(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_heartbeat(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_leave_group(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_offset_commit(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_offset_fetch(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_describe_groups(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_list_groups(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_delete_groups(RequestContext&, proto::Reader&, proto::Writer&);
+HandlerResult handle_offset_delete(RequestContext&, proto::Reader&, proto::Writer&);
 
 // The ApiVersions answer to an unsupported ApiVersions version: v0 with
 // UNSUPPORTED_VERSION and the full table (as Kafka, so old clients learn

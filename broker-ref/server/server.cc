@@ -2,6 +2,7 @@
 
 #include <netdb.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "server/broker.h"
@@ -79,6 +80,11 @@ std::unique_ptr<Server> Server::create(const Options& options, std::string* erro
   uv_loop_init(&s->loop_);
   s->loop_ready_ = true;
   s->broker_ = std::make_unique<Broker>(&s->loop_, options.config, std::move(logs), meta, std::move(pids));
+  // Groups and committed offsets come back from __consumer_offsets.
+  if (Status st = s->broker_->groups().load(); !st.ok()) {
+    *error = "loading __consumer_offsets failed: " + st.to_string();
+    return nullptr;
+  }
   s->max_request_bytes_ = static_cast<size_t>(options.config.get_long("socket.request.max.bytes"));
   if (!s->bind(options.config.listener(), error)) return nullptr;
   HostPort adv = options.config.advertised();
@@ -90,6 +96,17 @@ std::unique_ptr<Server> Server::create(const Options& options, std::string* erro
   s->async_open_ = true;
   uv_timer_init(&s->loop_, &s->force_close_timer_);
   s->force_close_timer_.data = s.get();
+  // connections.max.idle.ms: a sweep every quarter of it (at most 1 s), so
+  // an idle connection closes within 1.25x the setting.
+  s->max_idle_ms_ = static_cast<uint64_t>(options.config.get_long("connections.max.idle.ms"));
+  uv_timer_init(&s->loop_, &s->idle_timer_);
+  s->idle_timer_.data = s.get();
+  s->idle_sweep_ms_ = std::clamp<uint64_t>(s->max_idle_ms_ / 4, 1, 1000);
+  s->last_idle_sweep_ = uv_now(&s->loop_);
+  // Runs on the loop thread.
+  uv_timer_start(
+      &s->idle_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->close_idle_connections(); },
+      s->idle_sweep_ms_, s->idle_sweep_ms_);
   if (s->handle_signals_) {
     auto on_signal = [](uv_signal_t* sig, int signum) {
       auto* self = static_cast<Server*>(sig->data);
@@ -180,9 +197,11 @@ void Server::begin_shutdown() {
   shutting_down_ = true;
   broker_->set_shutting_down();
   uv_close(as_handle(&listener_), nullptr);
+  uv_close(as_handle(&idle_timer_), nullptr);
   // Waiting fetches answer now; queued requests are answered, then each
   // connection closes. Stragglers are cut after kForceCloseMs.
   broker_->fetch_waiters().complete_all();
+  broker_->groups().shutdown();
   for (auto& [id, c] : std::map(connections_)) c->drain();
   uv_timer_start(
       &force_close_timer_,
@@ -192,6 +211,19 @@ void Server::begin_shutdown() {
       },
       kForceCloseMs, 0);
   maybe_finish();
+}
+
+void Server::close_idle_connections() {
+  uint64_t now = uv_now(&loop_);
+  // After a stall of the loop (a long handler, such as creating
+  // __consumer_offsets), timers run before the reads that arrived
+  // meanwhile: skip this sweep rather than blame the clients.
+  const bool stalled = now - last_idle_sweep_ > 2 * idle_sweep_ms_;
+  last_idle_sweep_ = now;
+  if (stalled || now < max_idle_ms_) return;
+  for (auto& [id, c] : std::map(connections_))
+    if (c->idle_since(now - max_idle_ms_))
+      c->close("idle for more than " + std::to_string(max_idle_ms_) + " ms (connections.max.idle.ms)");
 }
 
 void Server::connection_closed(uint64_t id) {

@@ -57,6 +57,7 @@ class Server {
   void begin_shutdown();
   void connection_closed(uint64_t id);
   void maybe_finish();
+  void close_idle_connections();
 
   uv_loop_t loop_{};
   bool loop_ready_ = false;
@@ -65,6 +66,10 @@ class Server {
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
   uv_timer_t force_close_timer_{};
+  uv_timer_t idle_timer_{};  // connections.max.idle.ms sweeps
+  uint64_t max_idle_ms_ = 0;
+  uint64_t idle_sweep_ms_ = 1000;
+  uint64_t last_idle_sweep_ = 0;
   bool handle_signals_ = false;
 
   std::unique_ptr<Broker> broker_;

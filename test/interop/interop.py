@@ -38,12 +38,15 @@ def require_tool(env_name, default):
     return path
 
 
-def run_test(body):
-    """Runs body(broker) against a fresh broker-ref; prints PASS/FAIL, exits 0/1."""
+def run_test(body, extra_args=None):
+    """Runs body(broker) against a fresh broker-ref; prints PASS/FAIL, exits 0/1.
+    extra_args: broker-ref arguments (e.g. ["--set", "key=value"]) added to
+    $BROKER_REF_ARGS."""
     name = os.path.basename(sys.argv[0])
     run_broker.exit_on_sigterm()
     try:
-        broker = run_broker.Broker(sys.argv[1] if len(sys.argv) > 1 else None)
+        args = os.environ.get("BROKER_REF_ARGS", "").split() + list(extra_args or [])
+        broker = run_broker.Broker(sys.argv[1] if len(sys.argv) > 1 else None, extra_args=args)
     except run_broker.BrokerError as e:
         print(f"FAIL {name}: {e}")
         sys.exit(1)
