@@ -196,7 +196,8 @@
 //   compression.lz4.level
 //     default: 9
 //     Applies to: producer. Type: int, 1..17.
-//     lz4 level.
+//     lz4 level. 9, the default, uses lz4's fast compressor (as the Java
+//     client does); other levels use LZ4HC at that level (slower, smaller).
 //
 //   compression.zstd.level
 //     default: 3

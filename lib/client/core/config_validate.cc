@@ -4,6 +4,7 @@
 #include <atomic>
 #include <string>
 
+#include "client/consumer/assignors/registry.h"
 #include "client/core/config_parse.h"
 #include "client/core/resolved_config.h"
 #include "kfk/partitioner.h"
@@ -250,14 +251,25 @@ class ConfigResolver {
       default: break;
     }
     rc_.compression_level_ = per_codec;
-    if (level.number == -1) return Error();
+    if (level.number == -1) {
+      lz4_default_is_fast();
+      return Error();
+    }
     if (hi > 0 && (level.number < lo || level.number > hi))
       return invalid("Invalid value '" + std::to_string(level.number) +
                      "' for configuration property 'compression.level' with compression.type=" +
                      val("compression.type").text + ": expected -1 or an int in [" + std::to_string(lo) + ", " +
                      std::to_string(hi) + "]");
     rc_.compression_level_ = static_cast<int>(level.number);
+    lz4_default_is_fast();
     return Error();
+  }
+
+  // The Java client compresses lz4 at its default level (9) with the fast
+  // compressor, not LZ4HC (Lz4BlockOutputStream): level 9 means "fast" here
+  // too, which is also what librdkafka's default does. Other levels use HC.
+  void lz4_default_is_fast() {
+    if (rc_.compression_ == proto::Compression::kLz4 && rc_.compression_level_ == 9) rc_.compression_level_ = -1;
   }
 
   // --- consumer -------------------------------------------------------------
@@ -315,10 +327,12 @@ class ConfigResolver {
       }
       for (const auto& j : kJava)
         if (simple == j.java) name = j.name;
+      if (name.empty() && kfk::assignors::is_registered(item)) name = item;  // kfk::register_assignor
       if (name.empty())
         return invalid("Invalid value '" + item +
                        "' in configuration property 'partition.assignment.strategy': expected " +
-                       join_choices(choices) + " (or the Java assignor class names)");
+                       join_choices(choices) +
+                       " (or the Java assignor class names, or a name registered with kfk::register_assignor)");
       bool dup = false;
       for (const auto& a : rc_.assignors_) dup = dup || a == name;
       if (!dup) rc_.assignors_.push_back(std::move(name));

@@ -3,8 +3,9 @@
 //
 // Life of a batch (owner: the RecordAccumulator that made it):
 //   open      the newest batch of its partition; application threads append
-//   sealed    closed for appends and finished (compressed, header written):
-//             at batch.size, or when drained after linger.ms / flush()
+//   sealed    closed for appends at batch.size (or when drained after
+//             linger.ms / flush()); finished (compressed, header written)
+//             by drain() on the network thread
 //   in flight drained by the sender (a BatchPtr it holds); then either
 //             RecordAccumulator::reenqueue (retry: same bytes, same
 //             sequence numbers, back in its place in the partition's queue)

@@ -235,7 +235,7 @@ class RecordAccumulator {
   // Returns a batch's memory (to the pool when it fits) after its callbacks
   // ran; wakes blocked appends and flush waiters.
   void recycle(ProducerBatch* batch);
-  // Finishes a batch sealed by an application thread outside its queue lock.
+  // Marks a batch an application thread filled as sealed (drain() finishes it).
   void seal(ProducerBatch* batch);
   void insert_in_order(PartitionQueue& q, ProducerBatch* batch);
   // Returns a batch taken by allocate() that ended up unused.

@@ -287,6 +287,14 @@ TEST_CASE("validate: compression type and levels") {
   CHECK(mentions(e, "compression.level"));
   CHECK(mentions(e, "[1, 9]"));
   CHECK(check(Config{{"compression.type", "brotli"}}, ClientKind::kProducer).code() == errc::kInvalidConfig);
+  // lz4's default level 9 is the fast compressor (as in Java): the codec
+  // default (-1); other levels are LZ4HC levels.
+  REQUIRE(check(Config{{"compression.type", "lz4"}}, ClientKind::kProducer, &rc).ok());
+  CHECK(rc.compression_level() == -1);
+  REQUIRE(check(Config{{"compression.type", "lz4"}, {"compression.lz4.level", "12"}}, ClientKind::kProducer, &rc).ok());
+  CHECK(rc.compression_level() == 12);
+  REQUIRE(check(Config{{"compression.type", "lz4"}, {"compression.level", "9"}}, ClientKind::kProducer, &rc).ok());
+  CHECK(rc.compression_level() == -1);
 }
 
 TEST_CASE("config parsing helpers") {

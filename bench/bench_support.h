@@ -1,0 +1,72 @@
+// Shared by the benchmarks: broker-ref as a child process, and resident
+// memory of a process.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace bench {
+
+struct BrokerProcess {
+  pid_t pid = -1;
+  std::string bootstrap;
+  std::string data_dir;
+};
+
+inline BrokerProcess start_broker_ref(const std::string& exe) {
+  BrokerProcess b;
+  char tmpl[] = "/tmp/kfk-bench-XXXXXX";
+  b.data_dir = mkdtemp(tmpl);
+  int fds[2];
+  if (pipe(fds) != 0) abort();
+  b.pid = fork();
+  if (b.pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    execl(exe.c_str(), exe.c_str(), "--data-dir", b.data_dir.c_str(), "--listen", "127.0.0.1:0", "--set",
+          "log.segment.bytes=1073741824", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string line;
+  char c;
+  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  close(fds[0]);
+  const std::string prefix = "broker-ref listening on ";
+  if (line.rfind(prefix, 0) != 0) {
+    fprintf(stderr, "broker-ref did not start (got '%s')\n", line.c_str());
+    exit(1);
+  }
+  b.bootstrap = line.substr(prefix.size());
+  return b;
+}
+
+inline void stop_broker(BrokerProcess& b) {
+  if (b.pid > 0) {
+    kill(b.pid, SIGTERM);
+    waitpid(b.pid, nullptr, 0);
+  }
+  std::string cmd = "rm -rf '" + b.data_dir + "'";
+  if (system(cmd.c_str()) != 0) fprintf(stderr, "could not remove %s\n", b.data_dir.c_str());
+}
+
+inline long rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string k;
+  while (f >> k) {
+    if (k == "VmRSS:") {
+      long v;
+      f >> v;
+      return v;
+    }
+  }
+  return -1;
+}
+
+}  // namespace bench

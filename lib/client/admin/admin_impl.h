@@ -1,0 +1,161 @@
+// AdminImpl: kfk::Admin on top of one NetClient, and AdminOp, the retry
+// machinery every admin call shares.
+//
+// A call is an AdminOp living on the network thread: start() arms the
+// call's deadline and runs attempt(), which sends requests for the items
+// still unresolved; retriable failures call retry(), which waits
+// (exponential backoff) and runs attempt() again, or gives up at the
+// deadline. The calling thread blocks on the op's future and reads the
+// result once it is ready; after that the network thread no longer touches
+// the op's result (finish() runs once).
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "client/core/backoff.h"
+#include "client/core/resolved_config.h"
+#include "client/net/net_client.h"
+#include "client/net/timer.h"
+#include "kfk/admin.h"
+
+namespace kfk::admin {
+
+class AdminImpl;
+
+// Runs on the network thread (every method but future()).
+class AdminOp : public std::enable_shared_from_this<AdminOp> {
+ public:
+  AdminOp(AdminImpl& admin, int64_t timeout_ms, std::string name);
+  virtual ~AdminOp();
+  AdminOp(const AdminOp&) = delete;
+  AdminOp& operator=(const AdminOp&) = delete;
+
+  // Any thread: ready once the op has finished; holds the overall error.
+  std::future<Error> future() { return promise_.get_future(); }
+
+  // Registers with the admin, arms the deadline and sends the first attempt.
+  void start();
+  // Ends the op now (close(): errc::kDestroyed).
+  void abort(const Error& err) { finish(err); }
+  bool finished() const { return finished_; }
+
+  // A Kafka error code as a kfk::Error, with the broker's message when given.
+  static Error kafka_error(int16_t code, const std::optional<std::string>& message = std::nullopt);
+
+ protected:
+  // Sends the requests for every unresolved item.
+  virtual void attempt() = 0;
+  // Gives every unresolved item `item_err` (the op failed or timed out).
+  virtual void fail_unresolved(const Error& item_err) = 0;
+
+  // Waits the backoff, then attempt() again; at the deadline the op
+  // finishes with errc::kTimedOut naming `why`, the last retriable error.
+  // Once `retries` retries were made, the op finishes with `why` itself.
+  void retry(const Error& why);
+  // Completes the op: `overall` ok means every item has its answer.
+  void finish(const Error& overall);
+
+  // The per-request timeout: request.timeout.ms, cut to what is left of the
+  // call's timeout (as the Java AdminClient does).
+  net::RequestOptions request_options() const;
+  // What is left of the call's timeout, for timeouts inside requests
+  // (CreateTopics' timeout_ms); at least 1.
+  int32_t remaining_ms() const;
+
+  // Fresh metadata for `topics` (nullopt: every topic; empty: none, just
+  // brokers and controller) from any broker. Transport failures are
+  // retried through retry(). Updates the pool's broker list and the cached
+  // controller.
+  using MetadataCallback = std::function<void(const std::shared_ptr<const net::ClusterMetadata>&)>;
+  void fetch_metadata(std::optional<std::vector<std::string>> topics, MetadataCallback cb);
+  // Calls `cb` with the controller id, fetching metadata when unknown.
+  void with_controller(std::function<void(int32_t)> cb);
+
+  AdminImpl& admin_;
+  net::NetClient& nc_;
+  std::string name_;  // "CreateTopics", for error messages
+
+ private:
+  void on_deadline();
+
+  net::TimePoint deadline_;
+  int attempts_ = 0;
+  Error last_error_;
+  bool finished_ = false;
+  std::promise<Error> promise_;
+  core::ExponentialBackoff backoff_;
+  std::unique_ptr<net::Timer> deadline_timer_;
+  std::unique_ptr<net::Timer> retry_timer_;
+};
+
+class AdminImpl final : public Admin {
+ public:
+  AdminImpl(core::ResolvedConfig rc, net::NetOptions opts);
+  ~AdminImpl() override;
+
+  Error create_topics(const std::vector<NewTopic>& topics, CreateTopicsResult* out,
+                      const CreateTopicsOptions& options) override;
+  Error delete_topics(const std::vector<std::string>& topics, DeleteTopicsResult* out,
+                      const DeleteTopicsOptions& options) override;
+  Error create_partitions(const std::map<std::string, NewPartitions>& topics, CreatePartitionsResult* out,
+                          const CreatePartitionsOptions& options) override;
+  Error describe_cluster(ClusterDescription* out, const DescribeClusterOptions& options) override;
+  Error describe_topics(const std::vector<std::string>& topics, DescribeTopicsResult* out,
+                        const DescribeTopicsOptions& options) override;
+  Error list_topics(ListTopicsResult* out, const ListTopicsOptions& options) override;
+  Error list_offsets(const std::map<TopicPartition, OffsetSpec>& partitions, ListOffsetsResult* out,
+                     const ListOffsetsOptions& options) override;
+  Error delete_records(const std::map<TopicPartition, int64_t>& before_offsets, DeleteRecordsResult* out,
+                       const DeleteRecordsOptions& options) override;
+  Error describe_configs(const std::vector<ConfigResource>& resources, DescribeConfigsResult* out,
+                         const DescribeConfigsOptions& options) override;
+  Error incremental_alter_configs(const std::map<ConfigResource, std::vector<AlterConfigOp>>& changes,
+                                  AlterConfigsResult* out, const AlterConfigsOptions& options) override;
+  Error list_consumer_group_offsets(const std::string& group, const std::vector<TopicPartition>& partitions,
+                                    ListConsumerGroupOffsetsResult* out,
+                                    const ListConsumerGroupOffsetsOptions& options) override;
+  Error alter_consumer_group_offsets(const std::string& group,
+                                     const std::map<TopicPartition, OffsetAndMetadata>& offsets,
+                                     AlterConsumerGroupOffsetsResult* out,
+                                     const AlterConsumerGroupOffsetsOptions& options) override;
+  void close() override;
+
+  net::NetClient& net() { return nc_; }
+  const net::NetOptions& net_options() const { return nc_.options(); }
+  // The call timeout for `opts` (default.api.timeout.ms when negative).
+  int64_t timeout_ms(const AdminCallOptions& opts) const;
+  // The `retries` setting: attempts after the first, per call.
+  int64_t max_retries() const { return max_retries_; }
+
+  // Network thread only.
+  int32_t controller_id = -1;  // -1: unknown (look it up)
+  std::set<std::shared_ptr<AdminOp>> live_ops;
+
+  // Runs `op` on the network thread and waits for it. `*out` is written
+  // from the op's result once it finished.
+  template <class Op, class Out>
+  Error run(std::shared_ptr<Op> op, Out* out) {
+    std::future<Error> fut = op->future();
+    if (!nc_.post([op] { op->start(); })) return Error::from_code(errc::kDestroyed, "admin client closed");
+    Error err = fut.get();
+    if (out != nullptr) *out = std::move(op->result);
+    return err;
+  }
+
+ private:
+  core::ResolvedConfig rc_;
+  net::NetClient nc_;
+  int64_t default_timeout_ms_;
+  int64_t max_retries_;
+};
+
+// Conversions shared by the operation files.
+TopicId to_topic_id(const proto::Uuid& id);
+
+}  // namespace kfk::admin

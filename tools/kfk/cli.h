@@ -1,0 +1,70 @@
+// Shared command-line plumbing of the kfk tool: option parsing, -X config,
+// exit codes and error printing. Each mode (one file each) declares its
+// options, parses with parse_args() and returns an exit code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kfk/config.h"
+#include "kfk/error.h"
+
+namespace kfk::tool {
+
+// Exit codes: 0 success, 1 the operation failed (a record not delivered, a
+// per-topic error), 2 bad usage or bad configuration.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+struct OptionSpec {
+  char short_name = 0;     // 'b' for -b; 0 when only a long form exists
+  const char* long_name;   // "brokers" for --brokers; nullptr when only short
+  bool takes_value = false;
+  bool repeatable = false;
+};
+
+struct ParsedOption {
+  std::string name;  // the long name when the option has one, else the short letter
+  std::string value;
+};
+
+struct ParsedArgs {
+  std::vector<ParsedOption> options;
+  std::vector<std::string> positional;
+
+  bool has(std::string_view name) const;
+  // The last value given for `name`.
+  std::optional<std::string> get(std::string_view name) const;
+  // Every value given for a repeatable option, in order.
+  std::vector<std::string> all(std::string_view name) const;
+};
+
+// Parses argv[first..] against `specs`: "-b x", "-bx", "--brokers x",
+// "--brokers=x", grouped flags ("-LJ"), "--" ends the options. On an
+// unknown option, a missing value or a non-repeatable option given twice,
+// prints "kfk: <problem>" and `usage` to stderr and returns false.
+bool parse_args(int argc, char** argv, int first, const std::vector<OptionSpec>& specs, const std::string& usage,
+                ParsedArgs* out);
+
+// Prints "kfk: <message>" and the usage line to stderr; returns kExitUsage.
+int usage_error(const std::string& message, const std::string& usage);
+
+// Builds a client Config from -b and every -X key=value. A malformed -X
+// (no '=') prints an error and returns false.
+bool build_config(const ParsedArgs& args, const std::string& usage, Config* out);
+
+// Prints a client creation error: config problems name the key. Returns
+// kExitUsage for config errors, kExitFailed otherwise.
+int creation_error(const Error& err);
+
+// Parses a whole decimal integer in [lo, hi]; false otherwise.
+bool parse_int(std::string_view s, int64_t lo, int64_t hi, int64_t* out);
+
+// Minimal JSON string escaping (for -J / --json output).
+std::string json_escape(std::string_view s);
+
+}  // namespace kfk::tool

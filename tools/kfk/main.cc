@@ -1,0 +1,71 @@
+// kfk: a command-line Kafka client built on kfk, kcat-compatible where kcat
+// has the flag. See `kfk --help`.
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+#include "cli.h"
+#include "modes.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: kfk -L|-P [options]   |   kfk topics <command> ...   |   kfk perf produce ...   (kfk --help)";
+
+constexpr const char* kHelp = R"(kfk: a Kafka command-line client (kcat-compatible where kcat has the flag).
+
+Modes:
+  kfk -L -b BROKERS [-t TOPIC] [-J]
+      Cluster metadata: brokers, topics, partitions, leaders, replicas, ISR.
+  kfk -P -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-k KEY] [-H name=value]... [-z CODEC]
+      Produce one record per line of standard input.
+  kfk topics create|delete|list|describe ...
+      Manage topics through the admin client.
+  kfk perf produce -b BROKERS -t TOPIC --num-records N --record-size BYTES [--throughput N] [--json]
+      Producer throughput and latency.
+
+Every mode takes -X key=value (repeatable) for client configuration (see
+kfk/config.h for every key) and --help for its own options.
+
+Exit status: 0 success, 1 the operation failed, 2 bad usage or configuration.
+)";
+
+bool is_mode_flag(std::string_view a, char mode) {
+  // "-P", or a group of short flags starting with it ("-LJ").
+  return a.size() >= 2 && a[0] == '-' && a[1] == mode;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kfk::tool;
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout pipe must give EPIPE, not kill us mid-flush
+  if (argc < 2) return usage_error("no mode given", kUsage);
+  std::string_view first = argv[1];
+  if (first == "--help" || first == "-h") {
+    std::cout << kHelp;
+    return kExitOk;
+  }
+  if (first == "topics") return run_topics(argc, argv, 2);
+  if (first == "perf") {
+    if (argc >= 3 && std::strcmp(argv[2], "produce") == 0) return run_perf_produce(argc, argv, 3);
+    return usage_error(argc >= 3 ? "unknown perf command '" + std::string(argv[2]) + "'" : "perf needs a command",
+                       "usage: kfk perf produce ... (kfk perf produce --help)");
+  }
+  // kcat style: the mode flag may appear anywhere among the options.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.size() > 1 && a[0] == '-' && a[1] != '-') {
+      if (is_mode_flag(a, 'L')) return run_metadata(argc, argv, 1);
+      if (is_mode_flag(a, 'P')) return run_produce(argc, argv, 1);
+    }
+  }
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::cout << kHelp;
+      return kExitOk;
+    }
+  if (first.size() > 1 && first[0] == '-') return usage_error("unknown option " + std::string(first), kUsage);
+  return usage_error("unknown mode '" + std::string(first) + "'", kUsage);
+}
