@@ -12,6 +12,8 @@ namespace kfk::broker {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
+// Requests at least this large keep their read buffer (see parse_frames).
+constexpr size_t kAdoptMin = 32 * 1024;
 constexpr size_t kMaxQueuedRequests = 256;
 constexpr size_t kMaxQueuedRequestBytes = 32u << 20;
 constexpr size_t kMaxQueuedOutputBytes = 32u << 20;
@@ -117,12 +119,18 @@ void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(h->data);
   size_t need = kReadChunk;
   if (c->in_len_ >= 4) {
-    int32_t size = read_be32(c->in_.data());
+    int32_t size = read_be32(c->in_.get());
     if (size > 0 && static_cast<size_t>(size) <= c->max_request_bytes_ && 4 + static_cast<size_t>(size) > c->in_len_)
       need = std::max(need, 4 + static_cast<size_t>(size) - c->in_len_);
   }
-  if (c->in_.size() - c->in_len_ < need) c->in_.resize(c->in_len_ + need);
-  *buf = uv_buf_init(reinterpret_cast<char*>(c->in_.data() + c->in_len_), static_cast<unsigned>(c->in_.size() - c->in_len_));
+  if (c->in_cap_ - c->in_len_ < need) {
+    size_t cap = c->in_len_ + need;
+    std::unique_ptr<uint8_t[]> grown(new uint8_t[cap]);
+    if (c->in_len_ > 0) std::memcpy(grown.get(), c->in_.get(), c->in_len_);
+    c->in_ = std::move(grown);
+    c->in_cap_ = cap;
+  }
+  *buf = uv_buf_init(reinterpret_cast<char*>(c->in_.get() + c->in_len_), static_cast<unsigned>(c->in_cap_ - c->in_len_));
 }
 
 // Runs on the loop thread.
@@ -143,24 +151,39 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
 bool Connection::parse_frames() {
   size_t pos = 0;
   while (in_len_ - pos >= 4) {
-    int32_t size = read_be32(in_.data() + pos);
+    int32_t size = read_be32(in_.get() + pos);
     if (size <= 0 || static_cast<size_t>(size) > max_request_bytes_) {
       close("invalid request size " + std::to_string(size) + " (socket.request.max.bytes is " +
             std::to_string(max_request_bytes_) + ")");
       return false;
     }
-    if (in_len_ - pos - 4 < static_cast<size_t>(size)) break;
-    const uint8_t* p = in_.data() + pos + 4;
-    requests_.push_back(std::make_shared<std::vector<uint8_t>>(p, p + size));
-    requests_bytes_ += static_cast<size_t>(size);
-    pos += 4 + static_cast<size_t>(size);
+    const auto n = static_cast<size_t>(size);
+    if (in_len_ - pos - 4 < n) break;
+    auto f = std::make_shared<FrameBuf>();
+    if (pos == 0 && in_len_ == 4 + n && n >= kAdoptMin && in_cap_ <= 2 * (4 + n)) {
+      // A large request read on its own (on_alloc sized the buffer to
+      // it): the frame takes the buffer instead of a copy.
+      f->buf = std::move(in_);
+      f->off = 4;
+      in_cap_ = 0;
+    } else {
+      f->buf.reset(new uint8_t[n]);
+      std::memcpy(f->buf.get(), in_.get() + pos + 4, n);
+    }
+    f->len = n;
+    requests_.push_back(std::move(f));
+    requests_bytes_ += n;
+    pos += 4 + n;
   }
   // Each byte moves at most once: only after a whole frame was taken.
   if (pos > 0) {
-    std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
+    if (in_len_ > pos) std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
     in_len_ -= pos;
   }
-  if (in_len_ == 0 && in_.size() > (1u << 20)) std::vector<uint8_t>().swap(in_);
+  if (in_len_ == 0 && in_cap_ > (1u << 20)) {
+    in_.reset();
+    in_cap_ = 0;
+  }
   return true;
 }
 

@@ -59,7 +59,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   friend class ConnectionDeferred;
-  using Frame = std::shared_ptr<std::vector<uint8_t>>;
+  // One request (without its size prefix) inside a read buffer the frame
+  // owns: a large request keeps the buffer it was read into (no copy).
+  struct FrameBuf {
+    std::unique_ptr<uint8_t[]> buf;
+    size_t off = 0;
+    size_t len = 0;
+    uint8_t* data() { return buf.get() + off; }
+    size_t size() const { return len; }
+  };
+  using Frame = std::shared_ptr<FrameBuf>;
 
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
@@ -80,7 +89,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string client_id_;  // from the latest request header, for log lines
   ResponseSender sender_;
 
-  std::vector<uint8_t> in_;  // bytes read, not yet framed
+  // Bytes read, not yet framed. Uninitialised storage: every read lands
+  // in it, and zero-filling a multi-MB request buffer would cost a pass.
+  std::unique_ptr<uint8_t[]> in_;
+  size_t in_cap_ = 0;
   size_t in_len_ = 0;
   std::deque<Frame> requests_;
   size_t requests_bytes_ = 0;

@@ -2,7 +2,8 @@
 // anything is written (Kafka's ProduceRequest.validateRecords and the
 // LogValidator checks that are not the storage layer's): batch framing,
 // magic 2 only, one batch per partition from v3, CRC, size, compression
-// codec, decodable records (compressed batches are decompressed, bounded),
+// codec, decodable records (compressed batches are decompressed, bounded;
+// uncompressed ones are walked in place, allocation-free, same checks),
 // keys for compacted topics, no transactional batches (not supported yet).
 // Offsets, producer state and max.message.bytes are checked again by
 // Log::append.

@@ -37,7 +37,7 @@
 // CreatePartitions go to the controller (any broker when the metadata names
 // none: brokers forward them, KIP-590); ListOffsets and DeleteRecords to each
 // partition's leader; broker configs to that broker; group calls to the
-// group's coordinator.
+// group's coordinator (list_consumer_groups asks every broker).
 //
 // Closing: close() (or the destructor) fails calls in progress with
 // errc::kDestroyed and stops the network thread; later calls fail with
@@ -327,11 +327,7 @@ struct AlterConfigsResult {
 // that moved or is loading, NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE /
 // COORDINATOR_LOAD_IN_PROGRESS, is looked up again and retried).
 
-struct OffsetAndMetadata {
-  int64_t offset = -1;
-  std::optional<std::string> metadata;  // free text stored with the offset
-  int32_t leader_epoch = -1;            // -1: unknown
-};
+// OffsetAndMetadata (offset, metadata, leader epoch): kfk/topic_partition.h.
 
 struct ListConsumerGroupOffsetsOptions : AdminCallOptions {
   // Wait for pending transactional offset commits to settle (KIP-447,
@@ -357,6 +353,67 @@ struct AlterConsumerGroupOffsetsResult {
   Error error;  // group-level: GROUP_AUTHORIZATION_FAILED, ...
   // Per partition: UNKNOWN_MEMBER_ID (the group has active members: stop
   // them first), OFFSET_METADATA_TOO_LARGE, ...
+  std::map<TopicPartition, Error> partitions;
+};
+
+struct ListConsumerGroupsOptions : AdminCallOptions {
+  // Only groups in these states (Kafka's names: "Stable", "Empty",
+  // "PreparingRebalance", "CompletingRebalance", "Dead"); empty: all.
+  // Sent to brokers that know ListGroups v4; older brokers' groups are
+  // filtered here by the state they report (none before v4: kept out).
+  std::vector<std::string> states;
+};
+
+struct ConsumerGroupListing {
+  std::string group_id;
+  std::string protocol_type;         // "consumer" for consumer groups; "" for groups that only commit offsets
+  std::optional<std::string> state;  // nullopt before ListGroups v4
+  int32_t coordinator = -1;          // the broker that answered for it
+};
+
+struct ListConsumerGroupsResult {
+  std::vector<ConsumerGroupListing> groups;  // sorted by group id
+  // Brokers that could not be asked (COORDINATOR_LOAD_IN_PROGRESS for the
+  // whole timeout, a lost connection, ...): their groups are missing.
+  std::map<int32_t, Error> broker_errors;
+};
+
+struct DescribeConsumerGroupsOptions : AdminCallOptions {};
+
+struct MemberDescription {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;  // static members (KIP-345)
+  std::string client_id;
+  std::string host;                              // as the broker saw it, e.g. "/127.0.0.1"
+  std::vector<TopicPartition> assignment;        // decoded ConsumerProtocolAssignment, sorted
+};
+
+struct ConsumerGroupDescription {
+  Error error;  // GROUP_AUTHORIZATION_FAILED, ...; a group that does not exist is ok() with state "Dead"
+  std::string group_id;
+  std::string state;          // "Stable", "Empty", "PreparingRebalance", "CompletingRebalance", "Dead"
+  std::string protocol_type;  // "consumer"
+  std::string assignor;       // the protocol chosen, e.g. "range", "cooperative-sticky"
+  int32_t coordinator = -1;
+  std::vector<MemberDescription> members;  // sorted by member id
+};
+
+struct DescribeConsumerGroupsResult {
+  std::map<std::string, ConsumerGroupDescription> groups;  // one entry per requested group
+};
+
+struct DeleteConsumerGroupsOptions : AdminCallOptions {};
+
+struct DeleteConsumerGroupsResult {
+  // Per group: NON_EMPTY_GROUP (it has active members), GROUP_ID_NOT_FOUND, ...
+  std::map<std::string, Error> groups;
+};
+
+struct DeleteConsumerGroupOffsetsOptions : AdminCallOptions {};
+
+struct DeleteConsumerGroupOffsetsResult {
+  Error error;  // group-level: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP (subscribed to a topic asked for), ...
+  // Per partition: GROUP_SUBSCRIBED_TO_TOPIC (a member consumes it), ...
   std::map<TopicPartition, Error> partitions;
 };
 
@@ -438,6 +495,27 @@ class Admin {
                                              const std::map<TopicPartition, OffsetAndMetadata>& offsets,
                                              AlterConsumerGroupOffsetsResult* out,
                                              const AlterConsumerGroupOffsetsOptions& options = {}) = 0;
+
+  // The groups of every broker (ListGroups to each), optionally only those
+  // in some states.
+  virtual Error list_consumer_groups(ListConsumerGroupsResult* out, const ListConsumerGroupsOptions& options = {}) = 0;
+
+  // State, assignor and members (with their assignments) of each group,
+  // asked of its coordinator. A group unknown to the cluster is described
+  // as "Dead" with no members, as Kafka does.
+  virtual Error describe_consumer_groups(const std::vector<std::string>& groups, DescribeConsumerGroupsResult* out,
+                                         const DescribeConsumerGroupsOptions& options = {}) = 0;
+
+  // Deletes groups and their committed offsets (each at its coordinator).
+  // Per group: NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, ...
+  virtual Error delete_consumer_groups(const std::vector<std::string>& groups, DeleteConsumerGroupsResult* out,
+                                       const DeleteConsumerGroupsOptions& options = {}) = 0;
+
+  // Deletes the committed offsets of `group` for `partitions` (OffsetDelete,
+  // KIP-496). Per partition: GROUP_SUBSCRIBED_TO_TOPIC, ...
+  virtual Error delete_consumer_group_offsets(const std::string& group, const std::vector<TopicPartition>& partitions,
+                                              DeleteConsumerGroupOffsetsResult* out,
+                                              const DeleteConsumerGroupOffsetsOptions& options = {}) = 0;
 
   // Fails calls in progress with errc::kDestroyed and stops the network
   // thread. Idempotent; may be called from any thread.

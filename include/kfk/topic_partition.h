@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace kfk {
@@ -26,6 +27,16 @@ struct TopicPartition {
   friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
 
   std::string to_string() const { return topic + "-" + std::to_string(partition); }
+};
+
+// An offset to commit for a partition, with optional metadata (free text
+// stored with the commit and returned with it) and the leader epoch of the
+// record before it (KIP-320; nullopt when unknown). Shared by the consumer's
+// commits and the admin client's group-offset calls.
+struct OffsetAndMetadata {
+  int64_t offset = -1;
+  std::string metadata;
+  std::optional<int32_t> leader_epoch;
 };
 
 }  // namespace kfk

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import run_broker  # noqa: E402
@@ -40,8 +41,10 @@ def kcat_consume(bootstrap, topic, fmt, count):
 
 def test_usage():
     rc, out, err = run(["--help"])
-    check(rc == 0 and b"kfk -L" in out and b"perf produce" in out, "--help prints the modes", err)
-    for mode in (["-L", "--help"], ["-P", "--help"], ["topics", "--help"], ["perf", "produce", "--help"]):
+    check(rc == 0 and all(m in out for m in (b"kfk -L", b"kfk -C", b"kfk -G", b"kfk groups", b"perf consume")),
+          "--help prints the modes", err)
+    for mode in (["-L", "--help"], ["-P", "--help"], ["-C", "--help"], ["-G", "g", "--help"], ["topics", "--help"],
+                 ["groups", "--help"], ["perf", "produce", "--help"], ["perf", "consume", "--help"]):
         rc, out, err = run(mode)
         check(rc == 0 and len(out) > 100, f"{' '.join(mode)} prints help", err)
     rc, out, err = run(["-L", "-b", "127.0.0.1:1", "--no-such-flag"])
@@ -155,15 +158,212 @@ def test_perf(bootstrap):
     check(rc == 0 and b"30 records sent" in out and b"records/sec" in err,
           "perf produce text summary and per-second progress with --throughput", out + err)
 
+    # perf consume reads what perf produce wrote: 20000 x 100 + 30 x 10 bytes.
+    for extra in ([], ["-g", "perf-group"]):
+        rc, out, err = run(["perf", "consume", "-b", bootstrap, "-t", "perf", "--num-records", "20030", "--json"]
+                           + extra, timeout=120)
+        try:
+            s = json.loads(out)
+            ok = (rc == 0 and s["records"] == 20030 and s["bytes"] == 2000300 and s["records_per_sec"] > 0
+                  and s["mb_per_sec"] > 0 and s["elapsed_ms"] > 0)
+        except (ValueError, KeyError) as e:
+            ok = False
+            err += str(e).encode()
+        check(ok, f"perf consume {' '.join(extra)} --json summary parses and counts every record", out + err)
+        print(f"perf consume: {out.decode().strip()}")
+    rc, out, err = run(["groups", "describe", "perf-group", "-b", bootstrap])
+    check(rc == 0 and [r[5] for r in describe_rows(out).values()] == ["0", "0"],
+          "perf consume -g commits: lag 0", out + err)
+    rc, out, err = run(["perf", "consume", "-b", bootstrap, "-t", "perf", "--num-records", "30000",
+                        "--timeout", "1000"], timeout=60)
+    check(rc == 1 and b"read 20030 of 30000" in err and b"20030 records consumed" in out,
+          "perf consume gives up after --timeout idle ms, exit 1", out + err)
+    rc, out, err = run(["perf", "consume", "-b", bootstrap, "-t", "perf"])
+    check(rc == 2 and b"--num-records" in err, "perf consume without --num-records exits 2", err)
+
+
+def describe_rows(out):
+    """The partition rows of `kfk groups describe`: {(topic, partition): [columns]}."""
+    rows = {}
+    for line in out.decode().splitlines():
+        cols = line.split()
+        if len(cols) == 9 and cols[0] != "GROUP" and cols[2].isdigit():
+            rows[(cols[1], int(cols[2]))] = cols
+    return rows
+
+
+def kcat_group_consume(bootstrap, group, topic):
+    """Consumes `topic` to its end as a member of `group` (kcat -G), committing on close."""
+    p = subprocess.run([KCAT, "-b", bootstrap, "-G", group, topic, "-o", "beginning", "-e", "-q",
+                        "-X", "log_level=0"], capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_consume(bootstrap):
+    rc, out, err = run(["-C", "-b", bootstrap])
+    check(rc == 2 and b"-t TOPIC is required" in err, "-C without -t exits 2", err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "x", "-o", "yesterday"])
+    check(rc == 2 and b"-o expects" in err, "-C with a bad -o exits 2", err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "x", "-f", "%z"])
+    check(rc == 2 and b"'%z'" in err, "-C with an unknown -f token exits 2", err)
+    rc, out, err = run(["-G", "g", "-b", bootstrap])
+    check(rc == 2 and b"at least one topic" in err, "-G without topics exits 2", err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "no-such-topic", "-e"])
+    check(rc == 1 and b"UNKNOWN_TOPIC_OR_PARTITION" in err, "-C on an unknown topic fails naming it", err)
+    if not KCAT:
+        print("note: KCAT not set, -C/-G read-back checks skipped")
+        return
+    rc, out, err = run(["topics", "create", "cons-topic", "-b", bootstrap, "--partitions", "2"])
+    check(rc == 0, "create cons-topic", err)
+    lines = [b"k1:v1", b"k2:v\ttwo", b":empty key", b"k4:%s percent", b"k5:five"]
+    p = subprocess.run([KCAT, "-b", bootstrap, "-P", "-t", "cons-topic", "-p", "0", "-K", ":",
+                        "-H", "h1=x", "-H", "h2=y y"], input=b"\n".join(lines) + b"\n",
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, "kcat -P with keys and headers", p.stderr)
+    p = subprocess.run([KCAT, "-b", bootstrap, "-P", "-t", "cons-topic", "-p", "1"], input=b"p1-a\np1-b\n",
+                       capture_output=True, timeout=60)
+    fmt = "%t|%p|%o|%k|%s|%K|%S|%h|%%\\n"
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-e", "-q", "-f", fmt])
+    want = b"".join(b"cons-topic|0|%d|%s|%s|%d|%d|h1=x,h2=y y|%%\n" % (i, l.split(b":", 1)[0], l.split(b":", 1)[1],
+                                                                     len(l.split(b":", 1)[0]), len(l.split(b":", 1)[1]))
+                    for i, l in enumerate(lines))
+    check(rc == 0 and out == want and err == b"", "-C -e -f reads kcat's records back byte for byte", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-e", "-q"])
+    check(rc == 0 and sorted(out.split(b"\n")[:-1]) == sorted([l.split(b":", 1)[1] for l in lines] + [b"p1-a", b"p1-b"]),
+          "-C -e without -p reads every partition (default format: value and newline)", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-o", "-2", "-e", "-q"])
+    check(rc == 0 and out == b"k4:%s percent\n".split(b":", 1)[1] + b"five\n", "-o -2 reads the last two", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-o", "3", "-e", "-q", "-f", "%o\\n"])
+    check(rc == 0 and out == b"3\n4\n", "-o 3 starts at offset 3", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-c", "2", "-q", "-f", "%o "])
+    check(rc == 0 and out == b"0 1 ", "-c 2 stops after two records (no -e)", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-o", "end", "-e", "-q"])
+    check(rc == 0 and out == b"", "-o end -e exits with nothing", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-o", "s@4102444800000", "-e", "-q"])
+    check(rc == 0 and out == b"", "-o s@(far future) reads nothing", out + err)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "cons-topic", "-p", "0", "-o", "s@0", "-c", "1", "-q", "-f", "%o"])
+    check(rc == 0 and out == b"0", "-o s@0 starts at the first record", out + err)
+
+    # -G: consume as a group, commit, then the group has lag 0.
+    rc, out, err = run(["-G", "kfk-group", "-b", bootstrap, "cons-topic", "-o", "beginning", "-e", "-q"])
+    check(rc == 0 and len(out.split(b"\n")) - 1 == 7, "-G -e reads all 7 records", out + err)
+    rc, out, err = run(["groups", "describe", "kfk-group", "-b", bootstrap])
+    rows = describe_rows(out)
+    check(rc == 0 and rows.get(("cons-topic", 0), [None] * 6)[3:6] == ["5", "5", "0"]
+          and rows.get(("cons-topic", 1), [None] * 6)[3:6] == ["2", "2", "0"],
+          "groups describe after -G: lag 0 everywhere", out + err)
+    rc, out, err = run(["-G", "kfk-group", "-b", bootstrap, "cons-topic", "-e", "-q"])
+    check(rc == 0 and out == b"", "-G again reads nothing (offsets committed)", out + err)
+    rc, out, err = run(["groups", "reset-offsets", "-b", bootstrap, "--group", "kfk-group", "--topic", "cons-topic",
+                        "--to-earliest"])
+    check(rc == 0, "reset-offsets --to-earliest for the kfk group", out + err)
+    rc, out, err = run(["-G", "kfk-group", "-b", bootstrap, "cons-topic", "-e", "-q"])
+    check(rc == 0 and len(out.split(b"\n")) - 1 == 7, "-G reads everything again after the reset", out + err)
+
+
+def test_groups(bootstrap):
+    rc, out, err = run(["groups", "--help"])
+    check(rc == 0 and b"reset-offsets" in out, "groups --help", err)
+    rc, out, err = run(["groups", "reset-offsets", "-b", bootstrap, "--group", "g", "--topic", "t"])
+    check(rc == 2 and b"exactly one of" in err, "reset-offsets without a target exits 2", err)
+    rc, out, err = run(["groups", "describe", "-b", bootstrap])
+    check(rc == 2 and b"needs a group" in err, "groups describe without a group exits 2", err)
+    if not KCAT:
+        print("note: KCAT not set, group membership checks skipped")
+        return
+    rc, out, err = run(["topics", "create", "grp-topic", "-b", bootstrap, "--partitions", "2"])
+    check(rc == 0, "create grp-topic", err)
+    for part, n in ((0, 3), (1, 2)):
+        rc, out, err = run(["-P", "-b", bootstrap, "-t", "grp-topic", "-p", str(part)],
+                           stdin=b"".join(b"v%d-%d\n" % (part, i) for i in range(n)))
+        check(rc == 0, f"produce to grp-topic/{part}", err)
+
+    rc, out, err = kcat_group_consume(bootstrap, "tool-group", "grp-topic")
+    check(rc == 0 and sorted(out.split()) == sorted(b"v0-0 v0-1 v0-2 v1-0 v1-1".split()),
+          "kcat -G reads every record", out + err)
+    rc, out, err = run(["groups", "list", "-b", bootstrap])
+    check(rc == 0 and b"tool-group\tEmpty\tconsumer\n" in out, "groups list shows the empty group", out + err)
+    rc, out, err = run(["groups", "list", "-b", bootstrap, "--state", "Stable"])
+    check(rc == 0 and b"tool-group" not in out, "groups list --state Stable leaves it out", out + err)
+    rc, out, err = run(["groups", "describe", "tool-group", "-b", bootstrap])
+    rows = describe_rows(out)
+    check(rc == 0 and b"state Empty" in out
+          and rows.get(("grp-topic", 0), [None] * 6)[3:6] == ["3", "3", "0"]
+          and rows.get(("grp-topic", 1), [None] * 6)[3:6] == ["2", "2", "0"],
+          "groups describe: committed = log end, lag 0", out + err)
+
+    # More records: lag shows up.
+    rc, out, err = run(["-P", "-b", bootstrap, "-t", "grp-topic", "-p", "1"], stdin=b"v1-2\n")
+    rc, out, err = run(["groups", "describe", "tool-group", "-b", bootstrap])
+    check(rc == 0 and describe_rows(out).get(("grp-topic", 1), [None] * 6)[3:6] == ["2", "3", "1"],
+          "groups describe: lag 1 after one more record", out + err)
+
+    # A live member: reset and delete refuse; describe shows its assignment.
+    member = subprocess.Popen([KCAT, "-b", bootstrap, "-G", "tool-group", "grp-topic", "-q", "-X", "log_level=0",
+                               "-X", "client.id=live-member"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        out = b""
+        while time.time() < deadline:
+            rc, out, err = run(["groups", "describe", "tool-group", "-b", bootstrap])
+            if b"state Stable" in out and len([r for r in describe_rows(out).values() if r[8] == "live-member"]) == 2:
+                break
+            time.sleep(0.2)
+        check(b"state Stable" in out and b"1 member(s)" in out
+              and all(r[8] == "live-member" for r in describe_rows(out).values()),
+              "groups describe shows the live member owning both partitions", out)
+        rc, out, err = run(["groups", "reset-offsets", "-b", bootstrap, "--group", "tool-group", "--topic",
+                            "grp-topic", "--to-earliest"])
+        check(rc == 1 and b"stop its consumers" in err, "reset-offsets refuses a group with members", out + err)
+        rc, out, err = run(["groups", "delete", "tool-group", "-b", bootstrap])
+        check(rc == 1 and b"NON_EMPTY_GROUP" in err, "groups delete refuses a group with members", out + err)
+    finally:
+        member.terminate()
+        member.wait(timeout=30)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        rc, out, err = run(["groups", "describe", "tool-group", "-b", bootstrap])
+        if b"state Empty" in out:
+            break
+        time.sleep(0.2)
+
+    rc, out, err = run(["groups", "reset-offsets", "-b", bootstrap, "--group", "tool-group", "--topic", "grp-topic",
+                        "--partition", "0", "--to-offset", "1", "--dry-run"])
+    check(rc == 0 and b"tool-group  grp-topic  0          1" in out, "reset-offsets --dry-run prints", out + err)
+    rc, out, err = run(["groups", "describe", "tool-group", "-b", bootstrap])
+    check(describe_rows(out).get(("grp-topic", 0), [None] * 4)[3] == "3", "--dry-run changes nothing", out)
+    rc, out, err = run(["groups", "reset-offsets", "-b", bootstrap, "--group", "tool-group", "--topic", "grp-topic",
+                        "--to-earliest"])
+    check(rc == 0 and out.count(b"tool-group") == 2, "reset-offsets --to-earliest", out + err)
+    rc, out, err = run(["groups", "describe", "tool-group", "-b", bootstrap])
+    rows = describe_rows(out)
+    check(rows.get(("grp-topic", 0), [None] * 6)[3:6] == ["0", "3", "3"]
+          and rows.get(("grp-topic", 1), [None] * 6)[3:6] == ["0", "3", "3"], "describe after reset: lag 3 and 3", out)
+    rc, out, err = kcat_group_consume(bootstrap, "tool-group", "grp-topic")
+    check(rc == 0 and len(out.split()) == 6, "the group reads everything again after the reset", out + err)
+    rc, out, err = run(["groups", "reset-offsets", "-b", bootstrap, "--group", "tool-group", "--topic", "grp-topic",
+                        "--partition", "1", "--to-offset", "99"])
+    check(rc == 0 and b"grp-topic  1          3" in out, "--to-offset is clamped to the log end", out + err)
+
+    rc, out, err = run(["groups", "delete", "tool-group", "no-such-group", "-b", bootstrap])
+    check(rc == 1 and b"Deleted group tool-group." in out and b"no-such-group" in err
+          and b"GROUP_ID_NOT_FOUND" in err, "groups delete: one deleted, one unknown", out + err)
+    rc, out, err = run(["groups", "list", "-b", bootstrap])
+    check(rc == 0 and b"tool-group" not in out, "the deleted group is gone", out + err)
+
 
 def main():
     test_usage()
-    with run_broker.Broker(extra_args=["--set", "auto.create.topics.enable=false"]) as b:
+    with run_broker.Broker(extra_args=["--set", "auto.create.topics.enable=false",
+                                        "--set", "group.initial.rebalance.delay.ms=0"]) as b:
         bootstrap = b.bootstrap
         test_bad_config(bootstrap)
         test_topics_and_metadata(bootstrap)
         test_produce(bootstrap)
         test_perf(bootstrap)
+        test_groups(bootstrap)
+        test_consume(bootstrap)
     if failures:
         print(f"{len(failures)} check(s) failed: {failures}")
         return 1

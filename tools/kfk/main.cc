@@ -11,7 +11,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: kfk -L|-P [options]   |   kfk topics <command> ...   |   kfk perf produce ...   (kfk --help)";
+    "usage: kfk -L|-P|-C|-G [options]   |   kfk topics|groups <command> ...   |   kfk perf produce|consume ...   (kfk --help)";
 
 constexpr const char* kHelp = R"(kfk: a Kafka command-line client (kcat-compatible where kcat has the flag).
 
@@ -20,10 +20,19 @@ Modes:
       Cluster metadata: brokers, topics, partitions, leaders, replicas, ISR.
   kfk -P -b BROKERS -t TOPIC [-p PARTITION] [-K DELIM] [-k KEY] [-H name=value]... [-z CODEC]
       Produce one record per line of standard input.
+  kfk -C -b BROKERS -t TOPIC [-p PARTITION] [-o OFFSET] [-c COUNT] [-e] [-q] [-f FORMAT]
+      Consume records to standard output (kcat's -o and -f).
+  kfk -G GROUP -b BROKERS TOPIC... [-o beginning|end] [-c COUNT] [-e] [-q] [-f FORMAT]
+      Consume as a member of a consumer group, committing offsets.
   kfk topics create|delete|list|describe ...
       Manage topics through the admin client.
+  kfk groups list|describe|reset-offsets|delete ...
+      Consumer groups: members, assignments, committed offsets and lag;
+      reset a stopped group's offsets; delete groups.
   kfk perf produce -b BROKERS -t TOPIC --num-records N --record-size BYTES [--throughput N] [--json]
       Producer throughput and latency.
+  kfk perf consume -b BROKERS -t TOPIC --num-records N [-g GROUP] [--json]
+      Consumer throughput.
 
 Every mode takes -X key=value (repeatable) for client configuration (see
 kfk/config.h for every key) and --help for its own options.
@@ -48,10 +57,12 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (first == "topics") return run_topics(argc, argv, 2);
+  if (first == "groups") return run_groups(argc, argv, 2);
   if (first == "perf") {
     if (argc >= 3 && std::strcmp(argv[2], "produce") == 0) return run_perf_produce(argc, argv, 3);
+    if (argc >= 3 && std::strcmp(argv[2], "consume") == 0) return run_perf_consume(argc, argv, 3);
     return usage_error(argc >= 3 ? "unknown perf command '" + std::string(argv[2]) + "'" : "perf needs a command",
-                       "usage: kfk perf produce ... (kfk perf produce --help)");
+                       "usage: kfk perf produce|consume ... (kfk perf produce --help)");
   }
   // kcat style: the mode flag may appear anywhere among the options.
   for (int i = 1; i < argc; ++i) {
@@ -59,6 +70,7 @@ int main(int argc, char** argv) {
     if (a.size() > 1 && a[0] == '-' && a[1] != '-') {
       if (is_mode_flag(a, 'L')) return run_metadata(argc, argv, 1);
       if (is_mode_flag(a, 'P')) return run_produce(argc, argv, 1);
+      if (is_mode_flag(a, 'C') || is_mode_flag(a, 'G')) return run_consume(argc, argv, 1);
     }
   }
   for (int i = 1; i < argc; ++i)

@@ -14,5 +14,11 @@ int run_produce(int argc, char** argv, int first);
 int run_topics(int argc, char** argv, int first);
 // kfk perf produce (mode_perf_produce.cc).
 int run_perf_produce(int argc, char** argv, int first);
+// kfk -C / kfk -G: consume records, kcat's format (mode_consume.cc).
+int run_consume(int argc, char** argv, int first);
+// kfk perf consume (mode_perf_consume.cc).
+int run_perf_consume(int argc, char** argv, int first);
+// kfk groups list|describe|reset-offsets|delete (mode_groups.cc).
+int run_groups(int argc, char** argv, int first);
 
 }  // namespace kfk::tool

@@ -4,10 +4,15 @@
 // CoordinatorOp finds the coordinator with FindCoordinator (both the v0-v3
 // single-key and the v4+ batched shapes) and forgets it when an answer says
 // it moved or is not ready (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
-// COORDINATOR_LOAD_IN_PROGRESS), as the Java AdminClient does. More group
-// calls (list/describe/delete groups, delete offsets) derive from it.
+// COORDINATOR_LOAD_IN_PROGRESS), as the Java AdminClient does. Describing
+// and deleting groups and deleting offsets derive from it (one op per
+// group, all running at once); listing groups asks every broker.
+#include <algorithm>
+
 #include "client/admin/admin_impl.h"
+#include "protocol/consumer_protocol.h"
 #include "protocol/error_codes.h"
+#include "protocol/reader.h"
 
 namespace kfk::admin {
 namespace {
@@ -212,8 +217,8 @@ class AlterGroupOffsetsOp final : public CoordinatorOp {
       proto::OffsetCommitRequest::OffsetCommitRequestPartition p;
       p.partition_index = tp.partition;
       p.committed_offset = o.offset;
-      p.committed_leader_epoch = o.leader_epoch;
-      p.committed_metadata = o.metadata.value_or("");
+      p.committed_leader_epoch = o.leader_epoch.value_or(-1);
+      p.committed_metadata = o.metadata;
       req.topics.back().partitions.push_back(std::move(p));
     }
     net::RequestOptions ro = request_options();
@@ -253,6 +258,248 @@ class AlterGroupOffsetsOp final : public CoordinatorOp {
   }
 
   std::map<TopicPartition, OffsetAndMetadata> pending_;
+};
+
+// Runs on the network thread.
+class DescribeGroupOp final : public CoordinatorOp {
+ public:
+  DescribeGroupOp(AdminImpl& a, int64_t timeout_ms, std::string group)
+      : CoordinatorOp(a, timeout_ms, "DescribeGroups", std::move(group)) {
+    result.group_id = group_;
+  }
+  ConsumerGroupDescription result;
+
+ private:
+  void group_failed(const Error& e) override {
+    result.error = e;
+    finish(Error());
+  }
+  void fail_unresolved(const Error& e) override { result.error = e; }
+
+  // A member's assignment: version, then ConsumerProtocolAssignment (newer
+  // versions only add fields: read what this codec knows).
+  static std::vector<TopicPartition> decode_assignment(const std::vector<uint8_t>& bytes) {
+    std::vector<TopicPartition> out;
+    if (bytes.size() < 2) return out;
+    proto::Reader r(bytes.data(), bytes.size());
+    int16_t v = r.i16();
+    if (v < 0) return out;
+    proto::ConsumerProtocolAssignment pa;
+    pa.decode(r, std::min<int16_t>(v, proto::ConsumerProtocolAssignment::kMaxVersion));
+    if (!r.ok()) return out;
+    for (const auto& t : pa.assigned_partitions)
+      for (int32_t p : t.partitions) out.emplace_back(t.topic, p);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  void send_to(int32_t node) override {
+    proto::DescribeGroupsRequest req;
+    req.groups = {group_};
+    auto self = shared_from_this();
+    nc_.send(
+        node, std::move(req),
+        [this, self, node](const Error& err, proto::DescribeGroupsResponse& resp) {
+          if (finished()) return;
+          if (!err.ok()) return request_failed(err);
+          for (auto& g : resp.groups) {
+            if (g.group_id != group_) continue;
+            if (is_coordinator_error(g.error_code)) return coordinator_failed(g.error_code);
+            if (g.error_code != 0) return group_failed(kafka_error(g.error_code));
+            result.error = Error();
+            result.state = g.group_state;
+            result.protocol_type = g.protocol_type;
+            result.assignor = g.protocol_data;
+            result.coordinator = node;
+            result.members.clear();
+            for (auto& m : g.members) {
+              MemberDescription md;
+              md.member_id = m.member_id;
+              md.group_instance_id = m.group_instance_id;
+              md.client_id = m.client_id;
+              md.host = m.client_host;
+              // Only the consumer protocol's assignments are known here
+              // (Connect and others use their own formats).
+              if (g.protocol_type == "consumer") md.assignment = decode_assignment(m.member_assignment);
+              result.members.push_back(std::move(md));
+            }
+            std::sort(result.members.begin(), result.members.end(),
+                      [](const MemberDescription& a, const MemberDescription& b) { return a.member_id < b.member_id; });
+            return finish(Error());
+          }
+          retry(Error::from_code(errc::kMalformedResponse, "DescribeGroups answer without group '" + group_ + "'"));
+        },
+        request_options());
+  }
+};
+
+// Runs on the network thread.
+class DeleteGroupOp final : public CoordinatorOp {
+ public:
+  DeleteGroupOp(AdminImpl& a, int64_t timeout_ms, std::string group)
+      : CoordinatorOp(a, timeout_ms, "DeleteGroups", std::move(group)) {}
+  Error result;
+
+ private:
+  void group_failed(const Error& e) override {
+    result = e;
+    finish(Error());
+  }
+  void fail_unresolved(const Error& e) override { result = e; }
+
+  void send_to(int32_t node) override {
+    proto::DeleteGroupsRequest req;
+    req.groups_names = {group_};
+    auto self = shared_from_this();
+    nc_.send(
+        node, std::move(req),
+        [this, self](const Error& err, proto::DeleteGroupsResponse& resp) {
+          if (finished()) return;
+          if (!err.ok()) return request_failed(err);
+          for (const auto& g : resp.results) {
+            if (g.group_id != group_) continue;
+            if (is_coordinator_error(g.error_code)) return coordinator_failed(g.error_code);
+            Error e = kafka_error(g.error_code);
+            if (e.retriable()) return retry(e);
+            return group_failed(e);
+          }
+          retry(Error::from_code(errc::kMalformedResponse, "DeleteGroups answer without group '" + group_ + "'"));
+        },
+        request_options());
+  }
+};
+
+// Runs on the network thread.
+class DeleteGroupOffsetsOp final : public CoordinatorOp {
+ public:
+  DeleteGroupOffsetsOp(AdminImpl& a, int64_t timeout_ms, std::string group, std::vector<TopicPartition> partitions)
+      : CoordinatorOp(a, timeout_ms, "OffsetDelete", std::move(group)), partitions_(std::move(partitions)) {}
+  DeleteConsumerGroupOffsetsResult result;
+
+ private:
+  void group_failed(const Error& e) override {
+    result.error = e;
+    for (const auto& tp : partitions_) result.partitions[tp] = e;
+    finish(Error());
+  }
+  void fail_unresolved(const Error& e) override {
+    result.error = e;
+    for (const auto& tp : partitions_) result.partitions.try_emplace(tp, e);
+  }
+
+  void send_to(int32_t node) override {
+    proto::OffsetDeleteRequest req;
+    req.group_id = group_;
+    for (const auto& tp : partitions_) {  // sorted: grouped by topic
+      if (req.topics.empty() || req.topics.back().name != tp.topic) {
+        req.topics.emplace_back();
+        req.topics.back().name = tp.topic;
+      }
+      proto::OffsetDeleteRequest::OffsetDeleteRequestPartition p;
+      p.partition_index = tp.partition;
+      req.topics.back().partitions.push_back(p);
+    }
+    auto self = shared_from_this();
+    nc_.send(
+        node, std::move(req),
+        [this, self](const Error& err, proto::OffsetDeleteResponse& resp) {
+          if (finished()) return;
+          if (!err.ok()) return request_failed(err);
+          if (is_coordinator_error(resp.error_code)) return coordinator_failed(resp.error_code);
+          Error group_err = kafka_error(resp.error_code);
+          if (group_err.retriable()) return retry(group_err);
+          std::map<TopicPartition, Error> got;
+          for (const auto& t : resp.topics)
+            for (const auto& p : t.partitions) got[TopicPartition(t.name, p.partition_index)] = kafka_error(p.error_code);
+          result.error = group_err;
+          for (const auto& tp : partitions_) {
+            auto it = got.find(tp);
+            // A group-level error answers every partition; otherwise a
+            // partition left out of the answer had nothing to delete.
+            result.partitions[tp] = !group_err.ok() ? group_err : it != got.end() ? it->second : Error();
+          }
+          finish(Error());
+        },
+        request_options());
+  }
+
+  std::vector<TopicPartition> partitions_;
+};
+
+// Runs on the network thread.
+class ListGroupsOp final : public AdminOp {
+ public:
+  ListGroupsOp(AdminImpl& a, int64_t timeout_ms, std::vector<std::string> states)
+      : AdminOp(a, timeout_ms, "ListGroups"), states_(std::move(states)) {}
+  ListConsumerGroupsResult result;
+
+ private:
+  void fail_unresolved(const Error& e) override {
+    for (int32_t id : pending_) result.broker_errors[id] = e;
+    sort_groups();
+  }
+  void sort_groups() {
+    std::sort(result.groups.begin(), result.groups.end(),
+              [](const ConsumerGroupListing& a, const ConsumerGroupListing& b) { return a.group_id < b.group_id; });
+  }
+  bool wanted(const std::optional<std::string>& state) const {
+    if (states_.empty()) return true;
+    return state && std::find(states_.begin(), states_.end(), *state) != states_.end();
+  }
+
+  void attempt() override {
+    if (!brokers_known_) {
+      return fetch_metadata(std::vector<std::string>{}, [this](const std::shared_ptr<const net::ClusterMetadata>& md) {
+        brokers_known_ = true;
+        for (const auto& [id, b] : md->brokers()) pending_.insert(id);
+        if (pending_.empty()) return finish(Error());
+        attempt();
+      });
+    }
+    for (int32_t id : pending_) {
+      if (in_flight_.count(id) != 0) continue;
+      in_flight_.insert(id);
+      send_to(id);
+    }
+  }
+
+  void send_to(int32_t id) {
+    proto::ListGroupsRequest req;
+    req.states_filter = states_;
+    net::RequestOptions ro = request_options();
+    auto self = shared_from_this();
+    nc_.send(
+        id, std::move(req),
+        [this, self, id](const Error& err, net::Reply<proto::ListGroupsResponse>& reply) {
+          in_flight_.erase(id);
+          if (finished()) return;
+          Error e = err.ok() ? kafka_error(reply.msg.error_code) : err;
+          if (!e.ok()) {
+            if (e.retriable()) return retry(e);
+            result.broker_errors[id] = e;
+          } else {
+            for (const auto& g : reply.msg.groups) {
+              ConsumerGroupListing l;
+              l.group_id = g.group_id;
+              l.protocol_type = g.protocol_type;
+              if (reply.version >= 4) l.state = g.group_state;
+              l.coordinator = id;
+              if (wanted(l.state)) result.groups.push_back(std::move(l));
+            }
+          }
+          pending_.erase(id);
+          if (pending_.empty()) {
+            sort_groups();
+            finish(Error());
+          }
+        },
+        ro);
+  }
+
+  std::vector<std::string> states_;
+  bool brokers_known_ = false;
+  std::set<int32_t> pending_;
+  std::set<int32_t> in_flight_;
 };
 
 Error check_group(const std::string& group, const char* call) {
@@ -295,6 +542,92 @@ Error AdminImpl::alter_consumer_group_offsets(const std::string& group,
     return Error();
   }
   return run(std::make_shared<AlterGroupOffsetsOp>(*this, timeout_ms(options), group, offsets), out);
+}
+
+namespace {
+
+// Runs one op per item at once and waits for all; the overall error is
+// the first failure (a timeout, the client closed).
+template <class Op>
+Error run_each(AdminImpl& admin, const std::vector<std::shared_ptr<Op>>& ops) {
+  std::vector<std::future<Error>> futures;
+  for (const auto& op : ops) {
+    futures.push_back(op->future());
+    if (!admin.net().post([op] { op->start(); })) {
+      // Not started: nothing else will touch it.
+      op->abort(Error::from_code(errc::kDestroyed, "admin client closed"));
+    }
+  }
+  Error overall;
+  for (auto& f : futures) {
+    Error e = f.get();
+    if (overall.ok() && !e.ok()) overall = e;
+  }
+  return overall;
+}
+
+// The distinct group ids of `groups`, or kInvalidArgument for an empty one.
+Error distinct_groups(const std::vector<std::string>& groups, const char* call, std::vector<std::string>* out) {
+  std::set<std::string> seen;
+  for (const auto& g : groups) {
+    if (Error e = check_group(g, call); !e.ok()) return e;
+    if (seen.insert(g).second) out->push_back(g);
+  }
+  return Error();
+}
+
+}  // namespace
+
+Error AdminImpl::list_consumer_groups(ListConsumerGroupsResult* out, const ListConsumerGroupsOptions& options) {
+  return run(std::make_shared<ListGroupsOp>(*this, timeout_ms(options), options.states), out);
+}
+
+Error AdminImpl::describe_consumer_groups(const std::vector<std::string>& groups, DescribeConsumerGroupsResult* out,
+                                          const DescribeConsumerGroupsOptions& options) {
+  std::vector<std::string> ids;
+  if (Error e = distinct_groups(groups, "describe_consumer_groups", &ids); !e.ok()) return e;
+  std::vector<std::shared_ptr<DescribeGroupOp>> ops;
+  for (const auto& g : ids) ops.push_back(std::make_shared<DescribeGroupOp>(*this, timeout_ms(options), g));
+  Error err = run_each(*this, ops);
+  if (out != nullptr) {
+    out->groups.clear();
+    for (auto& op : ops) out->groups[op->result.group_id] = std::move(op->result);
+  }
+  return err;
+}
+
+Error AdminImpl::delete_consumer_groups(const std::vector<std::string>& groups, DeleteConsumerGroupsResult* out,
+                                        const DeleteConsumerGroupsOptions& options) {
+  std::vector<std::string> ids;
+  if (Error e = distinct_groups(groups, "delete_consumer_groups", &ids); !e.ok()) return e;
+  std::vector<std::shared_ptr<DeleteGroupOp>> ops;
+  for (const auto& g : ids) ops.push_back(std::make_shared<DeleteGroupOp>(*this, timeout_ms(options), g));
+  Error err = run_each(*this, ops);
+  if (out != nullptr) {
+    out->groups.clear();
+    for (size_t i = 0; i < ops.size(); ++i) out->groups[ids[i]] = std::move(ops[i]->result);
+  }
+  return err;
+}
+
+Error AdminImpl::delete_consumer_group_offsets(const std::string& group, const std::vector<TopicPartition>& partitions,
+                                               DeleteConsumerGroupOffsetsResult* out,
+                                               const DeleteConsumerGroupOffsetsOptions& options) {
+  if (Error e = check_group(group, "delete_consumer_group_offsets"); !e.ok()) return e;
+  std::set<TopicPartition> sorted;
+  for (const auto& tp : partitions) {
+    if (tp.topic.empty() || tp.partition < 0)
+      return Error::from_code(errc::kInvalidArgument,
+                              "delete_consumer_group_offsets: invalid partition '" + tp.to_string() + "'");
+    sorted.insert(tp);
+  }
+  if (sorted.empty()) {
+    if (out) *out = {};
+    return Error();
+  }
+  return run(std::make_shared<DeleteGroupOffsetsOp>(*this, timeout_ms(options), group,
+                                                    std::vector<TopicPartition>(sorted.begin(), sorted.end())),
+             out);
 }
 
 }  // namespace kfk::admin

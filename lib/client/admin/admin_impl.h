@@ -124,6 +124,14 @@ class AdminImpl final : public Admin {
                                      const std::map<TopicPartition, OffsetAndMetadata>& offsets,
                                      AlterConsumerGroupOffsetsResult* out,
                                      const AlterConsumerGroupOffsetsOptions& options) override;
+  Error list_consumer_groups(ListConsumerGroupsResult* out, const ListConsumerGroupsOptions& options) override;
+  Error describe_consumer_groups(const std::vector<std::string>& groups, DescribeConsumerGroupsResult* out,
+                                 const DescribeConsumerGroupsOptions& options) override;
+  Error delete_consumer_groups(const std::vector<std::string>& groups, DeleteConsumerGroupsResult* out,
+                               const DeleteConsumerGroupsOptions& options) override;
+  Error delete_consumer_group_offsets(const std::string& group, const std::vector<TopicPartition>& partitions,
+                                      DeleteConsumerGroupOffsetsResult* out,
+                                      const DeleteConsumerGroupOffsetsOptions& options) override;
   void close() override;
 
   net::NetClient& net() { return nc_; }

@@ -1,0 +1,801 @@
+// Runs on the network thread (the whole file).
+#include "client/consumer/group_coordinator.h"
+
+#include <algorithm>
+
+#include "protocol/consumer_protocol.h"
+
+namespace kfk::consumer {
+
+namespace {
+constexpr int16_t kConsumerProtocolVersion = 3;
+
+bool is_coordinator_error(int code) {
+  return code == errc::kNotCoordinator || code == errc::kCoordinatorNotAvailable || code == errc::kTransport ||
+         code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException;
+}
+
+template <class Msg>
+std::vector<uint8_t> encode_versioned(const Msg& m, int16_t version) {
+  proto::Writer w;
+  w.i16(version);
+  m.encode(w, version);
+  return w.flatten();
+}
+
+template <class Msg>
+bool decode_versioned(const std::vector<uint8_t>& bytes, Msg& m) {
+  if (bytes.size() < 2) return false;
+  proto::Reader r(bytes.data(), bytes.size());
+  int16_t v = r.i16();
+  if (v < 0) return false;
+  // Newer versions only add fields at the end: read what we know.
+  m.decode(r, std::min<int16_t>(v, Msg::kMaxVersion));
+  return r.ok();
+}
+
+std::vector<TopicPartition> sorted(std::set<TopicPartition> s) { return {s.begin(), s.end()}; }
+}  // namespace
+
+GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
+  GroupOptions o;
+  o.group_id = rc.get_string("group.id");
+  if (!rc.get_string("group.instance.id").empty()) o.group_instance_id = rc.get_string("group.instance.id");
+  o.session_timeout_ms = rc.get_int("session.timeout.ms");
+  o.max_poll_interval_ms = rc.get_long("max.poll.interval.ms");
+  o.rebalance_timeout_ms = static_cast<int32_t>(std::min<int64_t>(o.max_poll_interval_ms, INT32_MAX));
+  o.heartbeat_interval_ms = rc.get_long("heartbeat.interval.ms");
+  o.retry_backoff_ms = rc.get_long("retry.backoff.ms");
+  o.request_timeout_ms = rc.get_long("request.timeout.ms");
+  o.client_rack = rc.get_string("client.rack");
+  o.exclude_internal_topics = rc.get_bool("exclude.internal.topics");
+  return o;
+}
+
+GroupCoordinator::GroupCoordinator(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
+                                   std::vector<std::shared_ptr<PartitionAssignor>> assignors)
+    : nc_(nc), state_(state), opts_(std::move(opts)), assignors_(std::move(assignors)) {}
+
+GroupCoordinator::~GroupCoordinator() { *alive_ = false; }
+
+void GroupCoordinator::start() {
+  heartbeat_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { send_heartbeat(); });
+  retry_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { ensure_active(); });
+  poll_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { check_poll_interval(); });
+  last_poll_ = net::now();
+  std::weak_ptr<bool> alive = alive_;
+  nc_.metadata().add_update_listener([this, alive](const net::MetadataManager::Snapshot& md) {
+    if (auto a = alive.lock(); a && *a) on_metadata(md);
+  });
+}
+
+void GroupCoordinator::shutdown() {
+  shut_down_ = true;
+  *alive_ = false;
+  heartbeat_timer_.reset();
+  retry_timer_.reset();
+  poll_timer_.reset();
+  auto waiters = std::move(coordinator_waiters_);
+  for (auto& w : waiters) w(Error::from_code(errc::kDestroyed, "consumer closed"), -1);
+}
+
+bool GroupCoordinator::cooperative() const {
+  if (assignors_.empty()) return false;
+  for (auto& a : assignors_) {
+    auto p = a->supported_protocols();
+    if (std::find(p.begin(), p.end(), RebalanceProtocol::kCooperative) == p.end()) return false;
+  }
+  return true;
+}
+
+PartitionAssignor* GroupCoordinator::assignor_named(const std::string& name) const {
+  for (auto& a : assignors_)
+    if (a->name() == name) return a.get();
+  return nullptr;
+}
+
+// --- Subscription -------------------------------------------------------------
+
+void GroupCoordinator::subscribe(std::set<std::string> topics) {
+  pattern_.reset();
+  bool changed = topics != subscribed_;
+  subscribed_ = std::move(topics);
+  active_ = !subscribed_.empty();
+  nc_.metadata().add_topics(std::vector<std::string>(subscribed_.begin(), subscribed_.end()));
+  if (changed) request_rejoin("subscription changed");
+  ensure_active();
+}
+
+void GroupCoordinator::subscribe_pattern(std::regex pattern) {
+  pattern_ = std::move(pattern);
+  active_ = true;
+  nc_.metadata().set_all_topics(true);
+  update_pattern_topics(*nc_.metadata().current());
+  request_rejoin("subscription changed");
+  nc_.metadata().request_refresh("consumer: pattern subscription");
+  ensure_active();
+}
+
+bool GroupCoordinator::update_pattern_topics(const net::ClusterMetadata& md) {
+  if (!pattern_) return false;
+  std::set<std::string> matched;
+  for (auto& [name, ti] : md.topics()) {
+    if (ti.is_internal && opts_.exclude_internal_topics) continue;
+    if (std::regex_match(name, *pattern_)) matched.insert(name);
+  }
+  if (matched == subscribed_) return false;
+  subscribed_ = std::move(matched);
+  return true;
+}
+
+void GroupCoordinator::on_metadata(const net::MetadataManager::Snapshot& md) {
+  if (!active_ || shut_down_) return;
+  bool rejoin = update_pattern_topics(*md);
+  if (leader_ && phase_ == Phase::kStable) {
+    // Partition counts changed (or a topic appeared) since the assignment.
+    for (auto& t : group_topics_) {
+      const net::TopicInfo* ti = md->topic(t);
+      int32_t n = ti != nullptr && ti->usable() ? static_cast<int32_t>(ti->partitions.size()) : 0;
+      auto it = assigned_topic_counts_.find(t);
+      int32_t before = it == assigned_topic_counts_.end() ? 0 : it->second;
+      if (n != before) rejoin = true;
+    }
+  }
+  if (rejoin) request_rejoin("metadata changed");
+  ensure_active();
+}
+
+void GroupCoordinator::unsubscribe() {
+  subscribed_.clear();
+  pattern_.reset();
+  active_ = false;
+  leave("unsubscribed", [] {});
+}
+
+void GroupCoordinator::on_poll() {
+  last_poll_ = net::now();
+  if (poll_expired_) {
+    poll_expired_ = false;
+    ensure_active();
+  }
+}
+
+// --- Coordinator discovery ----------------------------------------------------------
+
+void GroupCoordinator::with_coordinator(net::TimePoint deadline, std::function<void(const Error&, int32_t)> cb) {
+  if (shut_down_) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), -1);
+  if (coordinator_ >= 0) return cb(Error(), node());
+  (void)deadline;
+  coordinator_waiters_.push_back(std::move(cb));
+  find_coordinator();
+}
+
+void GroupCoordinator::find_coordinator() {
+  if (finding_ || shut_down_) return;
+  finding_ = true;
+  proto::FindCoordinatorRequest req;
+  req.key = opts_.group_id;
+  req.key_type = 0;
+  req.coordinator_keys = {opts_.group_id};
+  std::weak_ptr<bool> alive = alive_;
+  nc_.send(net::kAnyNode, std::move(req), [this, alive](const Error& err, proto::FindCoordinatorResponse& resp) {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    finding_ = false;
+    Error e = err;
+    int32_t node_id = -1;
+    if (e.ok()) {
+      if (!resp.coordinators.empty()) {
+        e = Error::from_code(resp.coordinators[0].error_code, "FindCoordinator");
+        node_id = resp.coordinators[0].node_id;
+      } else {
+        e = Error::from_code(resp.error_code, "FindCoordinator");
+        node_id = resp.node_id;
+      }
+    }
+    if (e.ok() && !nc_.pool().knows(node_id)) {
+      nc_.metadata().request_refresh("consumer: coordinator not in metadata");
+      e = Error::from_code(errc::kCoordinatorNotAvailable, "coordinator not in metadata yet");
+    }
+    if (e.ok()) {
+      coordinator_ = node_id;
+      auto waiters = std::move(coordinator_waiters_);
+      for (auto& w : waiters) w(Error(), node());
+      return;
+    }
+    if (!e.retriable() && e.code() != errc::kCoordinatorNotAvailable) {
+      auto waiters = std::move(coordinator_waiters_);
+      for (auto& w : waiters) w(e, -1);
+      return;
+    }
+    // Retry after a backoff while someone waits.
+    auto t = std::make_shared<std::unique_ptr<net::Timer>>();
+    *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, t]() mutable {
+      auto keep = std::move(*t);
+      auto a2 = alive.lock();
+      if (!a2 || !*a2) return;
+      if (!coordinator_waiters_.empty()) find_coordinator();
+    });
+    (*t)->start(opts_.retry_backoff_ms);
+  });
+}
+
+void GroupCoordinator::coordinator_dead(const std::string& why) {
+  (void)why;
+  coordinator_ = -1;
+}
+
+// --- Membership -------------------------------------------------------------------
+
+void GroupCoordinator::request_rejoin(const std::string& why) {
+  (void)why;
+  rejoin_needed_ = true;
+}
+
+void GroupCoordinator::retry_later(int64_t ms) {
+  if (retry_timer_) retry_timer_->start(ms);
+}
+
+void GroupCoordinator::fail_fatal(Error e) {
+  std::lock_guard<std::mutex> lock(state_.mu);
+  state_.pending_error = Error(e.code(), e.message(), false, true);
+  state_.cv.notify_all();
+}
+
+void GroupCoordinator::ensure_active() {
+  if (shut_down_ || !active_ || poll_expired_) return;
+  if (phase_ != Phase::kIdle && phase_ != Phase::kStable) return;
+  if (phase_ == Phase::kStable && !rejoin_needed_) return;
+  if (coordinator_ < 0) {
+    std::weak_ptr<bool> alive = alive_;
+    with_coordinator(net::kNever, [this, alive](const Error& e, int32_t) {
+      auto a = alive.lock();
+      if (!a || !*a) return;
+      if (!e.ok()) {
+        if (e.code() == errc::kDestroyed) return;
+        if (!e.retriable()) return fail_fatal(e);
+        retry_later(opts_.retry_backoff_ms);
+        return;
+      }
+      ensure_active();
+    });
+    return;
+  }
+  // Eager: give everything back (listener, commit) before joining.
+  if (!cooperative() && !owned_.empty()) {
+    phase_ = Phase::kAwaitRevoke;
+    RebalanceStep step;
+    step.kind = RebalanceStep::Kind::kRevoke;
+    step.revoked = sorted(owned_);
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.steps.push_back(std::move(step));
+    state_.events_pending = true;
+    state_.cv.notify_all();
+    return;
+  }
+  send_join();
+}
+
+void GroupCoordinator::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
+  if (shut_down_) return;
+  if (kind == RebalanceStep::Kind::kRevoke && phase_ == Phase::kAwaitRevoke) {
+    owned_.clear();
+    phase_ = Phase::kIdle;
+    ensure_active();
+  } else if (kind == RebalanceStep::Kind::kAssign && phase_ == Phase::kAwaitAssign) {
+    phase_ = Phase::kStable;
+    if (rejoin_after) request_rejoin("cooperative: revoked partitions");
+    ensure_active();
+  }
+}
+
+std::vector<uint8_t> GroupCoordinator::subscription_metadata(const PartitionAssignor& a) const {
+  proto::ConsumerProtocolSubscription sub;
+  sub.topics.assign(subscribed_.begin(), subscribed_.end());
+  auto ud = a.subscription_user_data(sub.topics);
+  if (!ud.empty()) sub.user_data = std::move(ud);
+  for (auto& tp : owned_) {
+    if (sub.owned_partitions.empty() || sub.owned_partitions.back().topic != tp.topic) {
+      sub.owned_partitions.emplace_back();
+      sub.owned_partitions.back().topic = tp.topic;
+    }
+    sub.owned_partitions.back().partitions.push_back(tp.partition);
+  }
+  sub.generation_id = generation_;
+  if (!opts_.client_rack.empty()) sub.rack_id = opts_.client_rack;
+  return encode_versioned(sub, kConsumerProtocolVersion);
+}
+
+void GroupCoordinator::send_join() {
+  phase_ = Phase::kJoining;
+  rejoin_needed_ = false;
+  proto::JoinGroupRequest req;
+  req.group_id = opts_.group_id;
+  req.session_timeout_ms = opts_.session_timeout_ms;
+  req.rebalance_timeout_ms = opts_.rebalance_timeout_ms;
+  req.member_id = member_id_;
+  req.group_instance_id = opts_.group_instance_id;
+  req.protocol_type = "consumer";
+  for (auto& a : assignors_) {
+    proto::JoinGroupRequest::JoinGroupRequestProtocol p;
+    p.name = a->name();
+    p.metadata = subscription_metadata(*a);
+    req.protocols.push_back(std::move(p));
+  }
+  net::RequestOptions ro;
+  // The coordinator holds JoinGroup until every member joined (up to the
+  // rebalance timeout).
+  ro.timeout_ms = opts_.request_timeout_ms + opts_.rebalance_timeout_ms;
+  std::weak_ptr<bool> alive = alive_;
+  nc_.send(
+      node(), std::move(req),
+      [this, alive](const Error& err, proto::JoinGroupResponse& resp) {
+        auto a = alive.lock();
+        if (!a || !*a) return;
+        on_join(err, resp);
+      },
+      ro);
+}
+
+void GroupCoordinator::on_join(const Error& err, proto::JoinGroupResponse& resp) {
+  phase_ = Phase::kIdle;
+  if (!active_) return;
+  Error e = err.ok() ? Error::from_code(resp.error_code, "JoinGroup") : err;
+  if (e.ok()) {
+    join_attempts_ = 0;
+    generation_ = resp.generation_id;
+    member_id_ = resp.member_id;
+    protocol_ = resp.protocol_name.value_or("");
+    leader_ = resp.leader == member_id_;
+    if (leader_) {
+      run_assignment(std::move(resp));
+    } else {
+      send_sync({});
+    }
+    return;
+  }
+  int code = e.code();
+  int64_t backoff = opts_.retry_backoff_ms;
+  if (code == errc::kMemberIdRequired) {
+    member_id_ = resp.member_id;  // KIP-394: join again with it, at once
+    backoff = 0;
+  } else if (code == errc::kUnknownMemberId) {
+    member_id_.clear();
+    generation_ = -1;
+    backoff = 0;
+  } else if (code == errc::kRebalanceInProgress || code == errc::kIllegalGeneration) {
+    backoff = 0;
+  } else if (is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress || code == errc::kDestroyed) {
+    if (code == errc::kDestroyed) return;
+    if (code != errc::kCoordinatorLoadInProgress) coordinator_dead(e.to_string());
+  } else if (code == errc::kFencedInstanceId || !e.retriable()) {
+    active_ = false;
+    return fail_fatal(e);
+  }
+  rejoin_needed_ = true;
+  if (backoff == 0 && join_attempts_++ < 10)
+    ensure_active();
+  else
+    retry_later(std::max<int64_t>(backoff, opts_.retry_backoff_ms));
+}
+
+void GroupCoordinator::run_assignment(proto::JoinGroupResponse resp) {
+  PartitionAssignor* a = assignor_named(protocol_);
+  if (a == nullptr) {
+    active_ = false;
+    return fail_fatal(Error::from_code(errc::kInconsistentGroupProtocol, "group chose unknown assignor " + protocol_));
+  }
+  GroupAssignmentInput in;
+  group_topics_.clear();
+  for (auto& m : resp.members) {
+    proto::ConsumerProtocolSubscription sub;
+    if (!decode_versioned(m.metadata, sub)) continue;  // an unreadable member gets nothing
+    MemberSubscription ms;
+    ms.member_id = m.member_id;
+    ms.group_instance_id = m.group_instance_id;
+    ms.topics = sub.topics;
+    std::sort(ms.topics.begin(), ms.topics.end());
+    if (sub.user_data) ms.user_data = *sub.user_data;
+    for (auto& op : sub.owned_partitions)
+      for (int32_t p : op.partitions) ms.owned_partitions.emplace_back(op.topic, p);
+    ms.generation_id = sub.generation_id;
+    ms.rack_id = sub.rack_id;
+    group_topics_.insert(ms.topics.begin(), ms.topics.end());
+    in.members.emplace(m.member_id, std::move(ms));
+  }
+  nc_.metadata().add_topics(std::vector<std::string>(group_topics_.begin(), group_topics_.end()));
+  const auto& md = nc_.metadata().current();
+  assigned_topic_counts_.clear();
+  for (auto& t : group_topics_) {
+    const net::TopicInfo* ti = md->topic(t);
+    if (ti != nullptr && ti->usable()) {
+      in.partitions_per_topic[t] = static_cast<int32_t>(ti->partitions.size());
+      assigned_topic_counts_[t] = static_cast<int32_t>(ti->partitions.size());
+    }
+  }
+  std::map<std::string, MemberAssignment> out;
+  Error e = a->assign(in, &out);
+  if (!e.ok()) {
+    active_ = false;
+    return fail_fatal(e);
+  }
+  if (cooperative()) {
+    // KIP-429: a partition changing owner is first revoked by its owner;
+    // it is handed to the new owner in the next generation.
+    std::map<TopicPartition, std::string> owner;
+    for (auto& [id, ms] : in.members)
+      for (auto& tp : ms.owned_partitions) owner[tp] = id;
+    for (auto& [id, ma] : out) {
+      std::erase_if(ma.partitions, [&](const TopicPartition& tp) {
+        auto it = owner.find(tp);
+        return it != owner.end() && it->second != id;
+      });
+    }
+  }
+  std::vector<proto::SyncGroupRequest::SyncGroupRequestAssignment> assignments;
+  for (auto& [id, ms] : in.members) {
+    proto::ConsumerProtocolAssignment pa;
+    auto it = out.find(id);
+    if (it != out.end()) {
+      for (auto& tp : it->second.partitions) {
+        if (pa.assigned_partitions.empty() || pa.assigned_partitions.back().topic != tp.topic) {
+          pa.assigned_partitions.emplace_back();
+          pa.assigned_partitions.back().topic = tp.topic;
+        }
+        pa.assigned_partitions.back().partitions.push_back(tp.partition);
+      }
+      if (!it->second.user_data.empty()) pa.user_data = it->second.user_data;
+    }
+    proto::SyncGroupRequest::SyncGroupRequestAssignment sa;
+    sa.member_id = id;
+    sa.assignment = encode_versioned(pa, kConsumerProtocolVersion);
+    assignments.push_back(std::move(sa));
+  }
+  send_sync(std::move(assignments));
+}
+
+void GroupCoordinator::send_sync(std::vector<proto::SyncGroupRequest::SyncGroupRequestAssignment> assignments) {
+  phase_ = Phase::kSyncing;
+  proto::SyncGroupRequest req;
+  req.group_id = opts_.group_id;
+  req.generation_id = generation_;
+  req.member_id = member_id_;
+  req.group_instance_id = opts_.group_instance_id;
+  req.protocol_type = "consumer";
+  req.protocol_name = protocol_;
+  req.assignments = std::move(assignments);
+  net::RequestOptions ro;
+  ro.timeout_ms = opts_.request_timeout_ms + opts_.rebalance_timeout_ms;
+  std::weak_ptr<bool> alive = alive_;
+  nc_.send(
+      node(), std::move(req),
+      [this, alive](const Error& err, proto::SyncGroupResponse& resp) {
+        auto a = alive.lock();
+        if (!a || !*a) return;
+        on_sync(err, resp);
+      },
+      ro);
+  // Heartbeats keep the membership alive while the rebalance completes.
+  if (heartbeat_timer_ && !heartbeat_timer_->active()) heartbeat_timer_->start(opts_.heartbeat_interval_ms);
+}
+
+void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp) {
+  phase_ = Phase::kIdle;
+  if (!active_) return;
+  Error e = err.ok() ? Error::from_code(resp.error_code, "SyncGroup") : err;
+  if (!e.ok()) {
+    int code = e.code();
+    if (code == errc::kDestroyed) return;
+    if (code == errc::kUnknownMemberId || code == errc::kIllegalGeneration) {
+      lose_partitions(e.to_string(), code == errc::kUnknownMemberId);
+    } else if (is_coordinator_error(code)) {
+      coordinator_dead(e.to_string());
+    } else if (code == errc::kFencedInstanceId || (!e.retriable() && code != errc::kRebalanceInProgress)) {
+      active_ = false;
+      return fail_fatal(e);
+    }
+    rejoin_needed_ = true;
+    if (phase_ == Phase::kIdle) retry_later(code == errc::kRebalanceInProgress ? 0 : opts_.retry_backoff_ms);
+    return;
+  }
+  proto::ConsumerProtocolAssignment pa;
+  if (!resp.assignment.empty() && !decode_versioned(resp.assignment, pa)) {
+    active_ = false;
+    return fail_fatal(Error::from_code(errc::kMalformedResponse, "SyncGroup: unreadable assignment"));
+  }
+  std::set<TopicPartition> now;
+  for (auto& t : pa.assigned_partitions)
+    for (int32_t p : t.partitions) now.emplace(t.topic, p);
+  if (PartitionAssignor* a = assignor_named(protocol_)) {
+    MemberAssignment ma;
+    ma.partitions = sorted(now);
+    if (pa.user_data) ma.user_data = *pa.user_data;
+    a->on_assignment(ma, generation_);
+  }
+  RebalanceStep step;
+  step.kind = RebalanceStep::Kind::kAssign;
+  for (auto& tp : now)
+    if (owned_.count(tp) == 0) step.added.push_back(tp);
+  for (auto& tp : owned_)
+    if (now.count(tp) == 0) step.revoked.push_back(tp);
+  step.assigned = sorted(now);
+  step.rejoin_after = cooperative() && !step.revoked.empty();
+  owned_ = std::move(now);
+  rebalances_++;
+  phase_ = Phase::kAwaitAssign;
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.steps.push_back(std::move(step));
+    state_.events_pending = true;
+    state_.generation = generation_;
+    state_.member_id = member_id_;
+    state_.rebalances = rebalances_;
+    state_.cv.notify_all();
+  }
+  if (heartbeat_timer_) heartbeat_timer_->start(opts_.heartbeat_interval_ms);
+  if (poll_timer_) poll_timer_->start(opts_.max_poll_interval_ms);
+}
+
+// Partitions were taken away without a revocation: report them lost.
+void GroupCoordinator::lose_partitions(const std::string& why, bool reset_member) {
+  (void)why;
+  if (reset_member) member_id_.clear();
+  generation_ = -1;
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.generation = -1;
+    state_.member_id = member_id_;
+  }
+  if (!owned_.empty()) {
+    RebalanceStep step;
+    step.kind = RebalanceStep::Kind::kLost;
+    step.revoked = sorted(owned_);
+    owned_.clear();
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.steps.push_back(std::move(step));
+    state_.events_pending = true;
+    state_.cv.notify_all();
+  }
+  rejoin_needed_ = true;
+}
+
+void GroupCoordinator::send_heartbeat() {
+  if (shut_down_ || !active_ || generation_ < 0 || coordinator_ < 0) return;
+  if (heartbeat_in_flight_) {
+    heartbeat_timer_->start(opts_.heartbeat_interval_ms);
+    return;
+  }
+  heartbeat_in_flight_ = true;
+  proto::HeartbeatRequest req;
+  req.group_id = opts_.group_id;
+  req.generation_id = generation_;
+  req.member_id = member_id_;
+  req.group_instance_id = opts_.group_instance_id;
+  std::weak_ptr<bool> alive = alive_;
+  nc_.send(node(), std::move(req), [this, alive](const Error& err, proto::HeartbeatResponse& resp) {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    heartbeat_in_flight_ = false;
+    on_heartbeat(err, resp);
+  });
+  heartbeat_timer_->start(opts_.heartbeat_interval_ms);
+}
+
+void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& resp) {
+  Error e = err.ok() ? Error::from_code(resp.error_code, "Heartbeat") : err;
+  if (e.ok() || !active_) return;
+  int code = e.code();
+  if (code == errc::kRebalanceInProgress) {
+    // Only news when stable: during our own join/sync it is expected.
+    if (phase_ != Phase::kStable) return;
+    request_rejoin("rebalance in progress");
+    ensure_active();
+  } else if (code == errc::kIllegalGeneration || code == errc::kUnknownMemberId) {
+    if (phase_ == Phase::kStable || phase_ == Phase::kIdle) {
+      lose_partitions(e.to_string(), code == errc::kUnknownMemberId);
+      ensure_active();
+    }
+  } else if (code == errc::kFencedInstanceId) {
+    active_ = false;
+    fail_fatal(e);
+  } else if (is_coordinator_error(code)) {
+    coordinator_dead(e.to_string());
+    find_coordinator();
+  }
+}
+
+void GroupCoordinator::check_poll_interval() {
+  if (shut_down_ || !active_ || generation_ < 0) return;
+  int64_t idle = std::chrono::duration_cast<std::chrono::milliseconds>(net::now() - last_poll_).count();
+  if (idle < opts_.max_poll_interval_ms) {
+    poll_timer_->start(opts_.max_poll_interval_ms - idle);
+    return;
+  }
+  // The application stopped polling: leave so that the others take over
+  // (Java's behaviour); the next poll() reports the loss and rejoins.
+  poll_expired_ = true;
+  leave("max.poll.interval.ms expired", [] {});
+  lose_partitions("max.poll.interval.ms expired", true);
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.events_pending = true;
+    state_.cv.notify_all();
+  }
+}
+
+void GroupCoordinator::leave(const std::string& reason, std::function<void()> cb) {
+  if (heartbeat_timer_) heartbeat_timer_->stop();
+  if (poll_timer_) poll_timer_->stop();
+  bool was_member = !member_id_.empty() && coordinator_ >= 0;
+  std::string member = member_id_;
+  if (!opts_.group_instance_id) {
+    member_id_.clear();
+  }
+  generation_ = -1;
+  phase_ = Phase::kIdle;
+  rejoin_needed_ = true;
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.generation = -1;
+    state_.member_id = member_id_;
+  }
+  if (!was_member || opts_.group_instance_id || shut_down_) return cb();  // static members keep their partitions
+  proto::LeaveGroupRequest req;
+  req.group_id = opts_.group_id;
+  req.member_id = member;
+  proto::LeaveGroupRequest::MemberIdentity mi;
+  mi.member_id = member;
+  mi.reason = reason;
+  req.members.push_back(std::move(mi));
+  nc_.send(node(), std::move(req), [cb](const Error&, proto::LeaveGroupResponse&) { cb(); });
+}
+
+// --- Offsets ------------------------------------------------------------------------
+
+void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, net::TimePoint deadline,
+                              CommitResultFn cb) {
+  if (offsets.empty()) return cb(Error());
+  std::weak_ptr<bool> alive = alive_;
+  with_coordinator(deadline, [this, alive, offsets = std::move(offsets), deadline,
+                              cb = std::move(cb)](const Error& e, int32_t target) mutable {
+    if (!e.ok()) return cb(e);
+    proto::OffsetCommitRequest req;
+    req.group_id = opts_.group_id;
+    // Manual assignment (not a member): generation -1, no member id.
+    bool member = active_ && generation_ >= 0;
+    req.generation_id_or_member_epoch = member ? generation_ : -1;
+    req.member_id = member ? member_id_ : "";
+    req.group_instance_id = member ? opts_.group_instance_id : std::nullopt;
+    for (auto& [tp, om] : offsets) {
+      if (req.topics.empty() || req.topics.back().name != tp.topic) {
+        req.topics.emplace_back();
+        req.topics.back().name = tp.topic;
+      }
+      proto::OffsetCommitRequest::OffsetCommitRequestPartition p;
+      p.partition_index = tp.partition;
+      p.committed_offset = om.offset;
+      p.committed_leader_epoch = om.leader_epoch.value_or(-1);
+      p.committed_metadata = om.metadata;
+      req.topics.back().partitions.push_back(std::move(p));
+    }
+    nc_.send(target, std::move(req),
+             [this, alive, offsets = std::move(offsets), deadline, cb = std::move(cb)](
+                 const Error& err, proto::OffsetCommitResponse& resp) mutable {
+               auto a = alive.lock();
+               if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
+               Error e2 = err;
+               if (e2.ok()) {
+                 for (auto& t : resp.topics)
+                   for (auto& p : t.partitions)
+                     if (p.error_code != 0 && e2.ok())
+                       e2 = Error::from_code(p.error_code, "OffsetCommit " + t.name + "-" +
+                                                               std::to_string(p.partition_index));
+               }
+               if (e2.ok()) return cb(e2);
+               int code = e2.code();
+               if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
+               if (code == errc::kRebalanceInProgress || code == errc::kIllegalGeneration ||
+                   code == errc::kUnknownMemberId) {
+                 request_rejoin("commit failed");
+                 return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
+               }
+               bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
+               if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
+                 return cb(e2);
+               auto t = std::make_shared<std::unique_ptr<net::Timer>>();
+               *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, t, offsets = std::move(offsets), deadline,
+                                                             cb = std::move(cb)]() mutable {
+                 auto keep = std::move(*t);
+                 auto a2 = alive.lock();
+                 if (!a2 || !*a2) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
+                 commit(std::move(offsets), deadline, std::move(cb));
+               });
+               (*t)->start(opts_.retry_backoff_ms);
+             });
+  });
+}
+
+void GroupCoordinator::fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
+                                       CommittedCallback cb) {
+  std::weak_ptr<bool> alive = alive_;
+  with_coordinator(deadline, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
+                                 const Error& e, int32_t target) mutable {
+    CommittedOffsets out;
+    if (!e.ok()) return cb(e, out);
+    std::sort(parts.begin(), parts.end());
+    proto::OffsetFetchRequest req;
+    req.group_id = opts_.group_id;
+    req.require_stable = true;
+    proto::OffsetFetchRequest::OffsetFetchRequestGroup g;
+    g.group_id = opts_.group_id;
+    std::vector<proto::OffsetFetchRequest::OffsetFetchRequestTopic> topics;
+    std::vector<proto::OffsetFetchRequest::OffsetFetchRequestTopics> gtopics;
+    for (auto& tp : parts) {
+      if (topics.empty() || topics.back().name != tp.topic) {
+        topics.emplace_back();
+        topics.back().name = tp.topic;
+        gtopics.emplace_back();
+        gtopics.back().name = tp.topic;
+      }
+      topics.back().partition_indexes.push_back(tp.partition);
+      gtopics.back().partition_indexes.push_back(tp.partition);
+    }
+    req.topics = std::move(topics);
+    g.topics = std::move(gtopics);
+    req.groups.push_back(std::move(g));
+    nc_.send(target, std::move(req),
+             [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
+                 const Error& err, proto::OffsetFetchResponse& resp) mutable {
+               CommittedOffsets out;
+               auto a = alive.lock();
+               if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), out);
+               Error e2 = err;
+               auto take = [&](const std::string& topic, int32_t p, int64_t off, int32_t epoch,
+                               const std::optional<std::string>& md, int16_t code) {
+                 if (code != 0) {
+                   if (e2.ok()) e2 = Error::from_code(code, "OffsetFetch " + topic + "-" + std::to_string(p));
+                   return;
+                 }
+                 OffsetAndMetadata om;
+                 om.offset = off;
+                 om.metadata = md.value_or("");
+                 if (epoch >= 0) om.leader_epoch = epoch;
+                 out[TopicPartition(topic, p)] = std::move(om);
+               };
+               if (e2.ok()) {
+                 if (!resp.groups.empty()) {
+                   auto& g = resp.groups.front();
+                   e2 = Error::from_code(g.error_code, "OffsetFetch");
+                   for (auto& t : g.topics)
+                     for (auto& p : t.partitions)
+                       take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
+                            p.error_code);
+                 } else {
+                   e2 = Error::from_code(resp.error_code, "OffsetFetch");
+                   for (auto& t : resp.topics)
+                     for (auto& p : t.partitions)
+                       take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
+                            p.error_code);
+                 }
+               }
+               if (e2.ok()) return cb(e2, out);
+               int code = e2.code();
+               if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
+               bool retry = e2.retriable() || is_coordinator_error(code);
+               if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
+                 return cb(e2, out);
+               auto t = std::make_shared<std::unique_ptr<net::Timer>>();
+               *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, t, parts = std::move(parts), deadline,
+                                                             cb = std::move(cb)]() mutable {
+                 auto keep = std::move(*t);
+                 auto a2 = alive.lock();
+                 CommittedOffsets none;
+                 if (!a2 || !*a2) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), none);
+                 fetch_committed(std::move(parts), deadline, std::move(cb));
+               });
+               (*t)->start(opts_.retry_backoff_ms);
+             });
+  });
+}
+
+}  // namespace kfk::consumer

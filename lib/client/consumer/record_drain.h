@@ -1,0 +1,53 @@
+// Turning buffered fetch responses into ConsumerRecords, on the application
+// thread inside poll(): CRC checks (check.crcs), decompression, skipping
+// control batches and aborted transactional data (read_committed), and the
+// records' views into the shared buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "client/consumer/consumer_state.h"
+#include "kfk/consumer.h"
+
+namespace kfk {
+
+// Fills a ConsumerRecords batch. Headers are gathered into one block; the
+// records' header spans are set by finish() (the block may grow before).
+class ConsumerRecordsBuilder {
+ public:
+  explicit ConsumerRecordsBuilder(ConsumerRecords& out) : out_(out) {}
+  void keep_alive(std::shared_ptr<const void> owner) { out_.owners_.push_back(std::move(owner)); }
+  void add(const std::string& topic, int32_t partition, const proto::BatchHeader& batch, const proto::Record& r);
+  void add_eof(TopicPartition tp) { out_.eof_.push_back(std::move(tp)); }
+  void set_error(Error e) { out_.error_ = std::move(e); }
+  size_t size() const { return out_.records_.size(); }
+  void finish();
+
+ private:
+  ConsumerRecords& out_;
+  std::vector<std::pair<uint32_t, uint32_t>> header_ranges_;  // per record: first, count
+};
+
+}  // namespace kfk
+
+namespace kfk::consumer {
+
+struct DrainOptions {
+  bool check_crcs = true;
+  bool read_committed = false;
+  size_t max_decompressed = size_t{256} << 20;
+};
+
+// Hands out records of `cf` from `position` on, at most `max` of them.
+// Advances `position` (past skipped batches too) and `epoch`. Returns false
+// with `error` set when a batch is corrupt (position stays before it).
+// `exhausted` tells whether everything in `cf` has been handed out.
+bool drain_fetch(CompletedFetch& cf, size_t max, const DrainOptions& opts, ConsumerRecordsBuilder& out,
+                 int64_t& position, std::optional<int32_t>& epoch, bool& exhausted, Error& error);
+
+}  // namespace kfk::consumer
