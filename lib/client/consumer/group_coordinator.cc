@@ -2,6 +2,8 @@
 #include "client/consumer/group_coordinator.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "protocol/consumer_protocol.h"
 
@@ -12,7 +14,10 @@ constexpr int16_t kConsumerProtocolVersion = 3;
 
 bool is_coordinator_error(int code) {
   return code == errc::kNotCoordinator || code == errc::kCoordinatorNotAvailable || code == errc::kTransport ||
-         code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException;
+         code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException ||
+         // A coordinator answer kfk cannot parse: treat it like a broken
+         // connection (rediscover, retry) rather than a fatal group error.
+         code == errc::kMalformedResponse;
 }
 
 template <class Msg>
@@ -35,6 +40,10 @@ bool decode_versioned(const std::vector<uint8_t>& bytes, Msg& m) {
 }
 
 std::vector<TopicPartition> sorted(std::set<TopicPartition> s) { return {s.begin(), s.end()}; }
+void dbg(const std::string& m) {
+  static const bool on = std::getenv("KFK_GC_DEBUG") != nullptr;
+  if (on) std::fprintf(stderr, "[gc %p] %s\n", static_cast<const void*>(&on), m.c_str());
+}
 }  // namespace
 
 GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
@@ -203,7 +212,11 @@ void GroupCoordinator::find_coordinator() {
       for (auto& w : waiters) w(Error(), node());
       return;
     }
-    if (!e.retriable() && e.code() != errc::kCoordinatorNotAvailable) {
+    // Only authorization (and shutdown) is final. Anything else, including
+    // a transport failure or a response kfk could not parse
+    // (MALFORMED_RESPONSE), is retried: rediscover after a backoff, as the
+    // Java client does for a failed FindCoordinator.
+    if (e.code() == errc::kGroupAuthorizationFailed || e.code() == errc::kDestroyed) {
       auto waiters = std::move(coordinator_waiters_);
       for (auto& w : waiters) w(e, -1);
       return;
@@ -245,7 +258,7 @@ void GroupCoordinator::fail_fatal(Error e) {
 void GroupCoordinator::ensure_active() {
   if (shut_down_ || !active_ || poll_expired_) return;
   if (phase_ != Phase::kIdle && phase_ != Phase::kStable) return;
-  if (phase_ == Phase::kStable && !rejoin_needed_) return;
+  if (phase_ == Phase::kStable && !rejoin_needed_ && coordinator_ >= 0) return;
   if (coordinator_ < 0) {
     std::weak_ptr<bool> alive = alive_;
     with_coordinator(net::kNever, [this, alive](const Error& e, int32_t) {
@@ -253,14 +266,23 @@ void GroupCoordinator::ensure_active() {
       if (!a || !*a) return;
       if (!e.ok()) {
         if (e.code() == errc::kDestroyed) return;
-        if (!e.retriable()) return fail_fatal(e);
+        if (e.code() == errc::kGroupAuthorizationFailed) {
+          active_ = false;
+          return fail_fatal(e);
+        }
         retry_later(opts_.retry_backoff_ms);
+        return;
+      }
+      // A stable member only needed its coordinator back: heartbeat again.
+      if (phase_ == Phase::kStable && !rejoin_needed_) {
+        if (heartbeat_timer_ && generation_ >= 0) heartbeat_timer_->start(0);
         return;
       }
       ensure_active();
     });
     return;
   }
+  if (phase_ == Phase::kStable && !rejoin_needed_) return;
   // Eager: give everything back (listener, commit) before joining.
   if (!cooperative() && !owned_.empty()) {
     phase_ = Phase::kAwaitRevoke;
@@ -278,6 +300,7 @@ void GroupCoordinator::ensure_active() {
 
 void GroupCoordinator::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
   if (shut_down_) return;
+  dbg(member_id_ + " step_done " + std::to_string(int(kind)) + " phase " + std::to_string(int(phase_)));
   if (kind == RebalanceStep::Kind::kRevoke && phase_ == Phase::kAwaitRevoke) {
     owned_.clear();
     phase_ = Phase::kIdle;
@@ -341,6 +364,7 @@ void GroupCoordinator::on_join(const Error& err, proto::JoinGroupResponse& resp)
   phase_ = Phase::kIdle;
   if (!active_) return;
   Error e = err.ok() ? Error::from_code(resp.error_code, "JoinGroup") : err;
+  dbg(member_id_ + " join -> " + e.to_string() + " gen " + std::to_string(resp.generation_id));
   if (e.ok()) {
     join_attempts_ = 0;
     generation_ = resp.generation_id;
@@ -483,6 +507,7 @@ void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp)
   phase_ = Phase::kIdle;
   if (!active_) return;
   Error e = err.ok() ? Error::from_code(resp.error_code, "SyncGroup") : err;
+  dbg(member_id_ + " sync -> " + e.to_string());
   if (!e.ok()) {
     int code = e.code();
     if (code == errc::kDestroyed) return;
@@ -560,7 +585,14 @@ void GroupCoordinator::lose_partitions(const std::string& why, bool reset_member
 }
 
 void GroupCoordinator::send_heartbeat() {
-  if (shut_down_ || !active_ || generation_ < 0 || coordinator_ < 0) return;
+  if (shut_down_ || !active_ || generation_ < 0) return;
+  if (coordinator_ < 0) {
+    // Rediscover the coordinator, then heartbeat again (ensure_active()
+    // restarts the timer once it is known).
+    ensure_active();
+    if (heartbeat_timer_ && !heartbeat_timer_->active()) heartbeat_timer_->start(opts_.retry_backoff_ms);
+    return;
+  }
   if (heartbeat_in_flight_) {
     heartbeat_timer_->start(opts_.heartbeat_interval_ms);
     return;
@@ -572,10 +604,13 @@ void GroupCoordinator::send_heartbeat() {
   req.member_id = member_id_;
   req.group_instance_id = opts_.group_instance_id;
   std::weak_ptr<bool> alive = alive_;
-  nc_.send(node(), std::move(req), [this, alive](const Error& err, proto::HeartbeatResponse& resp) {
+  int32_t sent_generation = generation_;
+  nc_.send(node(), std::move(req), [this, alive, sent_generation](const Error& err, proto::HeartbeatResponse& resp) {
     auto a = alive.lock();
     if (!a || !*a) return;
     heartbeat_in_flight_ = false;
+    // An answer about an older generation says nothing about this one.
+    if (sent_generation != generation_) return;
     on_heartbeat(err, resp);
   });
   heartbeat_timer_->start(opts_.heartbeat_interval_ms);
@@ -586,8 +621,11 @@ void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& 
   if (e.ok() || !active_) return;
   int code = e.code();
   if (code == errc::kRebalanceInProgress) {
-    // Only news when stable: during our own join/sync it is expected.
-    if (phase_ != Phase::kStable) return;
+    // During our own JoinGroup it is expected. After SyncGroup (waiting
+    // for poll() to apply the assignment) it means a newer rebalance
+    // started: rejoin as soon as the assignment step completes.
+    if (phase_ == Phase::kJoining || phase_ == Phase::kSyncing || phase_ == Phase::kAwaitRevoke) return;
+    dbg(member_id_ + " heartbeat: REBALANCE_IN_PROGRESS, rejoining, phase " + std::to_string(int(phase_)));
     request_rejoin("rebalance in progress");
     ensure_active();
   } else if (code == errc::kIllegalGeneration || code == errc::kUnknownMemberId) {
@@ -598,9 +636,11 @@ void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& 
   } else if (code == errc::kFencedInstanceId) {
     active_ = false;
     fail_fatal(e);
-  } else if (is_coordinator_error(code)) {
-    coordinator_dead(e.to_string());
-    find_coordinator();
+  } else if (is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress) {
+    if (code != errc::kCoordinatorLoadInProgress) coordinator_dead(e.to_string());
+    ensure_active();
+  } else {
+    dbg(member_id_ + " heartbeat error " + e.to_string());
   }
 }
 
@@ -696,7 +736,11 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
                if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
                if (code == errc::kRebalanceInProgress || code == errc::kIllegalGeneration ||
                    code == errc::kUnknownMemberId) {
-                 request_rejoin("commit failed");
+                 // REBALANCE_IN_PROGRESS: the heartbeat drives the rejoin
+                 // (as Java: no extra rebalance). A stale generation or
+                 // unknown member means this member must rejoin.
+                 if (code != errc::kRebalanceInProgress) request_rejoin("commit failed");
+                 dbg("commit failed: " + e2.to_string());
                  return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
                }
                bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
