@@ -350,7 +350,10 @@ class Consumer {
   // Commits the positions (enable.auto.commit), revokes through the
   // listener, leaves the group (not for static members, group.instance.id:
   // their partitions wait for them until session.timeout.ms) and stops the
-  // network thread. Returns within `timeout`. Idempotent; every later call
+  // network thread. Returns within `timeout`. A failed final auto-commit
+  // is logged, not returned (as in Java: it fails routinely when other
+  // members leave at the same time); call commit_sync() first to know.
+  // Idempotent; every later call
   // fails with errc::kDestroyed.
   virtual Error close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) = 0;
 
