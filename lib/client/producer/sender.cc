@@ -222,6 +222,11 @@ bool Sender::may_drain(const ProducerBatch& head) {
   // A retry keeps its sequence: send it only once everything before it has
   // been answered, so the broker sees the partition's sequences in order.
   if (current || head.has_sequence()) return ps.in_flight == 0;
+  // Until the broker has acknowledged a batch of this partition under the
+  // current epoch, one at a time: a broker without state for the producer
+  // may accept any first sequence (Kafka >= 2.5, librdkafka's mock), so a
+  // later batch could be written before an earlier one that failed.
+  if (ps.last_acked < 0) return ps.in_flight == 0;
   return ps.in_flight < std::min(config_.max_in_flight, 5);
 }
 
