@@ -18,7 +18,10 @@
 //   4. The timer is armed for the next linger expiry, retry backoff,
 //      reconnect or delivery deadline.
 //
-// Ordering: with idempotence, at most 5 batches per partition are in flight;
+// Ordering: with idempotence, at most 5 batches per partition are in flight
+// (one until the broker acknowledged one of the partition's batches under
+// the current epoch: a broker without state for the producer may accept any
+// first sequence);
 // a retried batch (it keeps its sequence) is only sent once nothing else of
 // its partition is in flight, so the broker sees sequences in order.
 // Without idempotence and max.in.flight.requests.per.connection=1 the
