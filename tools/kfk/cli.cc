@@ -164,4 +164,23 @@ std::string json_escape(std::string_view s) {
   return o;
 }
 
+std::string unescape(const std::string& s) {
+  std::string o;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      char c = s[++i];
+      switch (c) {
+        case 'n': o += '\n'; break;
+        case 't': o += '\t'; break;
+        case 'r': o += '\r'; break;
+        case '0': o += '\0'; break;
+        default: o += c;
+      }
+    } else {
+      o += s[i];
+    }
+  }
+  return o;
+}
+
 }  // namespace kfk::tool

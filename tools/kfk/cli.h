@@ -67,4 +67,7 @@ bool parse_int(std::string_view s, int64_t lo, int64_t hi, int64_t* out);
 // Minimal JSON string escaping (for -J / --json output).
 std::string json_escape(std::string_view s);
 
+// Applies the "\n", "\t", "\r", "\0" and "\\" escapes, as kcat does for -f, -K and -D.
+std::string unescape(const std::string& s);
+
 }  // namespace kfk::tool

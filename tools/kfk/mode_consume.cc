@@ -52,25 +52,6 @@ constexpr const char* kHelp = R"(kfk -C / kfk -G: consume records to standard ou
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 
-std::string unescape(const std::string& s) {
-  std::string o;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 1 < s.size()) {
-      char c = s[++i];
-      switch (c) {
-        case 'n': o += '\n'; break;
-        case 't': o += '\t'; break;
-        case 'r': o += '\r'; break;
-        case '0': o += '\0'; break;
-        default: o += c;
-      }
-    } else {
-      o += s[i];
-    }
-  }
-  return o;
-}
-
 // Appends `r` formatted by `fmt` (escapes already applied) to `out`.
 void format_record(const std::string& fmt, const ConsumerRecord& r, std::string& out) {
   for (size_t i = 0; i < fmt.size(); ++i) {

@@ -35,26 +35,6 @@ Every record is flushed before exit. Exit status 1 names the first delivery
 error when any record fails.
 )";
 
-// "\n", "\t", "\r", "\0" and "\\" escapes, as kcat accepts them.
-std::string unescape(const std::string& s) {
-  std::string o;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 1 < s.size()) {
-      char c = s[++i];
-      switch (c) {
-        case 'n': o += '\n'; break;
-        case 't': o += '\t'; break;
-        case 'r': o += '\r'; break;
-        case '0': o += '\0'; break;
-        default: o += c;
-      }
-    } else {
-      o += s[i];
-    }
-  }
-  return o;
-}
-
 // Delivery outcomes, updated on the producer's callback thread.
 struct Outcome {
   std::atomic<uint64_t> failed{0};

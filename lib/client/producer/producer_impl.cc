@@ -168,7 +168,7 @@ void ProducerImpl::fail_early(ProducerRecord&& record, int32_t partition, const 
 std::shared_ptr<const ProducerImpl::TopicView> ProducerImpl::cached_view(std::string_view topic,
                                                                          uint64_t generation) const {
   std::shared_lock lock(topics_mu_);
-  auto it = topics_.find(std::string(topic));
+  auto it = topics_.find(topic);
   if (it == topics_.end() || it->second->generation != generation) return nullptr;
   return it->second;
 }

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -78,7 +79,11 @@ class ProducerImpl final : public Producer {
   std::unique_ptr<Sender> sender_;  // created, run and destroyed on the network thread
 
   mutable std::shared_mutex topics_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const TopicView>> topics_;
+  struct TopicHash {
+    using is_transparent = void;  // lookups by string_view: no per-send allocation
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const TopicView>, TopicHash, std::equal_to<>> topics_;
 
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> closed_{false};
