@@ -40,10 +40,6 @@ bool decode_versioned(const std::vector<uint8_t>& bytes, Msg& m) {
 }
 
 std::vector<TopicPartition> sorted(std::set<TopicPartition> s) { return {s.begin(), s.end()}; }
-void dbg(const std::string& m) {
-  static const bool on = std::getenv("KFK_GC_DEBUG") != nullptr;
-  if (on) std::fprintf(stderr, "[gc %p] %s\n", static_cast<const void*>(&on), m.c_str());
-}
 }  // namespace
 
 GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
@@ -300,7 +296,6 @@ void GroupCoordinator::ensure_active() {
 
 void GroupCoordinator::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
   if (shut_down_) return;
-  dbg(member_id_ + " step_done " + std::to_string(int(kind)) + " phase " + std::to_string(int(phase_)));
   if (kind == RebalanceStep::Kind::kRevoke && phase_ == Phase::kAwaitRevoke) {
     owned_.clear();
     phase_ = Phase::kIdle;
@@ -364,7 +359,6 @@ void GroupCoordinator::on_join(const Error& err, proto::JoinGroupResponse& resp)
   phase_ = Phase::kIdle;
   if (!active_) return;
   Error e = err.ok() ? Error::from_code(resp.error_code, "JoinGroup") : err;
-  dbg(member_id_ + " join -> " + e.to_string() + " gen " + std::to_string(resp.generation_id));
   if (e.ok()) {
     join_attempts_ = 0;
     generation_ = resp.generation_id;
@@ -507,7 +501,6 @@ void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp)
   phase_ = Phase::kIdle;
   if (!active_) return;
   Error e = err.ok() ? Error::from_code(resp.error_code, "SyncGroup") : err;
-  dbg(member_id_ + " sync -> " + e.to_string());
   if (!e.ok()) {
     int code = e.code();
     if (code == errc::kDestroyed) return;
@@ -625,7 +618,6 @@ void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& 
     // for poll() to apply the assignment) it means a newer rebalance
     // started: rejoin as soon as the assignment step completes.
     if (phase_ == Phase::kJoining || phase_ == Phase::kSyncing || phase_ == Phase::kAwaitRevoke) return;
-    dbg(member_id_ + " heartbeat: REBALANCE_IN_PROGRESS, rejoining, phase " + std::to_string(int(phase_)));
     request_rejoin("rebalance in progress");
     ensure_active();
   } else if (code == errc::kIllegalGeneration || code == errc::kUnknownMemberId) {
@@ -639,8 +631,6 @@ void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& 
   } else if (is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress) {
     if (code != errc::kCoordinatorLoadInProgress) coordinator_dead(e.to_string());
     ensure_active();
-  } else {
-    dbg(member_id_ + " heartbeat error " + e.to_string());
   }
 }
 
@@ -740,7 +730,6 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
                  // (as Java: no extra rebalance). A stale generation or
                  // unknown member means this member must rejoin.
                  if (code != errc::kRebalanceInProgress) request_rejoin("commit failed");
-                 dbg("commit failed: " + e2.to_string());
                  return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
                }
                bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
