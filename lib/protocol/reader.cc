@@ -128,7 +128,7 @@ std::optional<std::string> Reader::nullable_string(bool compact) {
 std::string Reader::string(bool compact) {
   int32_t n = length_prefix(compact, false);
   if (n < 0) {
-    if (ok()) fail("null where a string is required");
+    if (ok() && !null_as_empty_) fail("null where a string is required");
     return {};
   }
   auto s = raw(static_cast<size_t>(n));
@@ -145,7 +145,7 @@ std::optional<Bytes> Reader::nullable_bytes(bool compact) {
 Bytes Reader::bytes(bool compact) {
   int32_t n = length_prefix(compact, true);
   if (n < 0) {
-    if (ok()) fail("null where bytes are required");
+    if (ok() && !null_as_empty_) fail("null where bytes are required");
     return {};
   }
   auto s = raw(static_cast<size_t>(n));
@@ -183,6 +183,7 @@ std::span<const uint8_t> Reader::raw(size_t n) {
 Reader Reader::sub(size_t n) {
   auto s = raw(n);
   Reader r(s.data(), s.size());
+  r.null_as_empty_ = null_as_empty_;
   if (!ok()) r.fail(error_);
   return r;
 }

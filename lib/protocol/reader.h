@@ -56,6 +56,13 @@ class Reader {
   std::optional<Bytes> nullable_bytes(bool compact);
   Records records(bool compact);  // a view into this reader's buffer
 
+  // Responses from brokers that write null where the schema says string or
+  // bytes (librdkafka's mock cluster does in error answers, e.g. a
+  // SyncGroup assignment or a FindCoordinator host) read as empty instead
+  // of failing the whole message, as librdkafka and franz-go read them.
+  // Off by default: broker-ref stays strict about requests.
+  void accept_null_as_empty() { null_as_empty_ = true; }
+
   // An array length; -1 means null. Fails when `count * min_element_size`
   // exceeds the remaining bytes, so that callers may reserve() safely.
   int32_t array_length(bool compact, size_t min_element_size = 1);
@@ -74,6 +81,7 @@ class Reader {
   const uint8_t* end_ = nullptr;
   const uint8_t* begin_ = nullptr;
   const char* error_ = nullptr;
+  bool null_as_empty_ = false;
 };
 
 }  // namespace kfk::proto

@@ -104,6 +104,30 @@ TEST_CASE("strings, bytes and arrays in classic and compact forms") {
   }
 }
 
+TEST_CASE("null where the schema requires a string or bytes: an error, unless accepted as empty") {
+  for (bool compact : {false, true}) {
+    Writer w;
+    w.nullable_string(std::nullopt, compact);
+    w.nullable_bytes(std::nullopt, compact);
+    w.i8(7);
+    auto b = w.flatten();
+    Reader strict(b.data(), b.size());
+    CHECK(strict.string(compact).empty());
+    CHECK_FALSE(strict.ok());
+    CHECK(std::string(strict.error()) == "null where a string is required");
+
+    Reader lenient(b.data(), b.size());
+    lenient.accept_null_as_empty();
+    CHECK(lenient.string(compact).empty());
+    // A sub-reader keeps the mode (nested messages, e.g. a record).
+    Reader rest = lenient.sub(lenient.remaining());
+    CHECK(rest.bytes(compact).empty());
+    CHECK(rest.i8() == 7);
+    CHECK(rest.ok());
+    CHECK(lenient.ok());
+  }
+}
+
 TEST_CASE("the reader's error is sticky and nothing is read past the end") {
   std::vector<uint8_t> b = {0x00, 0x01};
   Reader r(b.data(), b.size());

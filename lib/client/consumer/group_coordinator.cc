@@ -8,7 +8,6 @@
 #include "protocol/consumer_protocol.h"
 
 namespace kfk::consumer {
-
 namespace {
 constexpr int16_t kConsumerProtocolVersion = 3;
 
@@ -508,10 +507,15 @@ void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp)
       lose_partitions(e.to_string(), code == errc::kUnknownMemberId);
     } else if (is_coordinator_error(code)) {
       coordinator_dead(e.to_string());
-    } else if (code == errc::kFencedInstanceId || (!e.retriable() && code != errc::kRebalanceInProgress)) {
+    } else if (code == errc::kFencedInstanceId || code == errc::kGroupAuthorizationFailed ||
+               code == errc::kInconsistentGroupProtocol) {
       active_ = false;
       return fail_fatal(e);
     }
+    // Anything else (REBALANCE_IN_PROGRESS, but also an INVALID_REQUEST
+    // from a coordinator that finished the sync before this member's
+    // SyncGroup arrived, as librdkafka's mock does) means this generation
+    // is gone for us: join again, as librdkafka does.
     rejoin_needed_ = true;
     if (phase_ == Phase::kIdle) retry_later(code == errc::kRebalanceInProgress ? 0 : opts_.retry_backoff_ms);
     return;

@@ -96,6 +96,7 @@ void send_request(ConnectionPool& pool, int32_t node_id, Req req, Callback cb, R
     Error result = err;
     if (err.ok() && f.frame) {
       proto::Reader r = f.body();
+      r.accept_null_as_empty();
       reply.msg.decode(r, f.version);
       if (!r.ok()) {
         result = Error::from_code(errc::kMalformedResponse, std::string(Resp::kName) + " v" +
