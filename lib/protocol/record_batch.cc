@@ -260,6 +260,13 @@ void BatchBuilder::reset(const Options& options) {
   finished_ = false;
 }
 
+void BatchBuilder::reserve(size_t bytes) {
+  if (opts_.compression == Compression::kNone)
+    out_.reserve(bytes);
+  else
+    staging_.reserve(bytes > kBatchHeaderSize ? bytes - kBatchHeaderSize : 0);
+}
+
 size_t BatchBuilder::estimated_size() const {
   if (opts_.compression == Compression::kNone) return out_.size();
   return kBatchHeaderSize + staging_.size();

@@ -143,6 +143,10 @@ class BatchBuilder {
 
   explicit BatchBuilder(const Options& options);
   void reset(const Options& options);  // reuse the buffers
+  // Makes room for `bytes` of batch (header and uncompressed records) up
+  // front, so that filling it up to that size never reallocates: growing
+  // by doubling would leave a full batch holding up to twice its size.
+  void reserve(size_t bytes);
 
   // Appends one record. timestamp is absolute (ms); offset deltas count up
   // from 0. Headers are (key, optional value) pairs.

@@ -26,6 +26,7 @@ void ProducerBatch::start(PartitionQueue* queue, std::string_view topic, int32_t
   state_ = State::kOpen;
   finished_ = false;
   builder_.reset(options);  // keeps the buffers of a pooled batch
+  builder_.reserve(reserved);
   bytes_ = {};
   records_.clear();
   callbacks_.clear();

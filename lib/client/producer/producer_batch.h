@@ -120,6 +120,11 @@ class ProducerBatch {
   void append(int64_t timestamp, std::optional<std::span<const uint8_t>> key,
               std::optional<std::span<const uint8_t>> value, std::span<const proto::RecordHeader> headers,
               DeliveryCallback&& callback);
+  // Heap held per record beside the bytes (72 B with a callback: as much
+  // as a small record's own bytes), counted against buffer.memory too.
+  size_t bookkeeping_bytes() const {
+    return records_.capacity() * sizeof(RecordInfo) + callbacks_.capacity() * sizeof(DeliveryCallback);
+  }
   // Builds the final bytes (compressing), then applies the producer state.
   void finish();
   // Runs the callbacks, then hands the batch back to its owner.
@@ -146,7 +151,8 @@ class ProducerBatch {
   static constexpr uint64_t kSplitRange = uint64_t{1} << 62;
   uint64_t split_lo_ = 0;
   uint64_t split_hi_ = kSplitRange;
-  size_t reserved_ = 0;     // buffer.memory held
+  size_t reserved_ = 0;     // buffer.memory held for the bytes
+  size_t charged_ = 0;      // buffer.memory held for records_ and callbacks_ (see bookkeeping_bytes())
   int64_t created_ms_ = 0;
   int64_t drained_ms_ = -1;
   int64_t last_attempt_ms_ = 0;

@@ -295,8 +295,16 @@ void RecordAccumulator::seal(ProducerBatch* batch) {
   // network thread, so the application thread goes on encoding records
   // while the previous batch is compressed (librdkafka's split of work;
   // measured ~1.5x faster with lz4 from one sending thread).
+  charge_bookkeeping(batch);  // in kSealing nobody appends to it
   std::lock_guard lk(batch->queue_->mu);
   batch->state_ = State::kSealed;
+}
+
+void RecordAccumulator::charge_bookkeeping(ProducerBatch* batch) {
+  const size_t now = batch->bookkeeping_bytes();
+  std::lock_guard lk(mem_mu_);
+  used_ = used_ - batch->charged_ + now;
+  batch->charged_ = now;
 }
 
 // ------------------------------------------------------------------ memory
@@ -317,17 +325,23 @@ ProducerBatch* RecordAccumulator::allocate(size_t reserve, Error* error, int64_t
         break;
       }
       if (reserve == bs && !pool_.empty()) {
+        // Counted already (pool_bytes_): moves to used_ as it is.
         batch = pool_.back();
         pool_.pop_back();
+        batch->charged_ = batch->bookkeeping_bytes();
+        pool_bytes_ -= bs + batch->charged_;
+        used_ += batch->charged_;
         fits = true;
         break;
       }
       // Pooled batches count as used memory: free some when the pool is in the way.
-      while (!pool_.empty() && used_ + reserve + pool_.size() * bs > limit) {
-        to_delete.push_back(pool_.back());
+      while (!pool_.empty() && used_ + reserve + pool_bytes_ > limit) {
+        ProducerBatch* b = pool_.back();
         pool_.pop_back();
+        pool_bytes_ -= bs + b->bookkeeping_bytes();
+        to_delete.push_back(b);
       }
-      if (used_ + reserve + pool_.size() * bs <= limit) {
+      if (used_ + reserve + pool_bytes_ <= limit) {
         fits = true;
         break;
       }
@@ -378,11 +392,14 @@ void RecordAccumulator::recycle(ProducerBatch* batch) {
     (batch->incomplete_next_ != nullptr ? batch->incomplete_next_->incomplete_prev_ : incomplete_tail_) =
         batch->incomplete_prev_;
     batch->incomplete_prev_ = batch->incomplete_next_ = nullptr;
-    used_ -= batch->reserved_;
+    used_ -= batch->reserved_ + batch->charged_;
+    batch->charged_ = 0;
     // A pooled batch keeps counting against buffer.memory: used_ + pool
-    // stays within the limit because this one was counted in used_.
+    // stays within the limit because this one was counted in used_
+    // (its bookkeeping capacity only shrank since it was charged).
     if (batch->reserved_ == config_.batch_size && !closed_.load(std::memory_order_relaxed)) {
       pool_.push_back(batch);
+      pool_bytes_ += batch->reserved_ + batch->bookkeeping_bytes();
       keep = true;
     }
     if (waiters_.load(std::memory_order_relaxed) > 0) mem_cv_.notify_all();
@@ -404,7 +421,7 @@ size_t RecordAccumulator::buffered_bytes() const {
 
 size_t RecordAccumulator::available_memory() const {
   std::lock_guard lk(mem_mu_);
-  return config_.buffer_memory - used_;
+  return used_ < config_.buffer_memory ? config_.buffer_memory - used_ : 0;
 }
 
 bool RecordAccumulator::has_incomplete() const {
@@ -489,6 +506,7 @@ void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partit
       q->batches.pop_front();
       b->state_ = State::kInFlight;  // no longer visible to appenders
     }
+    if (!b->finished_) charge_bookkeeping(b);  // a lingered batch, not sealed before
     b->finish();  // no-op for sealed batches; compresses a lingered one
     b->drained_ms_ = now_ms;
     total += b->bytes_.size();
@@ -572,7 +590,8 @@ size_t RecordAccumulator::split_and_reenqueue(BatchPtr& batch, int64_t now_ms) {
     std::lock_guard lk(mem_mu_);
     ProducerBatch* after = big;
     for (ProducerBatch* p : parts) {
-      used_ += p->reserved_;
+      p->charged_ = p->bookkeeping_bytes();
+      used_ += p->reserved_ + p->charged_;
       p->id_ = big->id_;
       p->incomplete_prev_ = after;
       p->incomplete_next_ = after->incomplete_next_;

@@ -14,11 +14,13 @@
 //     callback_executor.h), or inline on the completing thread without one.
 //
 // Memory: every batch holds max(batch.size, its one big record) bytes of
-// buffer.memory from creation until its callbacks ran. Freed batches of
-// batch.size go to a pool and are reused with their buffers (Java's
-// BufferPool), so steady-state appends allocate nothing. (The accounting
-// is by batch: a batch's buffers may have grown to more than batch.size,
-// and a compressed one also holds its uncompressed records until sealed.)
+// buffer.memory from creation until its callbacks ran, its buffer reserved
+// at that size up front; once it takes no more records, also what its
+// per-record bookkeeping (sizes, timestamps, callbacks) grew to. Freed
+// batches of batch.size go to a pool and are reused with their buffers
+// (Java's BufferPool), so steady-state appends allocate nothing. (A
+// compressed batch also holds its compressed copy once drained, and open
+// batches' bookkeeping is counted only when they close.)
 // batch.size counts uncompressed bytes, as in librdkafka. When an append
 // needs a new batch and buffer.memory is used up, it blocks (up to
 // max.block.ms) until a batch is freed, then fails with errc::kQueueFull.
@@ -229,6 +231,9 @@ class RecordAccumulator {
   template <class Fn>
   void for_each_queue(Fn&& fn) const;
 
+  // Counts what a batch's bookkeeping grew to (once it takes no more
+  // records) against buffer.memory.
+  void charge_bookkeeping(ProducerBatch* batch);
   // Takes a batch of `reserve` bytes from the pool or buffer.memory, waiting
   // up to max.block.ms (*waited_ms: how long). Null on failure, with *error set.
   ProducerBatch* allocate(size_t reserve, Error* error, int64_t* waited_ms);
@@ -274,8 +279,9 @@ class RecordAccumulator {
   mutable std::mutex mem_mu_;
   std::condition_variable mem_cv_;    // memory freed, or closing
   std::condition_variable flush_cv_;  // a batch completed
-  size_t used_ = 0;                   // held by live batches
+  size_t used_ = 0;                   // held by live batches (bytes and bookkeeping)
   std::vector<ProducerBatch*> pool_;  // free batches of batch_size
+  size_t pool_bytes_ = 0;             // held by pool_: batch_size and kept bookkeeping capacity each
   std::atomic<int> waiters_{0};       // appends blocked on memory
   int flush_waiters_ = 0;
   uint64_t next_batch_id_ = 1;

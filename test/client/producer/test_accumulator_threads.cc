@@ -183,3 +183,47 @@ TEST_CASE("4 threads x 8 partitions with a concurrent sender: nothing lost, per-
   CHECK(acc.buffered_bytes() == 0);
   CHECK(!acc.has_incomplete());
 }
+
+TEST_CASE("buffer.memory also bounds the per-record bookkeeping of closed batches") {
+  // 1-byte records: ~10 bytes each on the wire but 72 of bookkeeping with a
+  // callback (timestamp, sizes, the callable), so a full 4 KB batch holds
+  // ~36 KB beside its bytes. Counting only the bytes, 25 batches would fit
+  // in 100 KB; counting everything, two or three.
+  AccumulatorConfig c;
+  c.batch_size = 4096;
+  c.buffer_memory = 25 * 4096;
+  c.max_block_ms = 0;
+  c.linger_ms = 1000;
+  Recorder rec;  // outlives acc, whose destructor completes what is left
+  RecordAccumulator acc(c);
+  int accepted = 0, batches = 0;
+  Error last;
+  for (int i = 0; i < 100000; ++i) {
+    AppendResult r = add(acc, "t", 0, "x", 0, &rec);
+    if (!r.error.ok()) {
+      last = r.error;
+      break;
+    }
+    accepted++;
+    if (r.new_batch_created) batches++;
+  }
+  CHECK(last.code() == errc::kQueueFull);
+  CHECK(batches >= 2);
+  CHECK(batches <= 4);
+  // The closed batches' records alone hold more than their 4 KB each.
+  const size_t closed_records = static_cast<size_t>(accepted) / static_cast<size_t>(batches) * (batches - 1);
+  CHECK(acc.buffered_bytes() >= static_cast<size_t>(batches) * 4096 + closed_records * sizeof(kfk::DeliveryCallback));
+  CHECK(acc.available_memory() < 4096);
+
+  // Everything completes; all of it is given back.
+  for (;;) {
+    auto b = drain_one(acc, "t", 0, 2000);
+    if (b.empty()) break;
+    for (auto& x : b) ProducerBatch::complete(std::move(x), 0, -1, Error());
+  }
+  CHECK(rec.md.size() == static_cast<size_t>(accepted));
+  CHECK(acc.buffered_bytes() == 0);
+  // The pool keeps the freed batches (and their bookkeeping capacity)
+  // within the bound: a new batch fits again.
+  CHECK(add(acc, "t", 1, "y", 3000, &rec).error.ok());
+}
