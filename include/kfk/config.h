@@ -162,7 +162,10 @@
 //     default: 33554432
 //     Applies to: producer. Type: long, >= 0.
 //     Bytes of records the producer may buffer before send() blocks (for up
-//     to max.block.ms).
+//     to max.block.ms). Counts each batch at batch.size (or its one larger
+//     record) plus, once the batch is closed, its per-record bookkeeping
+//     (about 72 bytes per record with a callback), so that it bounds the
+//     producer's memory rather than only the records' encoded bytes.
 //
 //   max.block.ms
 //     default: 60000
