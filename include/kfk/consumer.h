@@ -25,8 +25,9 @@
 //     exceptions are wakeup() and metrics(), which any thread may call at any
 //     time.
 //   - The consumer owns a network thread. It fetches ahead (one fetch per
-//     partition leader at a time, buffering at most one fetch response per
-//     partition) while the application processes, heartbeats the group
+//     partition leader at a time; per partition one response ready for
+//     poll() and up to two more held, all within fetch.max.bytes) while
+//     the application processes, heartbeats the group
 //     coordinator and commits in the background. It never runs application
 //     code.
 //   - Rebalance listener callbacks and interceptors run on the application

@@ -333,8 +333,6 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
           return ConsumerRecords(e);
         }
       }
-      for (auto& tp : state_.eof_events) b.add_eof(tp);
-      state_.eof_events.clear();
       // Take the first buffered fetch of a partition that is not paused.
       for (auto it = state_.completed.begin(); it != state_.completed.end();) {
         PartitionState* ps = state_.find((*it)->tp);

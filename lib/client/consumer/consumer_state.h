@@ -2,13 +2,15 @@
 // the network thread (fetcher, group coordinator) share, under one mutex.
 //
 // Model (as the Java client's SubscriptionState + Fetcher buffer): every
-// assigned partition has a position, the next offset poll() returns. The
-// network thread fetches a partition from its position only while nothing
-// is buffered or in flight for it, so at most one fetch response per
-// partition waits for poll() (the prefetch bound) and the position is the
-// fetch offset. poll() advances positions as it hands records out; a seek
-// bumps the partition's `generation`, which makes buffered or in-flight
-// data for the old position stale.
+// assigned partition has a position, the next offset poll() returns. One
+// fetched response per partition waits here for poll() (`completed`); the
+// fetcher holds up to two more of its own, fetched ahead, and hands the
+// next over once poll() used this one up (see fetcher.h, "Prefetch").
+// poll() advances positions as it hands records out; a seek bumps the
+// partition's `generation`, which makes buffered, held or in-flight data
+// for the old position stale. End of partition (enable.partition.eof) is
+// an empty completed fetch queued behind the records, so a seek drops it
+// with them.
 #pragma once
 
 #include <condition_variable>
@@ -112,8 +114,6 @@ class ConsumerState {
   // application thread (commit callbacks).
   std::deque<RebalanceStep> steps;
   std::deque<std::function<void()>> app_tasks;
-  // Partitions that reached their end (enable.partition.eof), for poll().
-  std::vector<TopicPartition> eof_events;
   bool wakeup = false;
   // Something for poll() to do (a rebalance step, commit callbacks).
   bool events_pending = false;

@@ -10,9 +10,16 @@ namespace kfk::consumer {
 
 namespace {
 constexpr int16_t kFetchMinTopicIdVersion = 13;
+constexpr int16_t kSessionIdNotFound = proto::to_int(proto::ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
+constexpr int16_t kInvalidSessionEpoch = proto::to_int(proto::ErrorCode::INVALID_FETCH_SESSION_EPOCH);
+constexpr int16_t kSessionTopicIdError = proto::to_int(proto::ErrorCode::FETCH_SESSION_TOPIC_ID_ERROR);
 
 bool is_retriable_partition_error(int16_t code) {
   return Error::from_code(code).retriable() || net::is_metadata_error(code);
+}
+
+bool is_session_error(int16_t code) {
+  return code == kSessionIdNotFound || code == kInvalidSessionEpoch || code == kSessionTopicIdError;
 }
 }  // namespace
 
@@ -31,6 +38,82 @@ FetcherOptions FetcherOptions::from(const core::ResolvedConfig& rc) {
   o.retry_backoff_ms = rc.get_long("retry.backoff.ms");
   return o;
 }
+
+// --- FetchSessionHandler ----------------------------------------------------------
+
+void FetchSessionHandler::reset(bool keep_id) {
+  // Keeping the id makes the next full request (epoch 0) close the old
+  // session on the broker while it opens a new one.
+  if (!keep_id) id_ = 0;
+  epoch_ = 0;
+  parts_.clear();
+}
+
+void FetchSessionHandler::build(const std::vector<Want>& want, bool by_id, proto::FetchRequest& req) {
+  if (epoch_ != 0 && by_id != by_id_) reset(true);  // topics named the other way: a new session
+  full_ = epoch_ == 0;
+  if (full_) by_id_ = by_id;
+  req.session_id = id_;
+  req.session_epoch = epoch_;
+  pending_.clear();
+  auto add = [&req](const Want& w) {
+    if (req.topics.empty() || req.topics.back().topic != w.tp.topic) {
+      proto::FetchRequest::FetchTopic ft;
+      ft.topic = w.tp.topic;
+      ft.topic_id = w.topic_id;
+      req.topics.push_back(std::move(ft));
+    }
+    proto::FetchRequest::FetchPartition fp;
+    fp.partition = w.tp.partition;
+    fp.current_leader_epoch = w.current_leader_epoch;
+    fp.fetch_offset = w.fetch_offset;
+    fp.last_fetched_epoch = w.last_fetched_epoch;
+    fp.log_start_offset = -1;
+    fp.partition_max_bytes = w.max_bytes;
+    req.topics.back().partitions.push_back(fp);
+  };
+  for (const Want& w : want) {
+    pending_.emplace(w.tp, w);
+    auto it = parts_.find(w.tp);
+    if (full_ || it == parts_.end() || !it->second.same_state(w)) add(w);  // new or changed
+  }
+  if (full_) return;
+  // What the session holds but this request does not fetch (buffered,
+  // paused, moved to another leader): forgotten, so that the broker
+  // neither waits on it nor sends its data.
+  for (const auto& [tp, w] : parts_) {
+    if (pending_.count(tp) != 0) continue;
+    if (req.forgotten_topics_data.empty() || req.forgotten_topics_data.back().topic != tp.topic) {
+      proto::FetchRequest::ForgottenTopic ft;
+      ft.topic = tp.topic;
+      ft.topic_id = w.topic_id;
+      req.forgotten_topics_data.push_back(std::move(ft));
+    }
+    req.forgotten_topics_data.back().partitions.push_back(tp.partition);
+  }
+}
+
+void FetchSessionHandler::on_response(int16_t error_code, int32_t session_id) {
+  // As Java's FetchSessionHandler: an unknown session starts from scratch;
+  // any other error closes the session and opens a new one.
+  if (error_code == kSessionIdNotFound) return reset(false);
+  if (error_code != 0) return reset(true);
+  // No session: the broker has none to give (Fetch < v7, a full cache) or
+  // closed this one.
+  if (session_id == 0 || (!full_ && session_id != id_)) return reset(false);
+  if (full_) {
+    id_ = session_id;
+    epoch_ = 1;
+  } else {
+    epoch_ = epoch_ >= INT32_MAX ? 1 : epoch_ + 1;
+  }
+  parts_ = std::move(pending_);
+  pending_.clear();
+}
+
+void FetchSessionHandler::on_failure() { reset(true); }
+
+// --- Fetcher -------------------------------------------------------------------------
 
 Fetcher::Fetcher(net::NetClient& nc, ConsumerState& state, FetcherOptions opts, FetchCommittedFn fetch_committed)
     : nc_(nc), state_(state), opts_(std::move(opts)), fetch_committed_(std::move(fetch_committed)) {}
@@ -84,13 +167,81 @@ void Fetcher::run() {
   for (auto& t : topics)
     if (nc_.metadata().topics().count(t) == 0) missing.push_back(t);
   if (!missing.empty()) nc_.metadata().add_topics(missing);
+  promote_held();
   resolve_positions(now);
   send_fetches(now);
 }
 
+// --- Prefetch ----------------------------------------------------------------------
+
+int64_t Fetcher::fetch_position(const TopicPartition& tp, const PartitionState& ps) const {
+  auto it = cursors_.find(tp);
+  if (it != cursors_.end() && it->second.generation == ps.generation) {
+    if (!it->second.held.empty()) return it->second.held.back()->next_offset;
+    if (ps.buffered) return it->second.queued_next;
+  }
+  return ps.buffered ? -1 : ps.position;
+}
+
+void Fetcher::drop_held(std::map<TopicPartition, Cursor>::iterator it) {
+  for (auto& cf : it->second.held) held_bytes_ -= cf->bytes;
+  it->second.held.clear();
+}
+
+void Fetcher::deliver(const TopicPartition& tp, PartitionState& ps, std::unique_ptr<CompletedFetch> cf) {
+  auto [it, inserted] = cursors_.try_emplace(tp);
+  Cursor& c = it->second;
+  if (inserted || c.generation != ps.generation) {
+    drop_held(it);
+    c.generation = ps.generation;
+    c.queued_next = -1;
+  }
+  if (!ps.buffered && c.held.empty()) {
+    c.queued_next = cf->next_offset;
+    ps.buffered = true;
+    state_.completed.push_back(std::move(cf));
+    notify_ = true;
+  } else {
+    held_bytes_ += cf->bytes;
+    c.held.push_back(std::move(cf));
+  }
+}
+
+void Fetcher::promote_held() {
+  std::lock_guard<std::mutex> lock(state_.mu);
+  for (auto it = cursors_.begin(); it != cursors_.end();) {
+    PartitionState* ps = state_.find(it->first);
+    if (ps == nullptr || ps->generation != it->second.generation) {  // unassigned or seeked
+      drop_held(it);
+      it = cursors_.erase(it);
+      continue;
+    }
+    Cursor& c = it->second;
+    if (!ps->buffered && !c.held.empty()) {
+      if (c.held.front()->fetch_offset == ps->position) {
+        std::unique_ptr<CompletedFetch> cf = std::move(c.held.front());
+        c.held.pop_front();
+        held_bytes_ -= cf->bytes;
+        c.queued_next = cf->next_offset;
+        ps->buffered = true;
+        state_.completed.push_back(std::move(cf));
+        notify_ = true;
+      } else {
+        drop_held(it);  // the position is elsewhere (a batch failed): fetch again from there
+      }
+    }
+    ++it;
+  }
+  if (notify_) state_.cv.notify_all();
+  notify_ = false;
+}
+
+// --- Positions ------------------------------------------------------------------------
+
 void Fetcher::resolve_positions(net::TimePoint now) {
   std::vector<TopicPartition> committed;
   std::map<TopicPartition, int64_t> resets;
+  std::map<TopicPartition, uint64_t> gens;  // of the resets, at request time: a seek meanwhile wins
   net::TimePoint next = net::kNever;
   {
     std::lock_guard<std::mutex> lock(state_.mu);
@@ -113,10 +264,12 @@ void Fetcher::resolve_positions(net::TimePoint now) {
         }
       }
       ps.offset_request_in_flight = true;
-      if (ps.source == PositionSource::kCommitted)
+      if (ps.source == PositionSource::kCommitted) {
         committed.push_back(tp);
-      else
+      } else {
         resets[tp] = ps.source == PositionSource::kEarliest ? -2 : -1;
+        gens[tp] = ps.generation;
+      }
     }
   }
   schedule_timer(next);
@@ -156,21 +309,19 @@ void Fetcher::resolve_positions(net::TimePoint now) {
     });
   }
   if (!resets.empty()) {
-    std::map<TopicPartition, uint64_t> gens;
-    {
-      std::lock_guard<std::mutex> lock(state_.mu);
-      for (auto& [tp, ts] : resets) gens[tp] = state_.find(tp)->generation;
-    }
     list_offsets(resets, net::after_ms(opts_.request_timeout_ms),
-                 [this, alive, gens](const Error& err, ListOffsetsResult& res) {
+                 [this, alive, gens = std::move(gens)](const Error& err, ListOffsetsResult& res) {
                    auto a = alive.lock();
                    if (!a || !*a) return;
                    {
                      std::lock_guard<std::mutex> lock(state_.mu);
                      for (auto& [tp, gen] : gens) {
                        PartitionState* ps = state_.find(tp);
-                       if (ps == nullptr || ps->generation != gen) continue;
+                       if (ps == nullptr) continue;
+                       // Cleared whatever the answer: after a seek meanwhile
+                       // (seek_to_beginning()/end()) the next pass asks again.
                        ps->offset_request_in_flight = false;
+                       if (ps->generation != gen) continue;
                        auto it = res.find(tp);
                        if (!err.ok() || it == res.end() || it->second.offset < 0) {
                          if (!err.ok() && !err.retriable()) {
@@ -191,19 +342,32 @@ void Fetcher::resolve_positions(net::TimePoint now) {
   }
 }
 
+// --- Fetch ---------------------------------------------------------------------------
+
 void Fetcher::send_fetches(net::TimePoint now) {
   const auto& md = nc_.metadata().current();
-  std::map<int32_t, std::vector<TopicPartition>> by_node;
+  struct NodeFetch {
+    std::vector<FetchSessionHandler::Want> want;
+    SentMap sent;
+    bool all_ids = true;
+  };
+  std::map<int32_t, NodeFetch> by_node;
   net::TimePoint next = net::kNever;
   bool need_metadata = false;
   {
     std::lock_guard<std::mutex> lock(state_.mu);
     for (auto& [tp, ps] : state_.partitions) {
-      if (ps.source != PositionSource::kKnown || ps.paused || ps.fetch_in_flight || ps.buffered || !ps.error.ok())
-        continue;
+      if (ps.source != PositionSource::kKnown || ps.paused || ps.fetch_in_flight || !ps.error.ok()) continue;
       if (ps.not_before > now) {
         next = std::min(next, ps.not_before);
         continue;
+      }
+      int64_t offset = fetch_position(tp, ps);
+      if (offset < 0) continue;
+      if (ps.buffered) {  // fetching ahead: within the prefetch bound only
+        auto c = cursors_.find(tp);
+        size_t held = c == cursors_.end() ? 0 : c->second.held.size();
+        if (held >= kMaxHeldPerPartition || held_bytes_ >= opts_.fetch_max_bytes) continue;
       }
       int32_t leader = md->leader_of(tp.topic, tp.partition);
       if (leader < 0) {
@@ -211,135 +375,149 @@ void Fetcher::send_fetches(net::TimePoint now) {
         continue;
       }
       if (nodes_in_flight_.count(leader) != 0) continue;
-      by_node[leader].push_back(tp);
+      NodeFetch& nf = by_node[leader];
+      FetchSessionHandler::Want w;
+      w.tp = tp;
+      if (const net::TopicInfo* ti = md->topic(tp.topic)) w.topic_id = ti->id;
+      if (w.topic_id == proto::Uuid()) nf.all_ids = false;
+      const net::PartitionInfo* pi = md->partition(tp.topic, tp.partition);
+      w.current_leader_epoch = pi != nullptr ? pi->leader_epoch : -1;
+      w.fetch_offset = offset;
+      // As the Java consumer: no last fetched epoch (that is for followers;
+      // a broker would answer a divergence instead of records).
+      w.last_fetched_epoch = -1;
+      w.max_bytes = opts_.max_partition_fetch_bytes;
+      nf.want.push_back(std::move(w));
+      nf.sent[tp] = Sent{ps.generation, offset};
+      ps.fetch_in_flight = true;
     }
+    state_.fetch_requests += by_node.size();
   }
   schedule_timer(next);
   if (need_metadata) nc_.metadata().request_refresh("consumer: partition without leader");
-  for (auto& [node, parts] : by_node) send_fetch(node, std::move(parts));
-}
-
-void Fetcher::send_fetch(int32_t node, std::vector<TopicPartition> parts) {
-  const auto& md = nc_.metadata().current();
-  proto::FetchRequest req;
-  req.replica_id = -1;
-  req.max_wait_ms = opts_.fetch_max_wait_ms;
-  req.min_bytes = opts_.fetch_min_bytes;
-  req.max_bytes = opts_.fetch_max_bytes;
-  req.isolation_level = opts_.isolation_level;
-  req.session_id = 0;
-  req.session_epoch = -1;  // no fetch session: a full request every time
-  req.rack_id = opts_.client_rack;
-  bool all_ids = true;
-  std::map<TopicPartition, std::pair<uint64_t, int64_t>> sent;  // generation, offset
-  {
-    std::lock_guard<std::mutex> lock(state_.mu);
-    for (auto& tp : parts) {
-      PartitionState* ps = state_.find(tp);
-      if (ps == nullptr) continue;
-      if (req.topics.empty() || req.topics.back().topic != tp.topic) {
-        proto::FetchRequest::FetchTopic ft;
-        ft.topic = tp.topic;
-        if (const net::TopicInfo* ti = md->topic(tp.topic)) ft.topic_id = ti->id;
-        if (ft.topic_id == proto::Uuid()) all_ids = false;
-        req.topics.push_back(std::move(ft));
-      }
-      proto::FetchRequest::FetchPartition fp;
-      fp.partition = tp.partition;
-      const net::PartitionInfo* pi = md->partition(tp.topic, tp.partition);
-      fp.current_leader_epoch = pi != nullptr ? pi->leader_epoch : -1;
-      fp.fetch_offset = ps->position;
-      fp.last_fetched_epoch = ps->position_epoch.value_or(-1);
-      fp.log_start_offset = -1;
-      fp.partition_max_bytes = opts_.max_partition_fetch_bytes;
-      req.topics.back().partitions.push_back(fp);
-      ps->fetch_in_flight = true;
-      sent[tp] = {ps->generation, ps->position};
-      state_.fetch_requests++;
-    }
+  for (auto& [node, nf] : by_node) {
+    nodes_in_flight_.insert(node);
+    proto::FetchRequest req;
+    req.replica_id = -1;
+    req.max_wait_ms = opts_.fetch_max_wait_ms;
+    req.min_bytes = opts_.fetch_min_bytes;
+    req.max_bytes = opts_.fetch_max_bytes;
+    req.isolation_level = opts_.isolation_level;
+    req.rack_id = opts_.client_rack;
+    sessions_[node].build(nf.want, nf.all_ids, req);
+    net::RequestOptions ro;
+    ro.timeout_ms = opts_.request_timeout_ms + opts_.fetch_max_wait_ms;
+    // Fetch v13+ names topics by id only: without ids (Metadata < v10) stay below.
+    if (!nf.all_ids) ro.max_version = kFetchMinTopicIdVersion - 1;
+    std::weak_ptr<bool> alive = alive_;
+    nc_.send(
+        node, std::move(req),
+        [this, alive, node, sent = std::move(nf.sent)](const Error& err, net::Reply<proto::FetchResponse>& reply) {
+          auto a = alive.lock();
+          if (!a || !*a) return;
+          on_fetch_response(node, err, reply, sent);
+        },
+        ro);
   }
-  if (sent.empty()) return;
-  nodes_in_flight_.insert(node);
-  net::RequestOptions ro;
-  ro.timeout_ms = opts_.request_timeout_ms + opts_.fetch_max_wait_ms;
-  // Fetch v13+ names topics by id only: without ids (Metadata < v10) stay below.
-  if (!all_ids) ro.max_version = kFetchMinTopicIdVersion - 1;
-  std::weak_ptr<bool> alive = alive_;
-  nc_.send(
-      node, std::move(req),
-      [this, alive, node, sent = std::move(sent)](const Error& err, net::Reply<proto::FetchResponse>& reply) {
-        auto a = alive.lock();
-        if (!a || !*a) return;
-        on_fetch_response(node, err, reply, sent);
-      },
-      ro);
 }
 
 void Fetcher::on_fetch_response(int32_t node, const Error& err, net::Reply<proto::FetchResponse>& reply,
-                                const std::map<TopicPartition, std::pair<uint64_t, int64_t>>& sent) {
+                                const SentMap& sent) {
   nodes_in_flight_.erase(node);
-  std::vector<TopicPartition> eofs;
-  std::set<TopicPartition> answered;
+  FetchSessionHandler& session = sessions_[node];
+  const bool incremental = !session.full_in_flight();
   int16_t top_error = err.ok() ? reply.msg.error_code : 0;
+  if (err.ok())
+    session.on_response(top_error, reply.msg.session_id);
+  else
+    session.on_failure();
+  // Split the record batches before taking the lock (poll() waits on it).
+  struct Answer {
+    const TopicPartition* tp;
+    const Sent* sent;
+    proto::FetchResponse::PartitionData* pd;
+    std::unique_ptr<CompletedFetch> cf;
+    const char* corrupt = nullptr;
+  };
+  std::vector<Answer> answers;
   if (err.ok() && top_error == 0) {
     const auto& md = nc_.metadata().current();
     for (auto& topic : reply.msg.responses) {
-      std::string name = topic.topic;
+      const std::string* name = &topic.topic;
       if (reply.version >= kFetchMinTopicIdVersion) {
         const net::TopicInfo* ti = md->topic(topic.topic_id);
         if (ti == nullptr) continue;
-        name = ti->name;
+        name = &ti->name;
       }
       for (auto& pd : topic.partitions) {
-        TopicPartition tp(name, pd.partition_index);
-        auto it = sent.find(tp);
+        auto it = sent.find(TopicPartition(*name, pd.partition_index));
         if (it == sent.end()) continue;
-        answered.insert(tp);
-        handle_partition(tp, it->second.first, it->second.second, pd, reply.frame, eofs);
+        Answer a{&it->first, &it->second, &pd, nullptr, nullptr};
+        if (pd.error_code == 0 && !pd.records.is_null() && pd.records.size() > 0 && !pd.records.is_file()) {
+          a.cf = std::make_unique<CompletedFetch>();
+          const char* why = nullptr;
+          size_t partial = 0;
+          if (!proto::split_batches({pd.records.data(), pd.records.size()}, a.cf->batches, &why, &partial)) {
+            a.corrupt = why != nullptr ? why : "bad record batches";
+            a.cf.reset();
+          } else if (a.cf->batches.empty()) {
+            a.cf.reset();  // only a partial batch: nothing yet
+          }
+        }
+        answers.push_back(std::move(a));
       }
     }
   }
   {
     std::lock_guard<std::mutex> lock(state_.mu);
-    for (auto& [tp, gen_off] : sent) {
+    std::set<TopicPartition> answered;
+    for (auto& a : answers) {
+      answered.insert(*a.tp);
+      handle_partition(*a.tp, *a.sent, *a.pd, std::move(a.cf), a.corrupt, reply.frame);
+    }
+    for (auto& [tp, s] : sent) {
       PartitionState* ps = state_.find(tp);
       if (ps == nullptr) continue;
       ps->fetch_in_flight = false;
-      if (answered.count(tp) == 0 && (!err.ok() || top_error != 0)) backoff(*ps, opts_.retry_backoff_ms);
+      if (answered.count(tp) != 0) continue;
+      if (!err.ok() || (top_error != 0 && !is_session_error(top_error))) {
+        backoff(*ps, opts_.retry_backoff_ms);
+      } else if (top_error == 0 && incremental && ps->generation == s.generation &&
+                 fetch_position(tp, *ps) == s.offset) {
+        // Left out of an incremental response: nothing new, the high
+        // watermark as last reported.
+        handle_no_data(tp, *ps, s.offset);
+      }
     }
-    if (!eofs.empty() || !state_.completed.empty()) state_.cv.notify_all();
+    if (notify_) state_.cv.notify_all();
+    notify_ = false;
   }
+  promote_held();
   if (!err.ok() && err.code() != errc::kDestroyed) nc_.metadata().request_refresh("consumer: fetch failed");
   trigger();
 }
 
-void Fetcher::handle_partition(const TopicPartition& tp, uint64_t generation, int64_t fetch_offset,
-                               proto::FetchResponse::PartitionData& pd, const net::FramePtr& frame,
-                               std::vector<TopicPartition>& eofs) {
+void Fetcher::handle_partition(const TopicPartition& tp, const Sent& sent, proto::FetchResponse::PartitionData& pd,
+                               std::unique_ptr<CompletedFetch> cf, const char* corrupt, const net::FramePtr& frame) {
   if (pd.current_leader.leader_epoch >= 0)
     nc_.metadata().update_last_seen_epoch(tp.topic, tp.partition, pd.current_leader.leader_epoch);
-  std::unique_ptr<CompletedFetch> cf;
-  if (pd.error_code == 0 && !pd.records.is_null() && pd.records.size() > 0 && !pd.records.is_file()) {
-    cf = std::make_unique<CompletedFetch>();
-    const char* why = nullptr;
-    size_t partial = 0;
-    if (!proto::split_batches({pd.records.data(), pd.records.size()}, cf->batches, &why, &partial)) {
-      cf->batches.clear();
-      std::lock_guard<std::mutex> lock(state_.mu);
-      if (PartitionState* ps = state_.find(tp); ps != nullptr && ps->generation == generation) {
-        ps->error = Error::from_code(errc::kCorruptMessage, "fetch of " + tp.to_string() + " at offset " +
-                                                                std::to_string(fetch_offset) + ": " +
-                                                                (why != nullptr ? why : "bad record batches"));
-      }
-      return;
-    }
-    // Batches entirely before the fetch offset (a compressed batch is
-    // returned whole) are skipped while handing records out.
-    if (cf->batches.empty()) cf.reset();
-  }
-  std::lock_guard<std::mutex> lock(state_.mu);
   PartitionState* ps = state_.find(tp);
-  if (ps == nullptr || ps->generation != generation || ps->position != fetch_offset) return;  // stale
+  if (ps == nullptr) return;
+  if (pd.error_code == 0) {
+    // News whatever the fetch offset: an incremental session does not
+    // repeat an unchanged high watermark.
+    ps->high_watermark = pd.high_watermark;
+    ps->last_stable_offset = pd.last_stable_offset;
+    ps->log_start_offset = pd.log_start_offset;
+  }
+  if (ps->generation != sent.generation || fetch_position(tp, *ps) != sent.offset) return;  // stale
+  const int64_t fetch_offset = sent.offset;
+  if (corrupt != nullptr) {
+    ps->error = Error::from_code(errc::kCorruptMessage, "fetch of " + tp.to_string() + " at offset " +
+                                                            std::to_string(fetch_offset) + ": " + corrupt);
+    notify_ = true;
+    return;
+  }
   if (pd.error_code != 0) {
     state_.fetch_errors++;
     int16_t code = pd.error_code;
@@ -347,6 +525,7 @@ void Fetcher::handle_partition(const TopicPartition& tp, uint64_t generation, in
       if (opts_.auto_offset_reset == core::AutoOffsetReset::kNone) {
         ps->error = Error::from_code(code, "fetch offset " + std::to_string(fetch_offset) + " of " + tp.to_string() +
                                                " is out of range and auto.offset.reset=none");
+        notify_ = true;
       } else {
         state_.seek(tp, *ps, -1, PositionSource::kPolicy);
       }
@@ -357,24 +536,17 @@ void Fetcher::handle_partition(const TopicPartition& tp, uint64_t generation, in
       backoff(*ps, opts_.retry_backoff_ms);
     } else {
       ps->error = Error::from_code(code, "fetch " + tp.to_string());
+      notify_ = true;
     }
     return;
   }
-  ps->high_watermark = pd.high_watermark;
-  ps->last_stable_offset = pd.last_stable_offset;
-  ps->log_start_offset = pd.log_start_offset;
   if (!cf) {
-    int64_t end = opts_.isolation_level == 1 && pd.last_stable_offset >= 0 ? pd.last_stable_offset : pd.high_watermark;
-    if (opts_.enable_partition_eof && !ps->eof_reported && fetch_offset >= end) {
-      ps->eof_reported = true;
-      eofs.push_back(tp);
-      state_.eof_events.push_back(tp);
-    }
+    handle_no_data(tp, *ps, fetch_offset);
     return;
   }
   cf->tp = tp;
   cf->topic = ps->topic;
-  cf->generation = generation;
+  cf->generation = sent.generation;
   cf->fetch_offset = fetch_offset;
   cf->frame = frame;
   cf->high_watermark = pd.high_watermark;
@@ -390,9 +562,31 @@ void Fetcher::handle_partition(const TopicPartition& tp, uint64_t generation, in
   state_.bytes_fetched += static_cast<uint64_t>(cf->bytes);
   int32_t last_epoch = cf->batches.back().header.partition_leader_epoch;
   if (last_epoch >= 0) nc_.metadata().update_last_seen_epoch(tp.topic, tp.partition, last_epoch);
-  ps->buffered = true;
+  const int64_t next = cf->next_offset;
   ps->eof_reported = false;
-  state_.completed.push_back(std::move(cf));
+  deliver(tp, *ps, std::move(cf));
+  // The records reach the end: the end-of-partition event follows them
+  // at once, not after another (long-polling) fetch.
+  handle_no_data(tp, *ps, next);
+}
+
+// `offset` is where the partition's data ends (nothing was fetched there):
+// reports the end of the partition when that is the end of the log.
+void Fetcher::handle_no_data(const TopicPartition& tp, PartitionState& ps, int64_t offset) {
+  if (!opts_.enable_partition_eof || ps.eof_reported) return;
+  int64_t end = opts_.isolation_level == 1 && ps.last_stable_offset >= 0 ? ps.last_stable_offset : ps.high_watermark;
+  if (end < 0 || offset < end) return;
+  ps.eof_reported = true;
+  auto eof = std::make_unique<CompletedFetch>();  // no batches: the end-of-partition marker
+  eof->tp = tp;
+  eof->topic = ps.topic;
+  eof->generation = ps.generation;
+  eof->fetch_offset = offset;
+  eof->next_offset = offset;
+  eof->high_watermark = ps.high_watermark;
+  eof->last_stable_offset = ps.last_stable_offset;
+  eof->log_start_offset = ps.log_start_offset;
+  deliver(tp, ps, std::move(eof));
 }
 
 // --- ListOffsets ---------------------------------------------------------------

@@ -693,6 +693,18 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
   with_coordinator(deadline, [this, alive, offsets = std::move(offsets), deadline,
                               cb = std::move(cb)](const Error& e, int32_t target) mutable {
     if (!e.ok()) return cb(e);
+    // Not while this member's JoinGroup or SyncGroup is in flight (Java:
+    // generationIfStable()). The coordinator holds those answers (up to the
+    // rebalance timeout, librdkafka's mock up to session.timeout.ms) and
+    // handles one request per connection at a time, so a commit sent now
+    // waits behind them: it times out after request.timeout.ms, which closes
+    // the connection and with it the pending JoinGroup (the member then
+    // never completes the rebalance while auto-commits keep coming, as
+    // cooperative members, which keep consuming, did), or it arrives in the
+    // next generation and fails anyway. Eager members own nothing here; the
+    // commits before revocation happen before JoinGroup / after SyncGroup.
+    if (active_ && (phase_ == Phase::kJoining || phase_ == Phase::kSyncing))
+      return cb(Error(errc::kRebalanceInProgress, "commit failed: the member is rejoining the group"));
     proto::OffsetCommitRequest req;
     req.group_id = opts_.group_id;
     // Manual assignment (not a member): generation -1, no member id.
@@ -712,8 +724,9 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
       p.committed_metadata = om.metadata;
       req.topics.back().partitions.push_back(std::move(p));
     }
+    int32_t sent_generation = req.generation_id_or_member_epoch;
     nc_.send(target, std::move(req),
-             [this, alive, offsets = std::move(offsets), deadline, cb = std::move(cb)](
+             [this, alive, offsets = std::move(offsets), deadline, cb = std::move(cb), sent_generation](
                  const Error& err, proto::OffsetCommitResponse& resp) mutable {
                auto a = alive.lock();
                if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
@@ -732,8 +745,18 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
                    code == errc::kUnknownMemberId) {
                  // REBALANCE_IN_PROGRESS: the heartbeat drives the rejoin
                  // (as Java: no extra rebalance). A stale generation or
-                 // unknown member means this member must rejoin.
-                 if (code != errc::kRebalanceInProgress) request_rejoin("commit failed");
+                 // unknown member means this member must rejoin, but only
+                 // if the commit was sent in the current generation: a
+                 // commit sent before this member's JoinGroup completed
+                 // (queued behind it on the coordinator connection, as
+                 // Kafka processes one request per connection at a time)
+                 // reaches the coordinator in the next generation and says
+                 // nothing about this one. Rejoining on it started yet
+                 // another rebalance, whose in-flight auto-commits failed
+                 // the same way: cooperative members rebalanced in a loop.
+                 // (Java: generationUnchangedOnError.)
+                 if (code != errc::kRebalanceInProgress && sent_generation == generation_)
+                   request_rejoin("commit failed");
                  return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
                }
                bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
