@@ -65,36 +65,10 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
 
-// broker-ref as a child, as bench::start_broker_ref, plus the group setting
-// the rebalance measurement needs (no initial rebalance delay).
+// broker-ref as a child, plus the group setting the rebalance measurement
+// needs (no initial rebalance delay).
 bench::BrokerProcess start_broker(const std::string& exe) {
-  bench::BrokerProcess b;
-  char tmpl[] = "/tmp/kfk-bench-consumer-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) die("mkdtemp failed");
-  b.data_dir = tmpl;
-  int fds[2];
-  if (pipe(fds) != 0) die("pipe failed");
-  b.pid = fork();
-  if (b.pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    // The broker's log (every group change) would bury the tables.
-    int log = open((b.data_dir + "/broker.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (log >= 0) dup2(log, 2);
-    execl(exe.c_str(), exe.c_str(), "--data-dir", b.data_dir.c_str(), "--listen", "127.0.0.1:0", "--set",
-          "log.segment.bytes=1073741824", "--set", "group.initial.rebalance.delay.ms=0",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string line;
-  char c;
-  while (read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-  close(fds[0]);
-  const std::string prefix = "broker-ref listening on ";
-  if (line.rfind(prefix, 0) != 0) die("broker-ref did not start (got '" + line + "')");
-  b.bootstrap = line.substr(prefix.size());
-  return b;
+  return bench::start_broker_ref(exe, {"group.initial.rebalance.delay.ms=0"}, /*log_to_file=*/true);
 }
 
 void create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {

@@ -2,6 +2,7 @@
 // memory of a process.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -19,18 +21,39 @@ struct BrokerProcess {
   std::string data_dir;
 };
 
-inline BrokerProcess start_broker_ref(const std::string& exe) {
+// Starts broker-ref on a temporary directory and a free port, with 1 GB
+// segments and each of `sets` ("key=value") passed as --set. With
+// `log_to_file` its stderr goes to <data dir>/broker.log (a group's
+// log lines would bury the tables).
+inline BrokerProcess start_broker_ref(const std::string& exe, const std::vector<std::string>& sets = {},
+                                      bool log_to_file = false) {
   BrokerProcess b;
   char tmpl[] = "/tmp/kfk-bench-XXXXXX";
-  b.data_dir = mkdtemp(tmpl);
+  if (mkdtemp(tmpl) == nullptr) {
+    perror("mkdtemp");
+    exit(1);
+  }
+  b.data_dir = tmpl;
+  std::vector<std::string> args = {exe, "--data-dir", b.data_dir, "--listen", "127.0.0.1:0",
+                                   "--set", "log.segment.bytes=1073741824"};
+  for (const auto& kv : sets) {
+    args.push_back("--set");
+    args.push_back(kv);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int fds[2];
   if (pipe(fds) != 0) abort();
   b.pid = fork();
   if (b.pid == 0) {
     dup2(fds[1], 1);
     close(fds[0]);
-    execl(exe.c_str(), exe.c_str(), "--data-dir", b.data_dir.c_str(), "--listen", "127.0.0.1:0", "--set",
-          "log.segment.bytes=1073741824", static_cast<char*>(nullptr));
+    if (log_to_file) {
+      int log = open((b.data_dir + "/broker.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) dup2(log, 2);
+    }
+    execv(exe.c_str(), argv.data());
     _exit(127);
   }
   close(fds[1]);
