@@ -13,6 +13,7 @@
 using namespace kfk;
 using namespace kfk::consumer_testing;
 using kfk::net::testing::MockCluster;
+using kfk::net::testing::start_broker;
 
 namespace {
 
@@ -39,15 +40,6 @@ void check_same(std::vector<Msg> produced, std::vector<Msg> consumed) {
     by_pos.erase(it);
   }
   CHECK(by_pos.empty());
-}
-
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {}) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
 }
 
 void consume_every_codec(const std::string& bootstrap, const std::function<void(const std::string&)>& create_topic) {

@@ -17,6 +17,7 @@
 using namespace kfk;
 using namespace kfk::consumer_testing;
 using kfk::net::testing::MockCluster;
+using kfk::net::testing::start_broker;
 
 namespace {
 
@@ -62,15 +63,6 @@ class Recorder : public RebalanceListener {
   std::set<TopicPartition> owned;
   int assigned_calls = 0, revoked_calls = 0, lost_calls = 0;
 };
-
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {}) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
-}
 
 struct Cluster {
   std::unique_ptr<MockCluster> mock;

@@ -16,12 +16,7 @@ using kfk::net::testing::MockCluster;
 namespace {
 
 std::unique_ptr<kfk::testing::BrokerRef> start_broker(int partitions) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = {{"num.partitions", std::to_string(partitions)}};
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
+  return kfk::net::testing::start_broker({{"num.partitions", std::to_string(partitions)}});
 }
 
 std::vector<TopicPartition> partitions_of(const std::string& topic, int n) {

@@ -1,5 +1,7 @@
 #include "net_test_util.h"
 
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -186,6 +188,18 @@ std::vector<uint8_t> api_versions_answer(const std::vector<uint8_t>& request,
   proto::Writer w;
   proto::encode_response_frame(w, resp, h.header.request_api_version, h.header.correlation_id);
   return w.flatten();
+}
+
+std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config, std::string data_dir,
+                                                      int port) {
+  kfk::testing::BrokerRef::Options o;
+  o.config = std::move(config);
+  o.data_dir = std::move(data_dir);
+  o.port = port;
+  std::string error;
+  auto b = kfk::testing::BrokerRef::start(o, &error);
+  REQUIRE_MESSAGE(b != nullptr, error);
+  return b;
 }
 
 }  // namespace kfk::net::testing

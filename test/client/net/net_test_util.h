@@ -6,9 +6,12 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kfk/broker_ref.h"
+
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <future>
 #include <memory>
 #include <string>
@@ -115,5 +118,11 @@ proto::ProduceRequest make_produce(const std::string& topic, int16_t acks, size_
 std::pair<int16_t, int16_t> api_of(const std::vector<uint8_t>& request);
 // Correlation id of a request frame.
 int32_t correlation_id(const std::vector<uint8_t>& request);
+
+// Starts broker-ref (embedded) with the given configuration, on a fresh
+// temporary directory unless `data_dir` is given; fails the test if it
+// cannot.
+std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {},
+                                                      std::string data_dir = {}, int port = 0);
 
 }  // namespace kfk::net::testing

@@ -13,15 +13,6 @@ using namespace kfk::net::testing;
 
 namespace {
 
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {}) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
-}
-
 std::vector<core::HostPort> servers_of(const kfk::testing::BrokerRef& b) {
   core::HostPort hp;
   REQUIRE(core::parse_host_port(b.bootstrap_servers(), hp));

@@ -62,18 +62,6 @@ std::vector<ReadRecord> rdkafka_read_all(const std::string& bootstrap, const std
   return out;
 }
 
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config, std::string data_dir,
-                                                      int port) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  o.data_dir = std::move(data_dir);
-  o.port = port;
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
-}
-
 std::unique_ptr<Producer> make_producer(const std::string& bootstrap, std::map<std::string, std::string> config,
                                         ProducerOptions options) {
   Config c{{"bootstrap.servers", bootstrap}};

@@ -14,6 +14,7 @@
 
 #include "kfk/broker_ref.h"
 #include "kfk/producer.h"
+#include "../net/net_test_util.h"
 
 namespace kfk::producer_testing {
 
@@ -35,10 +36,7 @@ std::vector<ReadRecord> rdkafka_read_all(const std::string& bootstrap, const std
                                          size_t expected, int timeout_ms = 20000,
                                          const std::map<std::string, std::string>& extra = {});
 
-// Starts broker-ref with the given configuration (fails the test if it
-// cannot).
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {},
-                                                      std::string data_dir = {}, int port = 0);
+using kfk::net::testing::start_broker;
 
 // Creates a producer; fails the test on a config error.
 std::unique_ptr<Producer> make_producer(const std::string& bootstrap, std::map<std::string, std::string> config = {},
