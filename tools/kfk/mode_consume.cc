@@ -171,11 +171,10 @@ int run_consume(int argc, char** argv, int first) {
     if (!quiet) std::cerr << "% " << m << "\n";
   };
 
-  // Partitions still to be read to their end (-e). -C knows each one's end
-  // when it starts (end_at) and is done with it once a record at end - 1
-  // was printed; -G learns its partitions late and counts their EOFs.
+  // Partitions still to be read to their end (-e), each done at its first
+  // end-of-partition event, as kcat's -e: records that arrive meanwhile are
+  // read too. -G learns its partitions only once it has joined.
   std::set<TopicPartition> unfinished;
-  std::map<TopicPartition, int64_t> end_at;
   if (group_mode) {
     if (Error err = consumer->subscribe(args.positional); !err.ok()) {
       std::cerr << "kfk: subscribe: " << err.to_string() << "\n";
@@ -233,25 +232,7 @@ int run_consume(int argc, char** argv, int first) {
       std::cerr << "kfk: -o " << o << ": " << err.to_string() << "\n";
       return kExitFailed;
     }
-    if (exit_at_end) {
-      // Partitions already at their end have nothing to report: done now.
-      std::map<TopicPartition, int64_t> hi;
-      if (Error e = consumer->end_offsets(tps, &hi); !e.ok()) {
-        std::cerr << "kfk: end offsets: " << e.to_string() << "\n";
-        return kExitFailed;
-      }
-      for (const auto& tp : tps) {
-        int64_t pos = -1;
-        if (Error e = consumer->position(tp, &pos); !e.ok()) {
-          std::cerr << "kfk: " << tp.to_string() << ": " << e.to_string() << "\n";
-          return kExitFailed;
-        }
-        if (pos < hi[tp]) {
-          unfinished.insert(tp);
-          end_at[tp] = hi[tp];
-        }
-      }
-    }
+    if (exit_at_end) unfinished.insert(tps.begin(), tps.end());
   }
 
   int status = kExitOk;
@@ -259,7 +240,6 @@ int run_consume(int argc, char** argv, int first) {
   std::string buf;
   bool seen_assignment = false;
   while (!g_stop.load() && (count < 0 || printed < count)) {
-    if (exit_at_end && !group_mode && unfinished.empty()) break;
     ConsumerRecords recs = consumer->poll(std::chrono::milliseconds(100));
     if (!recs.error().ok()) {
       if (recs.error().code() == errc::kPartitionEof) continue;
@@ -275,13 +255,6 @@ int run_consume(int argc, char** argv, int first) {
       if (count >= 0 && printed >= count) break;
       format_record(fmt, r, buf);
       ++printed;
-      if (!group_mode && exit_at_end) {
-        TopicPartition tp(std::string(r.topic), r.partition);
-        auto it = end_at.find(tp);
-        if (it != end_at.end() && r.offset + 1 >= it->second && unfinished.erase(tp) != 0)
-          info("Reached end of topic " + tp.topic + " [" + std::to_string(tp.partition) + "] at offset " +
-               std::to_string(it->second));
-      }
     }
     if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size()) {
       std::cerr << "kfk: writing standard output failed\n";
@@ -296,11 +269,11 @@ int run_consume(int argc, char** argv, int first) {
         unfinished.insert(a.begin(), a.end());
       }
     }
-    for (const auto& tp : group_mode ? recs.eof_partitions() : std::vector<TopicPartition>{}) {
+    for (const auto& tp : recs.eof_partitions()) {
       if (unfinished.erase(tp) != 0)
         info("Reached end of topic " + tp.topic + " [" + std::to_string(tp.partition) + "]");
     }
-    if (exit_at_end && group_mode && seen_assignment && unfinished.empty()) break;
+    if (exit_at_end && (!group_mode || seen_assignment) && unfinished.empty()) break;
   }
   if (group_mode) {
     if (Error e = consumer->commit_sync(); !e.ok()) {

@@ -11,14 +11,6 @@ namespace kfk::consumer {
 namespace {
 constexpr int16_t kConsumerProtocolVersion = 3;
 
-bool is_coordinator_error(int code) {
-  return code == errc::kNotCoordinator || code == errc::kCoordinatorNotAvailable || code == errc::kTransport ||
-         code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException ||
-         // A coordinator answer kfk cannot parse: treat it like a broken
-         // connection (rediscover, retry) rather than a fatal group error.
-         code == errc::kMalformedResponse;
-}
-
 template <class Msg>
 std::vector<uint8_t> encode_versioned(const Msg& m, int16_t version) {
   proto::Writer w;
@@ -40,6 +32,14 @@ bool decode_versioned(const std::vector<uint8_t>& bytes, Msg& m) {
 
 std::vector<TopicPartition> sorted(std::set<TopicPartition> s) { return {s.begin(), s.end()}; }
 }  // namespace
+
+bool is_coordinator_error(int code) {
+  return code == errc::kNotCoordinator || code == errc::kCoordinatorNotAvailable || code == errc::kTransport ||
+         code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException ||
+         // A coordinator answer kfk cannot parse: treat it like a broken
+         // connection (rediscover, retry) rather than a fatal group error.
+         code == errc::kMalformedResponse;
+}
 
 GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
   GroupOptions o;
@@ -682,180 +682,6 @@ void GroupCoordinator::leave(const std::string& reason, std::function<void()> cb
   mi.reason = reason;
   req.members.push_back(std::move(mi));
   nc_.send(node(), std::move(req), [cb](const Error&, proto::LeaveGroupResponse&) { cb(); });
-}
-
-// --- Offsets ------------------------------------------------------------------------
-
-void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, net::TimePoint deadline,
-                              CommitResultFn cb) {
-  if (offsets.empty()) return cb(Error());
-  std::weak_ptr<bool> alive = alive_;
-  with_coordinator(deadline, [this, alive, offsets = std::move(offsets), deadline,
-                              cb = std::move(cb)](const Error& e, int32_t target) mutable {
-    if (!e.ok()) return cb(e);
-    // Not while this member's JoinGroup or SyncGroup is in flight (Java:
-    // generationIfStable()). The coordinator holds those answers (up to the
-    // rebalance timeout, librdkafka's mock up to session.timeout.ms) and
-    // handles one request per connection at a time, so a commit sent now
-    // waits behind them: it times out after request.timeout.ms, which closes
-    // the connection and with it the pending JoinGroup (the member then
-    // never completes the rebalance while auto-commits keep coming, as
-    // cooperative members, which keep consuming, did), or it arrives in the
-    // next generation and fails anyway. Eager members own nothing here; the
-    // commits before revocation happen before JoinGroup / after SyncGroup.
-    if (active_ && (phase_ == Phase::kJoining || phase_ == Phase::kSyncing))
-      return cb(Error(errc::kRebalanceInProgress, "commit failed: the member is rejoining the group"));
-    proto::OffsetCommitRequest req;
-    req.group_id = opts_.group_id;
-    // Manual assignment (not a member): generation -1, no member id.
-    bool member = active_ && generation_ >= 0;
-    req.generation_id_or_member_epoch = member ? generation_ : -1;
-    req.member_id = member ? member_id_ : "";
-    req.group_instance_id = member ? opts_.group_instance_id : std::nullopt;
-    for (auto& [tp, om] : offsets) {
-      if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        req.topics.emplace_back();
-        req.topics.back().name = tp.topic;
-      }
-      proto::OffsetCommitRequest::OffsetCommitRequestPartition p;
-      p.partition_index = tp.partition;
-      p.committed_offset = om.offset;
-      p.committed_leader_epoch = om.leader_epoch.value_or(-1);
-      p.committed_metadata = om.metadata;
-      req.topics.back().partitions.push_back(std::move(p));
-    }
-    int32_t sent_generation = req.generation_id_or_member_epoch;
-    nc_.send(target, std::move(req),
-             [this, alive, offsets = std::move(offsets), deadline, cb = std::move(cb), sent_generation](
-                 const Error& err, proto::OffsetCommitResponse& resp) mutable {
-               auto a = alive.lock();
-               if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
-               Error e2 = err;
-               if (e2.ok()) {
-                 for (auto& t : resp.topics)
-                   for (auto& p : t.partitions)
-                     if (p.error_code != 0 && e2.ok())
-                       e2 = Error::from_code(p.error_code, "OffsetCommit " + t.name + "-" +
-                                                               std::to_string(p.partition_index));
-               }
-               if (e2.ok()) return cb(e2);
-               int code = e2.code();
-               if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
-               if (code == errc::kRebalanceInProgress || code == errc::kIllegalGeneration ||
-                   code == errc::kUnknownMemberId) {
-                 // REBALANCE_IN_PROGRESS: the heartbeat drives the rejoin
-                 // (as Java: no extra rebalance). A stale generation or
-                 // unknown member means this member must rejoin, but only
-                 // if the commit was sent in the current generation: a
-                 // commit sent before this member's JoinGroup completed
-                 // (queued behind it on the coordinator connection, as
-                 // Kafka processes one request per connection at a time)
-                 // reaches the coordinator in the next generation and says
-                 // nothing about this one. Rejoining on it started yet
-                 // another rebalance, whose in-flight auto-commits failed
-                 // the same way: cooperative members rebalanced in a loop.
-                 // (Java: generationUnchangedOnError.)
-                 if (code != errc::kRebalanceInProgress && sent_generation == generation_)
-                   request_rejoin("commit failed");
-                 return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
-               }
-               bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
-               if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
-                 return cb(e2);
-               auto t = std::make_shared<std::unique_ptr<net::Timer>>();
-               *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, t, offsets = std::move(offsets), deadline,
-                                                             cb = std::move(cb)]() mutable {
-                 auto keep = std::move(*t);
-                 auto a2 = alive.lock();
-                 if (!a2 || !*a2) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
-                 commit(std::move(offsets), deadline, std::move(cb));
-               });
-               (*t)->start(opts_.retry_backoff_ms);
-             });
-  });
-}
-
-void GroupCoordinator::fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
-                                       CommittedCallback cb) {
-  std::weak_ptr<bool> alive = alive_;
-  with_coordinator(deadline, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
-                                 const Error& e, int32_t target) mutable {
-    CommittedOffsets out;
-    if (!e.ok()) return cb(e, out);
-    std::sort(parts.begin(), parts.end());
-    proto::OffsetFetchRequest req;
-    req.group_id = opts_.group_id;
-    req.require_stable = true;
-    proto::OffsetFetchRequest::OffsetFetchRequestGroup g;
-    g.group_id = opts_.group_id;
-    std::vector<proto::OffsetFetchRequest::OffsetFetchRequestTopic> topics;
-    std::vector<proto::OffsetFetchRequest::OffsetFetchRequestTopics> gtopics;
-    for (auto& tp : parts) {
-      if (topics.empty() || topics.back().name != tp.topic) {
-        topics.emplace_back();
-        topics.back().name = tp.topic;
-        gtopics.emplace_back();
-        gtopics.back().name = tp.topic;
-      }
-      topics.back().partition_indexes.push_back(tp.partition);
-      gtopics.back().partition_indexes.push_back(tp.partition);
-    }
-    req.topics = std::move(topics);
-    g.topics = std::move(gtopics);
-    req.groups.push_back(std::move(g));
-    nc_.send(target, std::move(req),
-             [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
-                 const Error& err, proto::OffsetFetchResponse& resp) mutable {
-               CommittedOffsets out;
-               auto a = alive.lock();
-               if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), out);
-               Error e2 = err;
-               auto take = [&](const std::string& topic, int32_t p, int64_t off, int32_t epoch,
-                               const std::optional<std::string>& md, int16_t code) {
-                 if (code != 0) {
-                   if (e2.ok()) e2 = Error::from_code(code, "OffsetFetch " + topic + "-" + std::to_string(p));
-                   return;
-                 }
-                 OffsetAndMetadata om;
-                 om.offset = off;
-                 om.metadata = md.value_or("");
-                 if (epoch >= 0) om.leader_epoch = epoch;
-                 out[TopicPartition(topic, p)] = std::move(om);
-               };
-               if (e2.ok()) {
-                 if (!resp.groups.empty()) {
-                   auto& g = resp.groups.front();
-                   e2 = Error::from_code(g.error_code, "OffsetFetch");
-                   for (auto& t : g.topics)
-                     for (auto& p : t.partitions)
-                       take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
-                            p.error_code);
-                 } else {
-                   e2 = Error::from_code(resp.error_code, "OffsetFetch");
-                   for (auto& t : resp.topics)
-                     for (auto& p : t.partitions)
-                       take(t.name, p.partition_index, p.committed_offset, p.committed_leader_epoch, p.metadata,
-                            p.error_code);
-                 }
-               }
-               if (e2.ok()) return cb(e2, out);
-               int code = e2.code();
-               if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
-               bool retry = e2.retriable() || is_coordinator_error(code);
-               if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
-                 return cb(e2, out);
-               auto t = std::make_shared<std::unique_ptr<net::Timer>>();
-               *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, t, parts = std::move(parts), deadline,
-                                                             cb = std::move(cb)]() mutable {
-                 auto keep = std::move(*t);
-                 auto a2 = alive.lock();
-                 CommittedOffsets none;
-                 if (!a2 || !*a2) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), none);
-                 fetch_committed(std::move(parts), deadline, std::move(cb));
-               });
-               (*t)->start(opts_.retry_backoff_ms);
-             });
-  });
 }
 
 }  // namespace kfk::consumer

@@ -34,6 +34,9 @@
 
 namespace kfk::consumer {
 
+// Connection-level coordinator failures: rediscover the coordinator, retry.
+bool is_coordinator_error(int code);
+
 struct GroupOptions {
   std::string group_id;
   std::optional<std::string> group_instance_id;
@@ -104,6 +107,9 @@ class GroupCoordinator {
   void lose_partitions(const std::string& why, bool reset_member);
   void fail_fatal(Error e);
   void retry_later(int64_t ms);
+  // group_offsets.cc
+  void after_ms(int64_t ms, std::function<void()> fn);
+  void retry_fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline, CommittedCallback cb);
   void on_metadata(const net::MetadataManager::Snapshot& md);
   bool update_pattern_topics(const net::ClusterMetadata& md);
   bool cooperative() const;

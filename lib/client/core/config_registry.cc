@@ -77,7 +77,7 @@ constexpr ConfigKeyInfo kKeys[] = {
     {"max.poll.records", T::kInt, "500", 1, kI32Max, nullptr, C, "max records per poll"},
     {"max.poll.interval.ms", T::kInt, "300000", 1, kI32Max, nullptr, C, "max time between polls"},
     {"session.timeout.ms", T::kInt, "45000", 1, kI32Max, nullptr, C, "group session timeout"},
-    {"heartbeat.interval.ms", T::kInt, "3000", 1, kI32Max, nullptr, C, "heartbeat period"},
+    {"heartbeat.interval.ms", T::kInt, "500", 1, kI32Max, nullptr, C, "heartbeat period"},
     {"partition.assignment.strategy", T::kList, "range,cooperative-sticky", 0, 0,
      "range|roundrobin|sticky|cooperative-sticky", C, "assignors in preference order"},
     {"isolation.level", T::kEnum, "read_uncommitted", 0, 0, "read_uncommitted|read_committed", C,

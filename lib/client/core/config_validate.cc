@@ -294,7 +294,15 @@ class ConfigResolver {
     }
     if (!has_group && !val("group.instance.id").text.empty())
       return invalid("Configuration property 'group.instance.id' requires 'group.id'");
-    if (val("heartbeat.interval.ms").number >= val("session.timeout.ms").number)
+    auto& heartbeat = val("heartbeat.interval.ms");
+    const auto session = val("session.timeout.ms").number;
+    if (heartbeat.number >= session && !heartbeat.is_explicit && session >= 3) {
+      // Only session.timeout.ms was set, below the heartbeat default: follow it.
+      heartbeat.number = session / 3;
+      rc_.adjustments_.push_back("heartbeat.interval.ms lowered to " + std::to_string(heartbeat.number) +
+                                 ": a third of session.timeout.ms");
+    }
+    if (heartbeat.number >= session)
       return invalid("Configuration property 'heartbeat.interval.ms'=" +
                      std::to_string(val("heartbeat.interval.ms").number) + " must be lower than 'session.timeout.ms'=" +
                      std::to_string(val("session.timeout.ms").number));

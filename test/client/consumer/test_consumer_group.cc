@@ -399,3 +399,59 @@ TEST_CASE("consumer: pattern subscription picks up matching topics, also ones cr
   CHECK(std::find(sub.begin(), sub.end(), "other") == sub.end());
   CHECK(c->close(std::chrono::seconds(5)).ok());
 }
+
+// A member whose JoinGroup the coordinator holds (waiting for a member that
+// has not rejoined yet) must not send OffsetFetch behind it: Kafka answers
+// one request per connection at a time, so it would wait for the whole
+// rebalance and time out, closing the connection under the JoinGroup.
+// committed() meanwhile reports the rebalance; once the group is stable it
+// answers normally.
+TEST_CASE("consumer: committed() during the member's held JoinGroup reports the rebalance, then works") {
+  Cluster cl = make_cluster(false);
+  produce(cl.bootstrap, "held", 40);
+  auto cfg = consumer_config(cl.bootstrap, {{"group.id", "g-held"},
+                                           {"partition.assignment.strategy", "range"},
+                                           {"heartbeat.interval.ms", "100"},
+                                           {"max.poll.interval.ms", "30000"}});
+  auto a = make_consumer(cfg);
+  auto b = make_consumer(cfg);
+  REQUIRE(a->subscribe({"held"}).ok());
+  REQUIRE(b->subscribe({"held"}).ok());
+  auto poll_a_until = [&](const std::function<bool()>& pred, int ms) {
+    return wait_until([&] {
+      a->poll(std::chrono::milliseconds(20));
+      return pred();
+    }, ms);
+  };
+  {
+    Poller pb(b.get());
+    REQUIRE(poll_a_until([&] { return a->assignment().size() + b->assignment().size() == 4 &&
+                                      !a->assignment().empty() && !b->assignment().empty(); },
+                         20000));
+    REQUIRE(a->commit_sync().ok());
+  }  // b stops polling: it cannot revoke, so it does not rejoin yet
+  auto c = make_consumer(cfg);
+  REQUIRE(c->subscribe({"held"}).ok());
+  Poller pc(c.get());
+  // a hears of the rebalance from its heartbeat, revokes in poll and sends
+  // JoinGroup, which the coordinator holds until b rejoins.
+  REQUIRE(poll_a_until([&] { return a->assignment().empty(); }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::map<TopicPartition, OffsetAndMetadata> out;
+  Error e = a->committed({TopicPartition("held", 0)}, &out, std::chrono::milliseconds(1000));
+  CHECK(e.code() == errc::kRebalanceInProgress);
+  // b polls again: it revokes and rejoins, and the three share the topic.
+  Poller pb(b.get());
+  CHECK(poll_a_until([&] { return a->assignment().size() + b->assignment().size() + c->assignment().size() == 4 &&
+                                  !a->assignment().empty() && !b->assignment().empty() &&
+                                  !c->assignment().empty(); },
+                     20000));
+  out.clear();
+  CHECK(a->committed({TopicPartition("held", 0)}, &out, std::chrono::seconds(5)).ok());
+  CHECK(out.count(TopicPartition("held", 0)) == 1);
+  pb.stop();
+  pc.stop();
+  CHECK(a->close(std::chrono::seconds(5)).ok());
+  CHECK(b->close(std::chrono::seconds(5)).ok());
+  CHECK(c->close(std::chrono::seconds(5)).ok());
+}

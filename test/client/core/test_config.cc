@@ -242,6 +242,16 @@ TEST_CASE("validate: consumer group rules") {
             ClientKind::kConsumer);
   CHECK(mentions(e, "heartbeat.interval.ms"));
   CHECK(mentions(e, "session.timeout.ms"));
+
+  // The heartbeat default follows a session timeout set below it; an
+  // explicit heartbeat is never changed.
+  REQUIRE(check(Config{{"group.id", "g"}}, ClientKind::kConsumer, &rc).ok());
+  CHECK(rc.get_long("heartbeat.interval.ms") == 500);
+  REQUIRE(check(Config{{"group.id", "g"}, {"session.timeout.ms", "300"}}, ClientKind::kConsumer, &rc).ok());
+  CHECK(rc.get_long("heartbeat.interval.ms") == 100);
+  e = check(Config{{"group.id", "g"}, {"session.timeout.ms", "300"}, {"heartbeat.interval.ms", "500"}},
+            ClientKind::kConsumer);
+  CHECK(mentions(e, "heartbeat.interval.ms"));
 }
 
 TEST_CASE("validate: assignors accept short names and Java class names") {
