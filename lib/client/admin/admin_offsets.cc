@@ -47,6 +47,34 @@ class LeaderOp : public AdminOp {
     return true;
   }
 
+  // A whole request failed: retriable errors keep its partitions for the
+  // next attempt, others are their final answer.
+  void request_failed(const Error& err, const std::vector<TopicPartition>& tps) {
+    if (err.retriable()) return keep(err);
+    for (const auto& tp : tps) {
+      resolve(tp, err);
+      pending_.erase(tp);
+    }
+  }
+  // Walks an answer's per-partition results (topics[].partitions[] with
+  // partition_index and error_code): errors go through handle_code(), the
+  // others to `ok(tp, partition)` and leave pending_.
+  template <class Topics, class Ok>
+  void settle(const Topics& topics, Ok ok) {
+    for (const auto& t : topics) {
+      for (const auto& p : t.partitions) {
+        TopicPartition tp(t.name, p.partition_index);
+        if (!pending_.count(tp)) continue;
+        if (p.error_code != 0) {
+          handle_code(tp, p.error_code);
+          continue;
+        }
+        ok(tp, p);
+        pending_.erase(tp);
+      }
+    }
+  }
+
   std::map<TopicPartition, Spec> pending_;
 
  private:
@@ -157,32 +185,16 @@ class ListOffsetsOp final : public LeaderOp<OffsetSpec> {
         [this, self, tps = std::move(tps), done = std::move(done)](const Error& err, proto::ListOffsetsResponse& resp) {
           if (finished()) return;
           if (!err.ok()) {
-            if (err.retriable()) {
-              keep(err);
-            } else {
-              for (const auto& tp : tps) {
-                resolve(tp, err);
-                pending_.erase(tp);
-              }
-            }
+            request_failed(err, tps);
             return done();
           }
-          for (const auto& t : resp.topics) {
-            for (const auto& p : t.partitions) {
-              TopicPartition tp(t.name, p.partition_index);
-              if (!pending_.count(tp)) continue;
-              if (p.error_code != 0) {
-                handle_code(tp, p.error_code);
-                continue;
-              }
-              ListedOffset& lo = result.partitions[tp];
-              lo.error = Error();
-              lo.offset = p.offset;
-              lo.timestamp = p.timestamp;
-              lo.leader_epoch = p.leader_epoch;
-              pending_.erase(tp);
-            }
-          }
+          this->settle(resp.topics, [this](const TopicPartition& tp, const auto& p) {
+            ListedOffset& lo = result.partitions[tp];
+            lo.error = Error();
+            lo.offset = p.offset;
+            lo.timestamp = p.timestamp;
+            lo.leader_epoch = p.leader_epoch;
+          });
           done();
         },
         ro);
@@ -218,30 +230,14 @@ class DeleteRecordsOp final : public LeaderOp<int64_t> {
         [this, self, tps = std::move(tps), done = std::move(done)](const Error& err, proto::DeleteRecordsResponse& resp) {
           if (finished()) return;
           if (!err.ok()) {
-            if (err.retriable()) {
-              keep(err);
-            } else {
-              for (const auto& tp : tps) {
-                resolve(tp, err);
-                pending_.erase(tp);
-              }
-            }
+            request_failed(err, tps);
             return done();
           }
-          for (const auto& t : resp.topics) {
-            for (const auto& p : t.partitions) {
-              TopicPartition tp(t.name, p.partition_index);
-              if (!pending_.count(tp)) continue;
-              if (p.error_code != 0) {
-                handle_code(tp, p.error_code);
-                continue;
-              }
-              DeletedRecords& dr = result.partitions[tp];
-              dr.error = Error();
-              dr.low_watermark = p.low_watermark;
-              pending_.erase(tp);
-            }
-          }
+          this->settle(resp.topics, [this](const TopicPartition& tp, const auto& p) {
+            DeletedRecords& dr = result.partitions[tp];
+            dr.error = Error();
+            dr.low_watermark = p.low_watermark;
+          });
           done();
         },
         request_options());

@@ -30,6 +30,41 @@ bool controller_request_failed(AdminImpl& admin, const Error& err) {
   return true;
 }
 
+const std::string& key_of(const std::string& name) { return name; }
+template <class V>
+const std::string& key_of(const std::pair<const std::string, V>& entry) {
+  return entry.first;
+}
+
+// Settles one controller answer's per-topic results. Topics the controller
+// could not handle yet (it moved, or a quota throttled us) stay pending for
+// the next attempt; the others go to `settle(item, name)` and leave
+// `pending`. Once nothing is left to retry, topics the answer left out fail
+// through `fail(name, error)`. Returns the error to retry with (ok: done).
+template <class Pending, class Items, class NameOf, class Settle, class Fail>
+Error settle_topics(AdminImpl& admin, const char* api, Pending& pending, Items& items, NameOf name_of, Settle settle,
+                    Fail fail) {
+  Error last;
+  for (auto& r : items) {
+    const std::string* name = name_of(r);
+    if (name == nullptr) continue;
+    auto it = pending.find(*name);
+    if (it == pending.end()) continue;
+    if (controller_retriable(r.error_code)) {
+      if (r.error_code == kNotController) admin.controller_id = -1;
+      last = AdminOp::kafka_error(r.error_code, r.error_message);
+      continue;
+    }
+    settle(r, *name);
+    pending.erase(it);
+  }
+  if (last.ok()) {
+    for (const auto& entry : pending) fail(key_of(entry), missing_from_response("topic " + key_of(entry), api));
+    pending.clear();
+  }
+  return last;
+}
+
 // Runs on the network thread.
 class CreateTopicsOp final : public AdminOp {
  public:
@@ -77,27 +112,16 @@ class CreateTopicsOp final : public AdminOp {
           [this, self](const Error& err, proto::CreateTopicsResponse& resp) {
             if (finished()) return;
             if (!err.ok()) return controller_request_failed(admin_, err) ? retry(err) : finish(err);
-            Error last;
-            for (auto& r : resp.topics) {
-              auto it = pending_.find(r.name);
-              if (it == pending_.end()) continue;
-              if (controller_retriable(r.error_code)) {
-                if (r.error_code == kNotController) admin_.controller_id = -1;
-                last = kafka_error(r.error_code, r.error_message);
-                continue;
-              }
-              CreatedTopic& out = result.topics[r.name];
-              out.error = kafka_error(r.error_code, r.error_message);
-              out.topic_id = to_topic_id(r.topic_id);
-              out.partitions = r.num_partitions;
-              out.replication_factor = r.replication_factor;
-              pending_.erase(it);
-            }
-            if (last.ok()) {
-              for (const auto& [name, t] : pending_)
-                result.topics[name].error = missing_from_response("topic " + name, "CreateTopics");
-              pending_.clear();
-            }
+            Error last = settle_topics(
+                admin_, "CreateTopics", pending_, resp.topics, [](auto& r) { return &r.name; },
+                [this](auto& r, const std::string& name) {
+                  CreatedTopic& out = result.topics[name];
+                  out.error = kafka_error(r.error_code, r.error_message);
+                  out.topic_id = to_topic_id(r.topic_id);
+                  out.partitions = r.num_partitions;
+                  out.replication_factor = r.replication_factor;
+                },
+                [this](const std::string& name, Error e) { result.topics[name].error = std::move(e); });
             if (pending_.empty()) return finish(Error());
             retry(last);
           },
@@ -136,24 +160,13 @@ class DeleteTopicsOp final : public AdminOp {
           [this, self](const Error& err, proto::DeleteTopicsResponse& resp) {
             if (finished()) return;
             if (!err.ok()) return controller_request_failed(admin_, err) ? retry(err) : finish(err);
-            Error last;
-            for (auto& r : resp.responses) {
-              if (!r.name) continue;
-              auto it = pending_.find(*r.name);
-              if (it == pending_.end()) continue;
-              if (controller_retriable(r.error_code)) {
-                if (r.error_code == kNotController) admin_.controller_id = -1;
-                last = kafka_error(r.error_code, r.error_message);
-                continue;
-              }
-              result.topics[*r.name] = kafka_error(r.error_code, r.error_message);
-              pending_.erase(it);
-            }
-            if (last.ok()) {
-              for (const auto& name : pending_)
-                result.topics[name] = missing_from_response("topic " + name, "DeleteTopics");
-              pending_.clear();
-            }
+            Error last = settle_topics(
+                admin_, "DeleteTopics", pending_, resp.responses,
+                [](auto& r) { return r.name ? &*r.name : nullptr; },
+                [this](auto& r, const std::string& name) {
+                  result.topics[name] = kafka_error(r.error_code, r.error_message);
+                },
+                [this](const std::string& name, Error e) { result.topics[name] = std::move(e); });
             if (pending_.empty()) return finish(Error());
             retry(last);
           },
@@ -199,23 +212,12 @@ class CreatePartitionsOp final : public AdminOp {
           [this, self](const Error& err, proto::CreatePartitionsResponse& resp) {
             if (finished()) return;
             if (!err.ok()) return controller_request_failed(admin_, err) ? retry(err) : finish(err);
-            Error last;
-            for (auto& r : resp.results) {
-              auto it = pending_.find(r.name);
-              if (it == pending_.end()) continue;
-              if (controller_retriable(r.error_code)) {
-                if (r.error_code == kNotController) admin_.controller_id = -1;
-                last = kafka_error(r.error_code, r.error_message);
-                continue;
-              }
-              result.topics[r.name] = kafka_error(r.error_code, r.error_message);
-              pending_.erase(it);
-            }
-            if (last.ok()) {
-              for (const auto& [name, np] : pending_)
-                result.topics[name] = missing_from_response("topic " + name, "CreatePartitions");
-              pending_.clear();
-            }
+            Error last = settle_topics(
+                admin_, "CreatePartitions", pending_, resp.results, [](auto& r) { return &r.name; },
+                [this](auto& r, const std::string& name) {
+                  result.topics[name] = kafka_error(r.error_code, r.error_message);
+                },
+                [this](const std::string& name, Error e) { result.topics[name] = std::move(e); });
             if (pending_.empty()) return finish(Error());
             retry(last);
           },
