@@ -1,6 +1,8 @@
 // Small helpers shared by the group API handlers.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "server/request_context.h"
@@ -20,6 +22,20 @@ inline std::string request_client_host(const RequestContext& ctx) {
   if (colon != std::string::npos) p.resize(colon);
   if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
   return "/" + p;
+}
+
+// For a request the coordinator holds (JoinGroup, SyncGroup): defers the
+// response and returns the callback that, once, encodes the coordinator's
+// `Result` into it with `encode(result, writer, version)` and sends it.
+template <class Result, class Encode>
+std::function<void(const Result&)> deferred_answer(RequestContext& ctx, Encode encode) {
+  std::shared_ptr<DeferredResponse> d = ctx.defer();
+  const int16_t v = ctx.api_version;
+  // Runs on the loop thread, once.
+  return [d, v, encode](const Result& res) {
+    if (d->connection_open()) encode(res, d->body(), v);
+    d->complete();
+  };
 }
 
 }  // namespace kfk::broker

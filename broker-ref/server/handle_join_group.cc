@@ -50,14 +50,7 @@ HandlerResult handle_join_group(RequestContext& ctx, proto::Reader& body, proto:
   p.client_host = request_client_host(ctx);
   p.require_known_member_id = v >= 4;
   JoinResult r;
-  auto park = [&ctx, v]() -> JoinCallback {
-    std::shared_ptr<DeferredResponse> d = ctx.defer();
-    // Runs on the loop thread, once.
-    return [d, v](const JoinResult& res) {
-      if (d->connection_open()) encode_join(res, d->body(), v);
-      d->complete();
-    };
-  };
+  auto park = [&ctx]() -> JoinCallback { return deferred_answer<JoinResult>(ctx, encode_join); };
   if (!ctx.broker.groups().join(p, &r, park)) return HandlerResult::kDeferred;
   encode_join(r, response, v);
   return HandlerResult::kRespond;

@@ -3,6 +3,7 @@
 #include "group/group_coordinator.h"
 #include "protocol/messages.h"
 #include "server/broker.h"
+#include "server/group_request_util.h"
 #include "server/handler_table.h"
 
 namespace kfk::broker {
@@ -34,14 +35,7 @@ HandlerResult handle_sync_group(RequestContext& ctx, proto::Reader& body, proto:
   }
   for (auto& a : req.assignments) p.assignments.emplace(std::move(a.member_id), std::move(a.assignment));
   SyncResult r;
-  auto park = [&ctx, v]() -> SyncCallback {
-    std::shared_ptr<DeferredResponse> d = ctx.defer();
-    // Runs on the loop thread, once.
-    return [d, v](const SyncResult& res) {
-      if (d->connection_open()) encode_sync(res, d->body(), v);
-      d->complete();
-    };
-  };
+  auto park = [&ctx]() -> SyncCallback { return deferred_answer<SyncResult>(ctx, encode_sync); };
   if (!ctx.broker.groups().sync(p, &r, park)) return HandlerResult::kDeferred;
   encode_sync(r, response, v);
   return HandlerResult::kRespond;
