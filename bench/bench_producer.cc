@@ -3,6 +3,12 @@
 //
 //   bench_producer --broker-ref PATH [--records N] [--rss-records N] [-X key=value]...
 //
+// While iterating on one part (see --help): --size/--acks/--codec/--broker
+// pick throughput cells, --repeat K runs each pair K times (alternating
+// which client goes first), --latency-only/--no-latency/--rate R/
+// --latency-runs K pick the latency part, -K/-R set kfk-only and
+// librdkafka-only properties.
+//
 // 1. Throughput (records/s, MB/s) for 100-byte and 1 KB records, acks=1 and
 //    acks=all with idempotence, no compression and lz4, linger.ms=5 and
 //    batch.size=1000000 (librdkafka's default; Java's is 16384) for both
@@ -48,8 +54,33 @@ struct Cell {
 struct Result {
   double records_per_sec = 0, mb_per_sec = 0;
   long errors = 0;
-  double p50_ms = 0, p99_ms = 0;
+  double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+  double cpu_s = 0, broker_cpu_s = 0;  // CPU time of this process and of broker-ref during the run
 };
+
+// CPU seconds (user + system) of this process, and of broker-ref (its
+// /proc stat; 0 without one): with other work on the machine, CPU time per
+// byte says more than wall-clock throughput.
+pid_t g_broker_pid = -1;
+double process_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+double broker_cpu_s() {
+  if (g_broker_pid <= 0) return 0;
+  FILE* f = fopen(("/proc/" + std::to_string(g_broker_pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return 0;
+  char buf[1024];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char* p = strrchr(buf, ')');  // fields after the command name; utime, stime are 14 and 15
+  unsigned long ut = 0, st = 0;
+  if (p == nullptr || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
+  return static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 // Per-record latencies (ms) -> p50/p99.
 void percentiles(std::vector<float>& lat, Result& r) {
@@ -57,6 +88,8 @@ void percentiles(std::vector<float>& lat, Result& r) {
   std::sort(lat.begin(), lat.end());
   r.p50_ms = lat[lat.size() / 2];
   r.p99_ms = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+  r.p999_ms = lat[std::min(lat.size() - 1, lat.size() * 999 / 1000)];
+  r.max_ms = lat.back();
 }
 
 // Sleeps until record i is due at `rate` records/s (0: no limit).
@@ -126,6 +159,7 @@ Result run_rdkafka(const std::string& bootstrap, const std::string& topic, const
     st.errors = 0;
   }
   const auto start = Clock::now();
+  const double cpu0 = process_cpu_s(), bcpu0 = broker_cpu_s();
   for (long i = 0; i < n; ++i) {
     pace(i, rate, start);
     if (rate > 0) sent_at[static_cast<size_t>(i)] = now_us();
@@ -138,8 +172,10 @@ Result run_rdkafka(const std::string& bootstrap, const std::string& topic, const
   }
   rd_kafka_flush(rk, 120000);
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  rd_kafka_destroy(rk);
   Result r;
+  r.cpu_s = process_cpu_s() - cpu0;
+  r.broker_cpu_s = broker_cpu_s() - bcpu0;
+  rd_kafka_destroy(rk);
   r.records_per_sec = static_cast<double>(n) / secs;
   r.mb_per_sec = r.records_per_sec * static_cast<double>(c.size) / 1e6;
   r.errors = st.errors + (n - st.done);
@@ -170,6 +206,7 @@ Result run_kfk(const std::string& bootstrap, const std::string& topic, const Cel
   std::atomic<long> done{0}, errors{0};
   std::vector<float> lat(rate > 0 ? static_cast<size_t>(n) : 0);
   const auto start = Clock::now();
+  const double cpu0 = process_cpu_s(), bcpu0 = broker_cpu_s();
   for (long i = 0; i < n; ++i) {
     pace(i, rate, start);
     kfk::ProducerRecord rec;
@@ -191,8 +228,10 @@ Result run_kfk(const std::string& bootstrap, const std::string& topic, const Cel
   }
   p->flush(std::chrono::seconds(120));
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  p->close(std::chrono::seconds(10));
   Result r;
+  r.cpu_s = process_cpu_s() - cpu0;
+  r.broker_cpu_s = broker_cpu_s() - bcpu0;
+  p->close(std::chrono::seconds(10));
   r.records_per_sec = static_cast<double>(n) / secs;
   r.mb_per_sec = r.records_per_sec * static_cast<double>(c.size) / 1e6;
   r.errors = errors + (n - done);
@@ -223,11 +262,41 @@ int rss_child(const std::string& bootstrap, long n) {
   return 0;
 }
 
+bool g_cpu_columns = false;  // --cpu
+
 void print_row(const char* broker, const Cell& c, const Result& rd, const Result& kf) {
-  printf("| %s | %zu B | %s | %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %ld / %ld |\n", broker, c.size,
+  printf("| %s | %zu B | %s | %s | %.0f | %.0f | %.2fx | %.1f | %.1f | %ld / %ld |", broker, c.size,
          c.idempotent ? "all, idempotent" : "1", c.codec, rd.records_per_sec, kf.records_per_sec,
          kf.records_per_sec / rd.records_per_sec, rd.mb_per_sec, kf.mb_per_sec, rd.errors, kf.errors);
+  if (g_cpu_columns)
+    printf(" %.2f / %.2f | %.2f / %.2f |", rd.cpu_s, kf.cpu_s, rd.broker_cpu_s, kf.broker_cpu_s);
+  printf("\n");
   fflush(stdout);
+}
+
+int usage(const char* argv0) {
+  fprintf(stderr,
+          "usage: %s --broker-ref PATH [options]\n"
+          "  --records N        records per throughput cell (1 KB cells: a quarter; --size: exactly N)\n"
+          "  --rss-records N    records of the resident-memory run (0: skip)\n"
+          "  --size N           throughput cells of N-byte records only (any size)\n"
+          "  --acks 1|all       throughput cells with that acks only (all: idempotent)\n"
+          "  --codec C          throughput cells with that codec only\n"
+          "  --broker mock|broker-ref   throughput cells on that broker only\n"
+          "  --repeat K         run each throughput pair K times, alternating which client goes first\n"
+          "  --kfk-only         skip librdkafka's runs (with --latency-only, give --rate)\n"
+          "  --rd-only          skip kfk's runs\n"
+          "  --cpu              add CPU seconds used by the client process and by broker-ref per run\n"
+          "  --no-latency       skip the latency part\n"
+          "  --latency-only     skip the throughput table (librdkafka's maximum rate is still measured\n"
+          "                     once, unless --rate)\n"
+          "  --rate R           latency part at R records/s\n"
+          "  --latency-runs K   latency part K times, alternating which client goes first\n"
+          "  -X key=value       property for both clients\n"
+          "  -K key=value       property for kfk only\n"
+          "  -R key=value       property for librdkafka only\n",
+          argv0);
+  return 2;
 }
 
 }  // namespace
@@ -236,39 +305,75 @@ int main(int argc, char** argv) {
   std::string broker_ref;
   long records = 500000, rss_records = 10000000;
   // The same batch size for both: -X batch.size=... overrides.
-  std::string only_codec;  // --codec C: only the cells with that codec (profiling)
-  bool kfk_only = false;   // --kfk-only: skip librdkafka (profiling)
-  Extra extra = {{"batch.size", "1000000"}};
+  std::string only_codec, only_acks, only_broker;
+  size_t only_size = 0;
+  bool kfk_only = false, rd_only = false, latency = true, throughput = true;
+  int repeat = 1, latency_runs = 1;
+  double fixed_rate = 0;
+  Extra extra = {{"batch.size", "1000000"}}, kfk_extra, rd_extra;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    const bool has_arg = i + 1 < argc;
     if (a == "--rss-child" && i + 2 < argc) return rss_child(argv[i + 1], std::atol(argv[i + 2]));
-    if (a == "--broker-ref" && i + 1 < argc) {
+    if (a == "--broker-ref" && has_arg) {
       broker_ref = argv[++i];
-    } else if (a == "--records" && i + 1 < argc) {
+    } else if (a == "--records" && has_arg) {
       records = std::atol(argv[++i]);
     } else if (a == "--kfk-only") {
       kfk_only = true;
-    } else if (a == "--codec" && i + 1 < argc) {
+    } else if (a == "--rd-only") {
+      rd_only = true;
+    } else if (a == "--codec" && has_arg) {
       only_codec = argv[++i];
-    } else if (a == "--rss-records" && i + 1 < argc) {
+    } else if (a == "--acks" && has_arg) {
+      only_acks = argv[++i];
+    } else if (a == "--broker" && has_arg) {
+      only_broker = argv[++i];
+    } else if (a == "--size" && has_arg) {
+      only_size = static_cast<size_t>(std::atol(argv[++i]));
+    } else if (a == "--repeat" && has_arg) {
+      repeat = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--cpu") {
+      g_cpu_columns = true;
+    } else if (a == "--no-latency") {
+      latency = false;
+    } else if (a == "--latency-only") {
+      throughput = false;
+    } else if (a == "--rate" && has_arg) {
+      fixed_rate = std::atof(argv[++i]);
+    } else if (a == "--latency-runs" && has_arg) {
+      latency_runs = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--rss-records" && has_arg) {
       rss_records = std::atol(argv[++i]);
-    } else if (a == "-X" && i + 1 < argc) {
+    } else if ((a == "-X" || a == "-K" || a == "-R") && has_arg) {
       std::string kv = argv[++i];
       auto eq = kv.find('=');
       if (eq == std::string::npos) {
-        fprintf(stderr, "-X wants key=value\n");
+        fprintf(stderr, "%s wants key=value\n", a.c_str());
         return 2;
       }
-      extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      (a == "-X" ? extra : a == "-K" ? kfk_extra : rd_extra).emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else {
-      fprintf(stderr, "usage: %s --broker-ref PATH [--records N] [--rss-records N] [--codec C] [-X key=value]...\n", argv[0]);
-      return 2;
+      return usage(argv[0]);
     }
   }
+  Extra kfk_settings = extra, rd_settings = extra;
+  kfk_settings.insert(kfk_settings.end(), kfk_extra.begin(), kfk_extra.end());
+  rd_settings.insert(rd_settings.end(), rd_extra.begin(), rd_extra.end());
 
-  const Cell cells[] = {
+  std::vector<Cell> cells = {
       {100, false, "none"}, {100, false, "lz4"}, {100, true, "none"}, {100, true, "lz4"},
       {1024, false, "none"}, {1024, false, "lz4"}, {1024, true, "none"}, {1024, true, "lz4"},
+  };
+  if (only_size != 0 && only_size != 100 && only_size != 1024) {
+    cells = {{only_size, false, "none"}, {only_size, false, "lz4"}, {only_size, true, "none"}, {only_size, true, "lz4"}};
+  }
+  auto selected = [&](const Cell& c) {
+    if (only_size != 0 && c.size != only_size) return false;
+    if (!only_codec.empty() && only_codec != c.codec) return false;
+    if (only_acks == "1" && c.idempotent) return false;
+    if (only_acks == "all" && !c.idempotent) return false;
+    return true;
   };
 
   // librdkafka's mock cluster, in this process.
@@ -281,50 +386,89 @@ int main(int argc, char** argv) {
 
   bench::BrokerProcess br;
   if (!broker_ref.empty()) br = bench::start_broker_ref(broker_ref);
+  g_broker_pid = br.pid;
 
-  printf("## Throughput (%ld records per cell (1 KB: a quarter), linger.ms=5", records);
-  for (const auto& [k, v] : extra) printf(", %s=%s", k.c_str(), v.c_str());
-  printf(")\n\n");
-  printf("| broker | record | acks | codec | librdkafka rec/s | kfk rec/s | kfk/librdkafka | librdkafka MB/s | kfk MB/s | errors (rd / kfk) |\n");
-  printf("|---|---|---|---|---|---|---|---|---|---|\n");
   int topic_no = 0;
-  double rd_max_rate = 0;
-  for (int b = 0; b < (br.pid > 0 ? 2 : 1); ++b) {
-    const std::string& bootstrap = b == 0 ? mock_bootstrap : br.bootstrap;
-    const char* name = b == 0 ? "mock" : "broker-ref";
-    for (const Cell& c : cells) {
-      if (!only_codec.empty() && only_codec != c.codec) continue;
-      const long n = c.size >= 1024 ? records / 4 : records;
-      const std::string t1 = "bench-" + std::to_string(topic_no++), t2 = "bench-" + std::to_string(topic_no++);
-      if (b == 0) {
-        rd_kafka_mock_topic_create(mc, t1.c_str(), 1, 1);
-        rd_kafka_mock_topic_create(mc, t2.c_str(), 1, 1);
+  auto new_topic = [&](bool on_mock) {
+    std::string t = "bench-" + std::to_string(topic_no++);
+    if (on_mock) rd_kafka_mock_topic_create(mc, t.c_str(), 1, 1);
+    return t;
+  };
+  // The latency part runs at half of librdkafka's maximum rate for 100 B,
+  // acks=all, idempotent, no compression (on broker-ref when there is one).
+  const Cell max_cell{100, true, "none"};
+  double rd_max_rate = fixed_rate > 0 ? fixed_rate * 2 : 0;
+
+  if (throughput) {
+    printf("## Throughput (%ld records per cell%s, linger.ms=5", records,
+           only_size != 0 ? "" : " (1 KB: a quarter)");
+    for (const auto& [k, v] : extra) printf(", %s=%s", k.c_str(), v.c_str());
+    for (const auto& [k, v] : kfk_extra) printf(", kfk %s=%s", k.c_str(), v.c_str());
+    for (const auto& [k, v] : rd_extra) printf(", librdkafka %s=%s", k.c_str(), v.c_str());
+    printf(")\n\n");
+    printf("| broker | record | acks | codec | librdkafka rec/s | kfk rec/s | kfk/librdkafka | librdkafka MB/s | kfk MB/s | errors (rd / kfk) |%s\n",
+           g_cpu_columns ? " client CPU s (rd / kfk) | broker CPU s (rd / kfk) |" : "");
+    printf("|---|---|---|---|---|---|---|---|---|---|%s\n", g_cpu_columns ? "---|---|" : "");
+    for (int b = 0; b < (br.pid > 0 ? 2 : 1); ++b) {
+      const std::string& bootstrap = b == 0 ? mock_bootstrap : br.bootstrap;
+      const char* name = b == 0 ? "mock" : "broker-ref";
+      if (!only_broker.empty() && only_broker != name) continue;
+      for (const Cell& c : cells) {
+        if (!selected(c)) continue;
+        const long n = only_size != 0 ? records : c.size >= 1024 ? records / 4 : records;
+        for (int k = 0; k < repeat; ++k) {
+          const std::string t1 = new_topic(b == 0), t2 = new_topic(b == 0);
+          Result rd, kf;
+          auto run_rd = [&] { rd = kfk_only ? Result{1, 1, 0} : run_rdkafka(bootstrap, t1, c, n, 0, rd_settings); };
+          auto run_kf = [&] { kf = rd_only ? Result{1, 1, 0} : run_kfk(bootstrap, t2, c, n, 0, kfk_settings); };
+          if (k % 2 == 0) {
+            run_rd();
+            run_kf();
+          } else {
+            run_kf();
+            run_rd();
+          }
+          const bool is_max_cell = c.size == max_cell.size && c.idempotent && std::string(c.codec) == "none";
+          if (fixed_rate <= 0 && is_max_cell && !kfk_only && (b == 1 || br.pid <= 0))
+            rd_max_rate = std::max(rd_max_rate, rd.records_per_sec);
+          print_row(name, c, rd, kf);
+        }
       }
-      Result rd = kfk_only ? Result{1, 1, 0, 0, 0} : run_rdkafka(bootstrap, t1, c, n, 0, extra);
-      Result kf = run_kfk(bootstrap, t2, c, n, 0, extra);
-      if (b == 1 && c.size == 100 && c.idempotent && std::string(c.codec) == "none") rd_max_rate = rd.records_per_sec;
-      if (b == 0 && br.pid <= 0 && c.size == 100 && c.idempotent && std::string(c.codec) == "none")
-        rd_max_rate = rd.records_per_sec;
-      print_row(name, c, rd, kf);
     }
   }
 
-  const std::string& lat_bootstrap = br.pid > 0 ? br.bootstrap : mock_bootstrap;
-  const double rate = rd_max_rate / 2;
-  const long lat_n = std::max<long>(static_cast<long>(rate * 10), 1000);  // about 10 s each
-  const Cell lat_cell{100, true, "none"};
-  if (br.pid <= 0) {
-    rd_kafka_mock_topic_create(mc, "lat-rd", 1, 1);
-    rd_kafka_mock_topic_create(mc, "lat-kfk", 1, 1);
+  const bool lat_on_ref = br.pid > 0;
+  const std::string& lat_bootstrap = lat_on_ref ? br.bootstrap : mock_bootstrap;
+  if (latency && rd_max_rate <= 0) {
+    rd_max_rate = run_rdkafka(lat_bootstrap, new_topic(!lat_on_ref), max_cell, records, 0, rd_settings).records_per_sec;
   }
-  Result rd = run_rdkafka(lat_bootstrap, "lat-rd", lat_cell, lat_n, rate, extra);
-  Result kf = run_kfk(lat_bootstrap, "lat-kfk", lat_cell, lat_n, rate, extra);
-  printf("\n## Latency at %.0f records/s (50%% of librdkafka's maximum), %s, 100 B, acks=all, idempotent\n\n", rate,
-         br.pid > 0 ? "broker-ref" : "mock");
-  printf("| client | p50 ms | p99 ms | errors |\n|---|---|---|---|\n");
-  printf("| librdkafka | %.2f | %.2f | %ld |\n| kfk | %.2f | %.2f | %ld |\n", rd.p50_ms, rd.p99_ms, rd.errors,
-         kf.p50_ms, kf.p99_ms, kf.errors);
-  fflush(stdout);
+  if (latency) {
+    const double rate = rd_max_rate / 2;
+    const long lat_n = std::max<long>(static_cast<long>(rate * 10), 1000);  // about 10 s each
+    printf("\n## Latency at %.0f records/s (%s), %s, 100 B, acks=all, idempotent\n\n", rate,
+           fixed_rate > 0 ? "--rate" : "50% of librdkafka's maximum", lat_on_ref ? "broker-ref" : "mock");
+    printf("| client | p50 ms | p99 ms | p99.9 ms | max ms | errors | client CPU s |\n|---|---|---|---|---|---|---|\n");
+    for (int k = 0; k < latency_runs; ++k) {
+      Result rd, kf;
+      auto run_rd = [&] {
+        if (!kfk_only) rd = run_rdkafka(lat_bootstrap, new_topic(!lat_on_ref), max_cell, lat_n, rate, rd_settings);
+      };
+      auto run_kf = [&] {
+        if (!rd_only) kf = run_kfk(lat_bootstrap, new_topic(!lat_on_ref), max_cell, lat_n, rate, kfk_settings);
+      };
+      if (k % 2 == 0) {
+        run_rd();
+        run_kf();
+      } else {
+        run_kf();
+        run_rd();
+      }
+      printf("| librdkafka | %.2f | %.2f | %.2f | %.2f | %ld | %.2f |\n| kfk | %.2f | %.2f | %.2f | %.2f | %ld | %.2f |\n",
+             rd.p50_ms, rd.p99_ms, rd.p999_ms, rd.max_ms, rd.errors, rd.cpu_s, kf.p50_ms, kf.p99_ms, kf.p999_ms,
+             kf.max_ms, kf.errors, kf.cpu_s);
+      fflush(stdout);
+    }
+  }
 
   if (br.pid > 0 && rss_records > 0) {
     char self[4096];

@@ -80,7 +80,8 @@ class BoundedOut {
 
 // ---------------------------------------------------------------- gzip
 #if KFK_HAVE_GZIP
-bool gzip_compress(int level, std::span<const uint8_t> in, std::vector<uint8_t>& out, const char** why) {
+template <class Out>
+bool gzip_compress(int level, std::span<const uint8_t> in, Out& out, const char** why) {
   if (in.size() > UINT_MAX) return fail(why, "gzip: input too large");
   z_stream zs{};
   // windowBits 15 + 16: a gzip wrapper (header + CRC32 trailer), which is
@@ -155,7 +156,8 @@ constexpr uint8_t kXerialMagic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 constexpr size_t kXerialHeaderSize = 16;
 constexpr size_t kXerialBlockSize = 32 * 1024;  // snappy-java's default
 
-bool snappy_compress(std::span<const uint8_t> in, std::vector<uint8_t>& out) {
+template <class Out>
+bool snappy_compress(std::span<const uint8_t> in, Out& out) {
   size_t start = out.size();
   size_t max_block = snappy::MaxCompressedLength(kXerialBlockSize);
   size_t blocks = (in.size() + kXerialBlockSize - 1) / kXerialBlockSize;
@@ -232,7 +234,8 @@ struct Lz4Dctx {
   }
 };
 
-bool lz4_compress(int level, std::span<const uint8_t> in, std::vector<uint8_t>& out, const char** why) {
+template <class Out>
+bool lz4_compress(int level, std::span<const uint8_t> in, Out& out, const char** why) {
   LZ4F_preferences_t prefs;
   std::memset(&prefs, 0, sizeof prefs);
   // What the Java client (and librdkafka) write: independent 64 KiB blocks,
@@ -297,7 +300,8 @@ ZstdCtx& zstd_ctx() {
   return ctx;
 }
 
-bool zstd_compress(int level, std::span<const uint8_t> in, std::vector<uint8_t>& out, const char** why) {
+template <class Out>
+bool zstd_compress(int level, std::span<const uint8_t> in, Out& out, const char** why) {
   ZSTD_CCtx* c = zstd_ctx().c;
   if (c == nullptr) return fail(why, "zstd: out of memory");
   ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
@@ -385,8 +389,12 @@ bool compression_available(Compression c) {
   return false;
 }
 
-bool compress(Compression c, [[maybe_unused]] int level, std::span<const uint8_t> in, std::vector<uint8_t>& out,
-              const char** why) {
+namespace {
+// Out: std::vector<uint8_t>, or UninitBytes (the producer's batches: the
+// codecs' worst-case room is then not zero-filled before they write it).
+template <class Out>
+bool compress_into(Compression c, [[maybe_unused]] int level, std::span<const uint8_t> in, Out& out,
+                   const char** why) {
   switch (c) {
     case Compression::kNone:
       out.insert(out.end(), in.begin(), in.end());
@@ -419,6 +427,15 @@ bool compress(Compression c, [[maybe_unused]] int level, std::span<const uint8_t
       return fail(why, "unknown compression codec");
   }
   return fail(why, "compression codec not available in this build");
+}
+}  // namespace
+
+bool compress(Compression c, int level, std::span<const uint8_t> in, std::vector<uint8_t>& out, const char** why) {
+  return compress_into(c, level, in, out, why);
+}
+
+bool compress(Compression c, int level, std::span<const uint8_t> in, UninitBytes& out, const char** why) {
+  return compress_into(c, level, in, out, why);
 }
 
 bool decompress(Compression c, std::span<const uint8_t> in, std::vector<uint8_t>& out, size_t max_output,

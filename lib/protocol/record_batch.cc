@@ -253,24 +253,16 @@ void BatchBuilder::reset(const Options& options) {
   opts_ = options;
   out_.clear();
   out_.resize(kBatchHeaderSize);  // header placeholder, written in finish()
-  staging_.clear();
+  packed_.clear();
   count_ = 0;
   base_timestamp_ = 0;
   max_timestamp_ = 0;
   finished_ = false;
 }
 
-void BatchBuilder::reserve(size_t bytes) {
-  if (opts_.compression == Compression::kNone)
-    out_.reserve(bytes);
-  else
-    staging_.reserve(bytes > kBatchHeaderSize ? bytes - kBatchHeaderSize : 0);
-}
+void BatchBuilder::reserve(size_t bytes) { out_.reserve(bytes); }
 
-size_t BatchBuilder::estimated_size() const {
-  if (opts_.compression == Compression::kNone) return out_.size();
-  return kBatchHeaderSize + staging_.size();
-}
+size_t BatchBuilder::estimated_size() const { return out_.size(); }
 
 size_t BatchBuilder::record_size_upper_bound(size_t key_len, size_t value_len, std::span<const RecordHeader> headers) {
   // Widest varints: 5 bytes for a varint, 10 for a varlong.
@@ -300,9 +292,9 @@ void BatchBuilder::append(int64_t timestamp, std::optional<std::span<const uint8
   body += varint_size(static_cast<int64_t>(headers.size()));
   for (const auto& h : headers) body += bytes_size(h.key.size()) + (h.value ? bytes_size(h.value->size()) : 1);
 
-  std::vector<uint8_t>& dst = opts_.compression == Compression::kNone ? out_ : staging_;
+  UninitBytes& dst = out_;
   size_t at = dst.size();
-  dst.resize(at + varint_size(static_cast<int64_t>(body)) + body);  // amortized growth
+  dst.resize(at + varint_size(static_cast<int64_t>(body)) + body);  // amortized growth, not zeroed
   uint8_t* p = dst.data() + at;
   p = put_varint(p, static_cast<int64_t>(body));
   *p++ = 0;  // record attributes: unused
@@ -334,18 +326,23 @@ void BatchBuilder::append_control(int64_t timestamp, ControlType type, int32_t c
 }
 
 std::span<const uint8_t> BatchBuilder::finish() {
-  if (finished_) return out_;
+  if (finished_) return opts_.compression == Compression::kNone || packed_.empty() ? std::span<const uint8_t>(out_)
+                                                                                    : std::span<const uint8_t>(packed_);
   finished_ = true;
   Compression codec = opts_.compression;
+  std::span<uint8_t> batch(out_);
   if (codec != Compression::kNone) {
-    out_.resize(kBatchHeaderSize);
-    if (!compress(codec, opts_.compression_level, staging_, out_)) {
+    packed_.clear();
+    packed_.resize(kBatchHeaderSize);
+    const std::span<const uint8_t> records(out_.data() + kBatchHeaderSize, out_.size() - kBatchHeaderSize);
+    if (compress(codec, opts_.compression_level, records, packed_)) {
+      batch = packed_;
+    } else {
       // Only an unavailable codec gets here (callers check
       // compression_available() when configuring); ship the records
       // uncompressed rather than lose them.
       codec = Compression::kNone;
-      out_.resize(kBatchHeaderSize);
-      out_.insert(out_.end(), staging_.begin(), staging_.end());
+      packed_.clear();
     }
   }
 
@@ -357,9 +354,9 @@ std::span<const uint8_t> BatchBuilder::finish() {
   const int64_t base_ts = count_ > 0 ? base_timestamp_ : -1;
   const int64_t max_ts = count_ > 0 ? max_timestamp_ : -1;
 
-  uint8_t* p = out_.data();
+  uint8_t* p = batch.data();
   put64(p, static_cast<uint64_t>(opts_.base_offset));
-  put32(p + kOffBatchLength, static_cast<uint32_t>(out_.size() - kBatchLogOverhead));
+  put32(p + kOffBatchLength, static_cast<uint32_t>(batch.size() - kBatchLogOverhead));
   put32(p + kOffLeaderEpoch, static_cast<uint32_t>(opts_.partition_leader_epoch));
   p[kOffMagic] = static_cast<uint8_t>(kMagicV2);
   put16(p + kBatchAttributesOffset, static_cast<uint16_t>(attrs));
@@ -370,14 +367,15 @@ std::span<const uint8_t> BatchBuilder::finish() {
   put16(p + kOffProducerEpoch, static_cast<uint16_t>(opts_.producer_epoch));
   put32(p + kOffBaseSequence, static_cast<uint32_t>(opts_.base_sequence));
   put32(p + kOffRecordCount, static_cast<uint32_t>(count_));
-  put32(p + kBatchCrcOffset, crc32c(p + kBatchAttributesOffset, out_.size() - kBatchAttributesOffset));
-  return out_;
+  put32(p + kBatchCrcOffset, crc32c(p + kBatchAttributesOffset, batch.size() - kBatchAttributesOffset));
+  return batch;
 }
 
 std::vector<uint8_t> BatchBuilder::release() {
-  finish();
-  std::vector<uint8_t> bytes = std::move(out_);
-  out_.clear();  // moved-from: make the state explicit; reset() before reuse
+  const std::span<const uint8_t> batch = finish();
+  std::vector<uint8_t> bytes(batch.begin(), batch.end());
+  out_.clear();  // released: make the state explicit; reset() before reuse
+  packed_.clear();
   return bytes;
 }
 

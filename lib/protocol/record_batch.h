@@ -124,8 +124,8 @@ bool decode_records(const BatchSpan& batch, std::vector<Record>& out, std::vecto
 
 // Builds one batch in place: records are encoded once, straight into their
 // final position in the output buffer; the header (lengths, deltas, max
-// timestamp, CRC) is patched in finish(). With compression, records are
-// encoded into a staging buffer and compressed into the batch at finish().
+// timestamp, CRC) is patched in finish(). With compression, the records
+// encoded there are compressed into a second buffer at finish().
 class BatchBuilder {
  public:
   struct Options {
@@ -164,13 +164,15 @@ class BatchBuilder {
   // Completes the batch (compressing if asked) and returns its bytes. The
   // builder keeps ownership; reset() or destruction frees them.
   std::span<const uint8_t> finish();
-  // Takes the finished buffer out (finishing first); reset() before reuse.
+  // Takes the finished buffer out (finishing first; a copy for an
+  // uncompressed batch); reset() before reuse.
   std::vector<uint8_t> release();
 
  private:
   Options opts_;
-  std::vector<uint8_t> out_;      // header + (uncompressed) records
-  std::vector<uint8_t> staging_;  // uncompressed records when compressing
+  // Neither is zero-filled as it grows (see UninitBytes).
+  UninitBytes out_;     // header + uncompressed records
+  UninitBytes packed_;  // header + compressed records (compressed batches, once finished)
   int32_t count_ = 0;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;

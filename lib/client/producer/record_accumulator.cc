@@ -479,8 +479,17 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
   std::sort(out.ready_nodes.begin(), out.ready_nodes.end());
 }
 
+bool RecordAccumulator::head_sendable(const PartitionQueue& q, int64_t now_ms) const {
+  const ProducerBatch* head = q.batches.front();
+  if (q.batches.size() > 1 || head->state_ != State::kOpen) return true;  // full
+  const int64_t since = head->attempts_ > 0 ? head->last_attempt_ms_ : head->created_ms_;
+  return now_ms - since >= config_.linger_ms || waiters_.load(std::memory_order_relaxed) > 0 ||
+         flushes_in_progress_.load(std::memory_order_relaxed) > 0 || closed_.load(std::memory_order_relaxed);
+}
+
 void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partitions, size_t max_request_size,
-                              int64_t now_ms, std::vector<BatchPtr>& out, const DrainFilter& filter) {
+                              int64_t now_ms, std::vector<BatchPtr>& out, const DrainFilter& filter,
+                              bool sendable_only) {
   if (partitions.empty()) return;
   const size_t n = partitions.size();
   size_t& start = drain_index_[node];
@@ -499,6 +508,7 @@ void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partit
       b = q->batches.front();
       if (b->state_ == State::kSealing) continue;
       if (b->attempts_ > 0 && now_ms - b->last_attempt_ms_ < retry_backoff_ms(b->attempts_)) continue;
+      if (sendable_only && !head_sendable(*q, now_ms)) continue;
       // Open batches count at their uncompressed size: an over-estimate
       // with compression, never an under-estimate.
       if (took_any && total + b->size_bytes() > max_request_size) break;

@@ -158,12 +158,16 @@ class RecordAccumulator {
   // max_request_size (the first batch is always taken: one batch larger
   // than the limit still goes, alone). Skips muted partitions, batches in
   // retry backoff, and partitions whose head `filter` rejects (the sender's
-  // ordering rules; called under the partition lock). Drained batches are
+  // ordering rules; called under the partition lock). With
+  // `sendable_only`, also skips heads that ready() would not call sendable
+  // (open, lingering, nothing behind them): for a further request to a
+  // node in the same pass, which would otherwise take a batch that has
+  // just been started and ship it nearly empty. Drained batches are
   // finished (compressed) and appended to `out`.
   // Runs on the network thread.
   using DrainFilter = std::function<bool(const ProducerBatch&)>;
   void drain(int32_t node, std::span<const PartitionRef> partitions, size_t max_request_size, int64_t now_ms,
-             std::vector<BatchPtr>& out, const DrainFilter& filter = {});
+             std::vector<BatchPtr>& out, const DrainFilter& filter = {}, bool sendable_only = false);
 
   // Puts a drained batch back for a retry, in front of the newer batches of
   // its partition (never reordering them). It keeps its bytes and sequence
@@ -243,6 +247,9 @@ class RecordAccumulator {
   // Marks a batch an application thread filled as sealed (drain() finishes it).
   void seal(ProducerBatch* batch);
   void insert_in_order(PartitionQueue& q, ProducerBatch* batch);
+  // ready()'s test for a partition's head batch, apart from backoff and
+  // muting. Under the partition's lock.
+  bool head_sendable(const PartitionQueue& q, int64_t now_ms) const;
   // Returns a batch taken by allocate() that ended up unused.
   void release_unused(ProducerBatch* batch);
   proto::BatchBuilder::Options batch_options() const;

@@ -250,9 +250,17 @@ void Sender::send_ready(int64_t now, int64_t* next_wake) {
       continue;
     }
     const std::vector<PartitionRef>& parts = partitions_led_by(node);
+    // The node is ready, so its first request takes a batch of every
+    // partition (as Java's drain). Further requests in this pass take only
+    // batches that are sendable themselves: else the batch the application
+    // started after the first drain would go out nearly empty (measured:
+    // every other batch of a single partition at 490k records/s carried
+    // ~300 records instead of ~2700, doubling the requests).
+    bool first = true;
     while (node_in_flight_[node] < config_.max_in_flight) {
       drained_.clear();
-      acc_.drain(node, parts, config_.max_request_size, now, drained_, filter);
+      acc_.drain(node, parts, config_.max_request_size, now, drained_, filter, /*sendable_only=*/!first);
+      first = false;
       if (drained_.empty()) break;
       if (mute_partitions) {
         for (const BatchPtr& b : drained_) acc_.mute(b->topic(), b->partition());

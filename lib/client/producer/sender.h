@@ -13,7 +13,8 @@
 //      max.in.flight.requests.per.connection Produce requests in flight,
 //      drain() takes at most one batch per partition (up to
 //      max.request.size) into one Produce request; repeated while the limit
-//      allows. Leaders that are not connected are asked to connect; the
+//      allows, those further requests taking only batches that are
+//      sendable themselves (full or lingered). Leaders that are not connected are asked to connect; the
 //      connection's state change wakes the sender again.
 //   4. The timer is armed for the next linger expiry, retry backoff,
 //      reconnect or delivery deadline.

@@ -371,6 +371,39 @@ TEST_CASE("drain stops at max.request.size, takes an oversized first batch, and 
   for (auto& b : out) CHECK(b->partition() != 2);
 }
 
+TEST_CASE("drain with sendable_only takes full or lingered batches, not one just started") {
+  // The sender's further requests to a node in one pass: the batch the
+  // application started right after the first drain must go on lingering.
+  RecordAccumulator acc(small_config());  // linger.ms 10, batch.size 1024
+  const std::vector<PartitionRef> parts = {{"t", 0}, {"t", 1}};
+  REQUIRE(add(acc, "t", 0, "young", 100).error.ok());
+  std::vector<BatchPtr> out;
+  acc.drain(1, parts, 1 << 20, 105, out, {}, /*sendable_only=*/true);
+  CHECK(out.empty());
+  acc.drain(1, parts, 1 << 20, 110, out, {}, true);  // lingered
+  REQUIRE(out.size() == 1);
+  out.clear();
+
+  // Full: sealed (batch.size reached), or with a newer batch behind it.
+  AppendResult r;
+  do {
+    r = add(acc, "t", 1, std::string(100, 'f'), 200);
+    REQUIRE(r.error.ok());
+  } while (!r.batch_full);
+  acc.drain(1, parts, 1 << 20, 201, out, {}, true);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0]->partition() == 1);
+  out.clear();
+
+  // Without sendable_only a young batch goes (the node is ready anyway).
+  REQUIRE(add(acc, "t", 0, "young", 300).error.ok());
+  const std::vector<PartitionRef> p0 = {{"t", 0}};
+  acc.drain(1, p0, 1 << 20, 301, out, {}, true);
+  CHECK(out.empty());
+  acc.drain(1, p0, 1 << 20, 301, out);
+  CHECK(out.size() == 1);
+}
+
 TEST_CASE("producer state goes into the batch header, before or after it was built") {
   RecordAccumulator acc(small_config());
   REQUIRE(add(acc, "t", 0, "a", 0).error.ok());
