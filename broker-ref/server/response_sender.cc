@@ -20,9 +20,73 @@ ResponseSender::ResponseSender(uv_tcp_t* tcp, std::function<void(int)> on_error,
 
 ResponseSender::~ResponseSender() {
   if (pending_ != nullptr) pending_->self = nullptr;
+  release_writable();
 }
 
-void ResponseSender::abandon() { failed_ = true; }
+void ResponseSender::abandon() {
+  failed_ = true;
+  release_writable();  // before the socket closes: the dup keeps it open
+}
+
+void ResponseSender::release_writable() {
+  if (writable_ == nullptr) return;
+  writable_->self = nullptr;
+  auto* h = reinterpret_cast<uv_handle_t*>(&writable_->poll);
+  if (!uv_is_closing(h)) {
+    uv_close(h, [](uv_handle_t* closed) {
+      auto* w = static_cast<Writable*>(closed->data);
+      ::close(w->fd);
+      delete w;
+    });
+  }
+  writable_ = nullptr;
+}
+
+bool ResponseSender::wait_writable() {
+  if (poll_failed_) return false;
+  if (writable_ == nullptr) {
+    int fd = ::dup(fd_);
+    if (fd < 0) {
+      poll_failed_ = true;
+      return false;
+    }
+    auto* w = new Writable;
+    w->self = this;
+    w->fd = fd;
+    w->poll.data = w;
+    if (uv_poll_init_socket(tcp_->loop, &w->poll, fd) < 0) {
+      ::close(fd);
+      delete w;
+      poll_failed_ = true;
+      return false;
+    }
+    writable_ = w;
+  }
+  if (uv_poll_start(&writable_->poll, UV_WRITABLE, on_writable) < 0) {
+    release_writable();
+    poll_failed_ = true;
+    return false;
+  }
+  in_flight_ = true;
+  return true;
+}
+
+// Runs on the loop thread.
+void ResponseSender::on_writable(uv_poll_t* p, int status, int) {
+  auto* w = static_cast<Writable*>(p->data);
+  ResponseSender* self = w->self;
+  if (self == nullptr) return;
+  uv_poll_stop(p);
+  self->in_flight_ = false;
+  if (status < 0) {
+    self->fail(status);
+    return;
+  }
+  if (self->failed_) return;
+  size_t before = self->queued_bytes_;
+  self->pump();
+  if (!self->failed_ && self->queued_bytes_ != before && self->on_progress_) self->on_progress_();
+}
 
 void ResponseSender::send(proto::Writer&& frame) {
   if (failed_) return;
@@ -144,6 +208,7 @@ bool ResponseSender::write_file() {
     fail(-errno);
     return false;
   }
+  if (wait_writable()) return false;
   size_t len = std::min(left, kStagingBytes);
   std::vector<uint8_t> staging(len);
   size_t got = 0;

@@ -3,12 +3,15 @@
 // (uv_write for what the socket did not take), file ranges (zero-copy
 // Fetch) go out with sendfile(2) on the socket's fd.
 //
-// When sendfile hits EAGAIN (socket buffer full), the next piece of the
-// file range (up to 256 KiB) is read into a staging buffer and handed to
-// uv_write, which waits for writability; sendfile resumes after it. (A
-// uv_poll on the fd is not an option: libuv allows one watcher per fd and
-// the uv_tcp_t has it.) Each frame's Writer, and with it every owner of
-// spliced bytes (segment handles), lives until the frame is fully written.
+// When sendfile hits EAGAIN (socket buffer full), a uv_poll waits for
+// writability and sendfile resumes: file bytes are never copied through
+// user space. The poll watches a dup() of the socket's fd, because libuv
+// allows one watcher per fd and the uv_tcp_t has it (epoll keys its
+// interest by fd and file, so the two do not collide). Only if that cannot
+// be set up does the next piece of the range (up to 256 KiB) go out
+// through a staging buffer and uv_write. Each frame's Writer, and with it
+// every owner of spliced bytes (segment handles), lives until the frame is
+// fully written.
 //
 // Thread ownership: the loop thread only.
 #pragma once
@@ -61,10 +64,20 @@ class ResponseSender {
     std::vector<uint8_t> staging;  // file bytes copied after EAGAIN
   };
 
+  // Waits on a dup() of the socket for writability (see above).
+  struct Writable {
+    uv_poll_t poll;
+    ResponseSender* self = nullptr;
+    int fd = -1;
+  };
+
   void pump();
   void advance(size_t n);
   bool write_memory();  // false: stop pumping (in flight or error)
   bool write_file();
+  bool wait_writable();  // false: cannot poll, stage instead
+  static void on_writable(uv_poll_t* p, int status, int events);
+  void release_writable();
   void submit(std::vector<uv_buf_t>& bufs, size_t bytes, std::vector<uint8_t> staging);
   static void on_write(uv_write_t* req, int status);
   void fail(int err);
@@ -78,6 +91,8 @@ class ResponseSender {
   bool in_flight_ = false;
   bool failed_ = false;
   WriteReq* pending_ = nullptr;
+  Writable* writable_ = nullptr;  // created at the first EAGAIN of sendfile
+  bool poll_failed_ = false;      // stage instead of polling
 };
 
 }  // namespace kfk::broker

@@ -5,6 +5,76 @@
 
 namespace kfk::net {
 
+// --- FramePool ----------------------------------------------------------------
+
+std::shared_ptr<FrameBuffer> FramePool::get(size_t size) {
+  if (size < kMinPooled) {
+    auto f = std::make_shared<FrameBuffer>();
+    f->bytes.reset(new uint8_t[size]);  // uninitialized: it is about to be filled
+    f->size = f->capacity = size;
+    return f;
+  }
+  auto f = std::make_unique<FrameBuffer>();
+  f->size = size;
+  {
+    // The smallest free buffer that fits.
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t best = free_.size();
+    for (size_t i = 0; i < free_.size(); ++i)
+      if (free_[i].capacity >= size && (best == free_.size() || free_[i].capacity < free_[best].capacity)) best = i;
+    if (best < free_.size()) {
+      f->bytes = std::move(free_[best].bytes);
+      f->capacity = free_[best].capacity;
+      free_bytes_ -= f->capacity;
+      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(best));
+      ++reused_;
+    }
+  }
+  if (!f->bytes) {
+    // 1/8 headroom, in whole MiB: pages never written are never faulted in,
+    // so the headroom costs address space only.
+    constexpr size_t kMiB = size_t{1} << 20;
+    f->capacity = (size + size / 8 + kMiB - 1) / kMiB * kMiB;
+    f->bytes.reset(new uint8_t[f->capacity]);  // uninitialized
+  }
+  std::weak_ptr<FramePool> pool = weak_from_this();
+  return std::shared_ptr<FrameBuffer>(f.release(), [pool](FrameBuffer* p) {
+    std::unique_ptr<FrameBuffer> owned(p);
+    if (auto live = pool.lock()) live->put(std::move(owned->bytes), owned->capacity);
+  });
+}
+
+void FramePool::put(std::unique_ptr<uint8_t[]> bytes, size_t capacity) {
+  std::vector<Free> drop;  // freed after unlocking (munmap takes a while)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (capacity > kMaxFreeBytes) return;
+    // Full: keep the larger buffers (they fit more frames).
+    while (!free_.empty() && (free_.size() >= kMaxFree || free_bytes_ + capacity > kMaxFreeBytes)) {
+      auto smallest = std::min_element(free_.begin(), free_.end(),
+                                       [](const Free& a, const Free& b) { return a.capacity < b.capacity; });
+      if (smallest->capacity >= capacity) return;
+      free_bytes_ -= smallest->capacity;
+      drop.push_back(std::move(*smallest));
+      free_.erase(smallest);
+    }
+    free_bytes_ += capacity;
+    free_.push_back(Free{std::move(bytes), capacity});
+  }
+}
+
+size_t FramePool::free_buffers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return free_.size();
+}
+
+uint64_t FramePool::reused() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reused_;
+}
+
+// --- FrameReader --------------------------------------------------------------
+
 FrameReader::FrameReader(size_t max_frame_bytes)
     : max_frame_(max_frame_bytes), scratch_(new uint8_t[kScratchBytes]) {}
 
@@ -35,10 +105,7 @@ bool FrameReader::start_frame(int32_t size) {
     error_ = "invalid response size " + std::to_string(size) + " (limit " + std::to_string(max_frame_) + ")";
     return false;
   }
-  auto f = std::make_shared<FrameBuffer>();
-  f->bytes.reset(new uint8_t[static_cast<size_t>(size)]);  // uninitialized: it is about to be filled
-  f->size = static_cast<size_t>(size);
-  frame_ = std::move(f);
+  frame_ = pool_->get(static_cast<size_t>(size));
   frame_have_ = 0;
   return true;
 }

@@ -5,6 +5,11 @@
 // A size prefix < 4 (no room for a correlation id) or above the limit is a
 // protocol error: the caller closes the connection.
 //
+// Large frame buffers are recycled (FramePool): a Fetch response of tens of
+// MB in a fresh buffer costs more in page faults, kernel zeroing and munmap
+// than reading it (glibc mmaps anything above 32 MB, and frees it with
+// munmap).
+//
 // Runs on the network thread (one per BrokerConnection); no I/O itself.
 #pragma once
 
@@ -12,17 +17,57 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace kfk::net {
 
 // One received frame (the size prefix stripped). Shared: decoded messages
-// may keep views into it (Fetch records).
+// may keep views into it (Fetch records), and the consumer's records keep
+// it alive until the application drops them.
 struct FrameBuffer {
   std::unique_ptr<uint8_t[]> bytes;
   size_t size = 0;
+  size_t capacity = 0;  // of `bytes` (>= size)
 };
 using FramePtr = std::shared_ptr<const FrameBuffer>;
+
+// Buffers for large frames, recycled: a frame's buffer comes back here when
+// the last reference to the frame goes (wherever that is: the consumer
+// releases records on the application thread), so the next large response
+// is read into memory that is already mapped. A buffer is reused only once
+// nothing refers to its frame, so records the application still holds are
+// never overwritten. Bounded: at most kMaxFree buffers and kMaxFreeBytes
+// wait here; frames below kMinPooled use plain allocations.
+// Thread-safe (get() on the network thread, release anywhere).
+class FramePool : public std::enable_shared_from_this<FramePool> {
+ public:
+  static constexpr size_t kMinPooled = size_t{256} << 10;
+  static constexpr size_t kMaxFree = 2;
+  static constexpr size_t kMaxFreeBytes = size_t{256} << 20;
+
+  // A frame of `size` bytes (uninitialized). Above kMinPooled its buffer is
+  // a recycled one when one is big enough, else a new one with headroom
+  // (so that responses of slightly varying size keep reusing it).
+  std::shared_ptr<FrameBuffer> get(size_t size);
+
+  // For tests and metrics.
+  size_t free_buffers() const;
+  uint64_t reused() const;
+
+ private:
+  struct Free {
+    std::unique_ptr<uint8_t[]> bytes;
+    size_t capacity = 0;
+  };
+  void put(std::unique_ptr<uint8_t[]> bytes, size_t capacity);
+
+  mutable std::mutex mu_;
+  std::vector<Free> free_;  // guarded by mu_
+  size_t free_bytes_ = 0;   // guarded by mu_
+  uint64_t reused_ = 0;     // guarded by mu_
+};
 
 class FrameReader {
  public:
@@ -42,11 +87,13 @@ class FrameReader {
   void reset();
   // Bytes of a partial frame held (tests).
   size_t pending_bytes() const { return size_have_ + frame_have_; }
+  const FramePool& pool() const { return *pool_; }
 
  private:
   bool start_frame(int32_t size);
 
   size_t max_frame_;
+  std::shared_ptr<FramePool> pool_ = std::make_shared<FramePool>();  // outlives the reader while frames are out
   std::unique_ptr<uint8_t[]> scratch_;
   uint8_t size_buf_[4] = {};
   size_t size_have_ = 0;

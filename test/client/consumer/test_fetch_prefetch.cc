@@ -1,5 +1,6 @@
-// The fetcher's prefetch and end-of-partition reports end to end, against
-// broker-ref (real fetch sessions) and librdkafka's mock cluster (none).
+// The fetcher's prefetch, end-of-partition reports and recycled response
+// buffers end to end, against broker-ref (real fetch sessions) and
+// librdkafka's mock cluster (none).
 #include <doctest/doctest.h>
 
 #include <map>
@@ -186,5 +187,47 @@ TEST_CASE("fetch: every partition reports its end after its records (mock cluste
     CHECK(eofs[p] == 1);
     CHECK(next[p] == ends[p]);
   }
+  CHECK(c->close(std::chrono::seconds(5)).ok());
+}
+
+TEST_CASE("fetch: records held by the application survive the recycling of response buffers (broker-ref)") {
+  // Responses of ~300 KB (above net::FramePool::kMinPooled), polls of a
+  // few records: every response is spread over several polls. Every
+  // fourth poll's records are kept to the end, the others dropped at once,
+  // so their buffers are recycled for later responses while the kept ones
+  // must stay intact.
+  auto broker = start_broker(1);
+  auto produced = produce(broker->bootstrap_servers(), "recycle", 6000, "none", 0);
+  auto by_pos = index(produced);
+  const int64_t end_offset = static_cast<int64_t>(produced.size());
+  auto c = make_consumer(consumer_config(broker->bootstrap_servers(), {{"max.partition.fetch.bytes", "300000"},
+                                                                        {"fetch.max.bytes", "300000"},
+                                                                        {"max.poll.records", "97"}}));
+  REQUIRE(c->assign({TopicPartition("recycle", 0)}).ok());
+  std::vector<ConsumerRecords> kept;
+  int64_t next = 0;
+  int polls = 0;
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (next < end_offset && std::chrono::steady_clock::now() < end) {
+    ConsumerRecords recs = c->poll(std::chrono::milliseconds(100));
+    REQUIRE(recs.error().ok());
+    if (recs.empty()) continue;
+    for (auto& r : recs) {
+      REQUIRE(r.offset == next);
+      CHECK(copy_of(r).same_content(by_pos.at({0, r.offset})));
+      ++next;
+    }
+    if (polls++ % 4 == 0) kept.push_back(std::move(recs));
+  }
+  CHECK(next == end_offset);
+  REQUIRE(kept.size() > 4);
+  size_t checked = 0;
+  for (auto& recs : kept) {
+    for (auto& r : recs) {
+      CHECK(copy_of(r).same_content(by_pos.at({0, r.offset})));
+      ++checked;
+    }
+  }
+  CHECK(checked > 0);
   CHECK(c->close(std::chrono::seconds(5)).ok());
 }

@@ -94,3 +94,53 @@ TEST_CASE("FrameReader: bad size prefixes are errors") {
     CHECK_FALSE(r.error().empty());
   }
 }
+
+TEST_CASE("FrameReader: large frame buffers are recycled, never while a frame is held") {
+  const size_t body = 2 << 20;  // above FramePool::kMinPooled
+  FrameReader r(64 << 20);
+  std::vector<FramePtr> out;
+  REQUIRE(feed(r, frame(body, 1), 1 << 20, out));
+  REQUIRE(feed(r, frame(body, 2), 1 << 20, out));
+  REQUIRE(out.size() == 2);
+  // Both held: two distinct buffers, each with its own bytes.
+  CHECK(out[0]->bytes.get() != out[1]->bytes.get());
+  CHECK(r.pool().reused() == 0);
+  const uint8_t* first = out[0]->bytes.get();
+  // A third frame while both are held gets a new buffer; the held ones keep
+  // their bytes.
+  REQUIRE(feed(r, frame(body, 3), 1 << 20, out));
+  CHECK(r.pool().reused() == 0);
+  CHECK(out[2]->bytes.get() != first);
+  CHECK(out[2]->bytes.get() != out[1]->bytes.get());
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(out[i]->bytes[0] == i + 1);
+    CHECK(out[i]->bytes[body - 1] == i + 1);
+  }
+  // Released: the next frame (of any size that fits) reuses the buffer.
+  out[0].reset();
+  CHECK(r.pool().free_buffers() == 1);
+  REQUIRE(feed(r, frame(body - 1000, 4), 1 << 20, out));
+  CHECK(r.pool().reused() == 1);
+  CHECK(out[3]->bytes.get() == first);
+  CHECK(out[3]->size == body - 1000);
+  CHECK(out[3]->bytes[body - 1001] == 4);
+  CHECK(out[1]->bytes[body - 1] == 2);
+  CHECK(out[2]->bytes[body - 1] == 3);
+  // Bounded: only FramePool::kMaxFree buffers wait for reuse.
+  out.clear();
+  CHECK(r.pool().free_buffers() == kfk::net::FramePool::kMaxFree);
+  // Small frames do not go through the pool.
+  REQUIRE(feed(r, frame(1000, 5), 1 << 20, out));
+  CHECK(r.pool().reused() == 1);
+}
+
+TEST_CASE("FrameReader: frames outlive their reader") {
+  std::vector<FramePtr> out;
+  {
+    FrameReader r(64 << 20);
+    REQUIRE(feed(r, frame(1 << 20, 7), 1 << 20, out));
+  }
+  REQUIRE(out.size() == 1);
+  CHECK(out[0]->bytes[(1 << 20) - 1] == 7);
+  out.clear();  // the pool is gone: the buffer is freed
+}
