@@ -96,15 +96,20 @@
 //     The upper bound of the connection setup timeout.
 //
 //   socket.send.buffer.bytes
-//     default: 131072
+//     default: -1
 //     Applies to: producer, consumer, admin. Type: int, >= -1.
-//     SO_SNDBUF of broker connections; -1 keeps the operating system's default.
+//     SO_SNDBUF of broker connections; -1 (or 0) keeps the operating
+//     system's default, as librdkafka does. Setting any size turns off
+//     Linux's send-buffer autotuning: with Java's 131072 a 1 MB Produce
+//     request goes out in several partial writes, each a wakeup.
 //
 //   socket.receive.buffer.bytes
-//     default: 65536
+//     default: -1
 //     Applies to: producer, consumer, admin. Type: int, >= -1.
-//     SO_RCVBUF of broker connections; -1 keeps the operating system's
-//     default. (The Java producer's default is 32768.)
+//     SO_RCVBUF of broker connections; -1 (or 0) keeps the operating
+//     system's default (autotuned), as librdkafka does. A fixed size caps
+//     the TCP window: Java's 65536 halves what a consumer reads from a
+//     nearby broker, and limits more on long links.
 //
 //   security.protocol
 //     default: PLAINTEXT
@@ -365,15 +370,17 @@
 //     The coordinator removes a member whose heartbeats stop for this long.
 //
 //   heartbeat.interval.ms
-//     default: 500 (a third of session.timeout.ms if that is set lower)
+//     default: 500
 //     Applies to: consumer. Type: int, >= 1.
-//     Heartbeat period; must be lower than session.timeout.ms. With the
-//     classic group protocol a member learns that its group is rebalancing
-//     only from its next heartbeat answer, so this bounds how long the
-//     others keep a departed member's partitions unread: with 500 a group
-//     is stable again about half a second after a member leaves. Java and
-//     librdkafka default to 3000 (rebalances up to ~3 s slower); raise it to
-//     that for groups of thousands of members to cut coordinator load.
+//     Heartbeat period; must be lower than session.timeout.ms (if only
+//     session.timeout.ms is set, below 500, the default becomes a third of
+//     it). With the classic group protocol a member learns that its group
+//     is rebalancing only from its next heartbeat answer, so this bounds
+//     how long the others leave a departed member's partitions unread:
+//     with 500 a group is stable again about half a second after a member
+//     leaves. Java and librdkafka default to 3000 (rebalances up to ~3 s
+//     slower); raise it to that for groups of thousands of members to cut
+//     coordinator load.
 //
 //   partition.assignment.strategy
 //     default: range,cooperative-sticky

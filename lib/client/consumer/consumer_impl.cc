@@ -292,7 +292,9 @@ void ConsumerImpl::maybe_auto_commit() {
   auto offsets = consumed_offsets();
   if (offsets.empty()) return;
   commit_offsets_async(std::move(offsets), [this](const auto&, const Error& e) {
-    if (!e.ok()) log("auto-commit failed: " + e.to_string());
+    // Refused while the member rejoins (a cooperative member keeps
+    // consuming meanwhile): expected, and the next interval commits again.
+    if (!e.ok() && e.code() != errc::kRebalanceInProgress) log("auto-commit failed: " + e.to_string());
   });
 }
 

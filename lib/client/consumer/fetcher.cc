@@ -287,7 +287,9 @@ void Fetcher::resolve_positions(net::TimePoint now) {
           ps->offset_request_in_flight = false;
           if (ps->source != PositionSource::kCommitted) continue;  // seeked meanwhile
           if (!err.ok()) {
-            if (err.fatal() || !err.retriable()) {
+            // REBALANCE_IN_PROGRESS: the member's join outlasted the wait
+            // (group_offsets.cc); ask again once it is through.
+            if (err.fatal() || (!err.retriable() && err.code() != errc::kRebalanceInProgress)) {
               ps->error = err;
               state_.cv.notify_all();
             } else {
