@@ -239,6 +239,19 @@ Result run_kfk(const std::string& bootstrap, const std::string& topic, const Cel
   return r;
 }
 
+// Round k of a pair: a then b on even rounds, b then a on odd ones, so
+// neither client always runs first.
+template <class A, class B>
+void in_turn(int k, A& a, B& b) {
+  if (k % 2 == 0) {
+    a();
+    b();
+  } else {
+    b();
+    a();
+  }
+}
+
 // Child process: send `n` 100-byte records with kfk, print peak RSS (KB).
 int rss_child(const std::string& bootstrap, long n) {
   std::unique_ptr<kfk::Producer> p;
@@ -421,13 +434,7 @@ int main(int argc, char** argv) {
           Result rd, kf;
           auto run_rd = [&] { rd = kfk_only ? Result{1, 1, 0} : run_rdkafka(bootstrap, t1, c, n, 0, rd_settings); };
           auto run_kf = [&] { kf = rd_only ? Result{1, 1, 0} : run_kfk(bootstrap, t2, c, n, 0, kfk_settings); };
-          if (k % 2 == 0) {
-            run_rd();
-            run_kf();
-          } else {
-            run_kf();
-            run_rd();
-          }
+          in_turn(k, run_rd, run_kf);
           const bool is_max_cell = c.size == max_cell.size && c.idempotent && std::string(c.codec) == "none";
           if (fixed_rate <= 0 && is_max_cell && !kfk_only && (b == 1 || br.pid <= 0))
             rd_max_rate = std::max(rd_max_rate, rd.records_per_sec);
@@ -456,13 +463,7 @@ int main(int argc, char** argv) {
       auto run_kf = [&] {
         if (!rd_only) kf = run_kfk(lat_bootstrap, new_topic(!lat_on_ref), max_cell, lat_n, rate, kfk_settings);
       };
-      if (k % 2 == 0) {
-        run_rd();
-        run_kf();
-      } else {
-        run_kf();
-        run_rd();
-      }
+      in_turn(k, run_rd, run_kf);
       printf("| librdkafka | %.2f | %.2f | %.2f | %.2f | %ld | %.2f |\n| kfk | %.2f | %.2f | %.2f | %.2f | %ld | %.2f |\n",
              rd.p50_ms, rd.p99_ms, rd.p999_ms, rd.max_ms, rd.errors, rd.cpu_s, kf.p50_ms, kf.p99_ms, kf.p999_ms,
              kf.max_ms, kf.errors, kf.cpu_s);

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "client/admin/admin_impl.h"
+#include "client/consumer/offset_requests.h"
 #include "protocol/consumer_protocol.h"
 #include "protocol/error_codes.h"
 #include "protocol/reader.h"
@@ -117,28 +118,9 @@ class ListGroupOffsetsOp final : public CoordinatorOp {
   }
 
   void send_to(int32_t node) override {
-    proto::OffsetFetchRequest req;
-    req.require_stable = require_stable_;
-    // v0-v7 shape and v8+ shape; the codec writes the one of the version.
-    req.group_id = group_;
-    proto::OffsetFetchRequest::OffsetFetchRequestGroup g;
-    g.group_id = group_;
-    if (partitions_.empty()) {
-      req.topics = std::nullopt;  // every partition (v2+)
-      g.topics = std::nullopt;
-    } else {
-      req.topics.emplace();
-      g.topics.emplace();
-      for (const auto& tp : partitions_) {
-        if (req.topics->empty() || req.topics->back().name != tp.topic) {
-          req.topics->push_back({tp.topic, {}, {}});
-          g.topics->push_back({tp.topic, {}, {}});
-        }
-        req.topics->back().partition_indexes.push_back(tp.partition);
-        g.topics->back().partition_indexes.push_back(tp.partition);
-      }
-    }
-    req.groups.push_back(std::move(g));
+    // No partitions named: every partition of the group.
+    proto::OffsetFetchRequest req =
+        consumer::offset_fetch_request(group_, partitions_.empty() ? nullptr : &partitions_, require_stable_);
     net::RequestOptions ro = request_options();
     if (partitions_.empty()) ro.min_version = 2;  // "all partitions" needs a null topic list
     if (require_stable_) ro.min_version = 7;
@@ -206,21 +188,7 @@ class AlterGroupOffsetsOp final : public CoordinatorOp {
   }
 
   void send_to(int32_t node) override {
-    proto::OffsetCommitRequest req;
-    req.group_id = group_;
-    req.generation_id_or_member_epoch = -1;  // not a member: a "simple" commit
-    for (const auto& [tp, o] : pending_) {
-      if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        req.topics.emplace_back();
-        req.topics.back().name = tp.topic;
-      }
-      proto::OffsetCommitRequest::OffsetCommitRequestPartition p;
-      p.partition_index = tp.partition;
-      p.committed_offset = o.offset;
-      p.committed_leader_epoch = o.leader_epoch.value_or(-1);
-      p.committed_metadata = o.metadata;
-      req.topics.back().partitions.push_back(std::move(p));
-    }
+    proto::OffsetCommitRequest req = consumer::offset_commit_request(group_, pending_);  // not a member: "simple"
     net::RequestOptions ro = request_options();
     ro.min_version = 2;  // v0 commits to ZooKeeper; v1's timestamp field is unwanted
     auto self = shared_from_this();

@@ -217,14 +217,11 @@ void GroupCoordinator::find_coordinator() {
       return;
     }
     // Retry after a backoff while someone waits.
-    auto t = std::make_shared<std::unique_ptr<net::Timer>>();
-    *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, t]() mutable {
-      auto keep = std::move(*t);
+    after_ms(opts_.retry_backoff_ms, [this, alive] {
       auto a2 = alive.lock();
       if (!a2 || !*a2) return;
       if (!coordinator_waiters_.empty()) find_coordinator();
     });
-    (*t)->start(opts_.retry_backoff_ms);
   });
 }
 

@@ -107,7 +107,8 @@ class GroupCoordinator {
   void lose_partitions(const std::string& why, bool reset_member);
   void fail_fatal(Error e);
   void retry_later(int64_t ms);
-  // group_offsets.cc
+  // group_offsets.cc. after_ms: runs `fn` once after `ms` (a timer that
+  // owns itself until it fires).
   void after_ms(int64_t ms, std::function<void()> fn);
   void retry_fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline, CommittedCallback cb);
   void on_metadata(const net::MetadataManager::Snapshot& md);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "client/consumer/group_coordinator.h"
+#include "client/consumer/offset_requests.h"
 
 namespace kfk::consumer {
 
@@ -46,24 +47,12 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
     // commits before revocation happen before JoinGroup / after SyncGroup.
     if (active_ && (phase_ == Phase::kJoining || phase_ == Phase::kSyncing))
       return cb(Error(errc::kRebalanceInProgress, "commit failed: the member is rejoining the group"));
-    proto::OffsetCommitRequest req;
-    req.group_id = opts_.group_id;
+    proto::OffsetCommitRequest req = offset_commit_request(opts_.group_id, offsets);
     // Manual assignment (not a member): generation -1, no member id.
-    bool member = active_ && generation_ >= 0;
-    req.generation_id_or_member_epoch = member ? generation_ : -1;
-    req.member_id = member ? member_id_ : "";
-    req.group_instance_id = member ? opts_.group_instance_id : std::nullopt;
-    for (auto& [tp, om] : offsets) {
-      if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        req.topics.emplace_back();
-        req.topics.back().name = tp.topic;
-      }
-      proto::OffsetCommitRequest::OffsetCommitRequestPartition p;
-      p.partition_index = tp.partition;
-      p.committed_offset = om.offset;
-      p.committed_leader_epoch = om.leader_epoch.value_or(-1);
-      p.committed_metadata = om.metadata;
-      req.topics.back().partitions.push_back(std::move(p));
+    if (active_ && generation_ >= 0) {
+      req.generation_id_or_member_epoch = generation_;
+      req.member_id = member_id_;
+      req.group_instance_id = opts_.group_instance_id;
     }
     int32_t sent_generation = req.generation_id_or_member_epoch;
     nc_.send(target, std::move(req),
@@ -131,26 +120,7 @@ void GroupCoordinator::fetch_committed(std::vector<TopicPartition> parts, net::T
       return retry_fetch_committed(std::move(parts), deadline, std::move(cb));
     }
     std::sort(parts.begin(), parts.end());
-    proto::OffsetFetchRequest req;
-    req.group_id = opts_.group_id;
-    req.require_stable = true;
-    proto::OffsetFetchRequest::OffsetFetchRequestGroup g;
-    g.group_id = opts_.group_id;
-    std::vector<proto::OffsetFetchRequest::OffsetFetchRequestTopic> topics;
-    std::vector<proto::OffsetFetchRequest::OffsetFetchRequestTopics> gtopics;
-    for (auto& tp : parts) {
-      if (topics.empty() || topics.back().name != tp.topic) {
-        topics.emplace_back();
-        topics.back().name = tp.topic;
-        gtopics.emplace_back();
-        gtopics.back().name = tp.topic;
-      }
-      topics.back().partition_indexes.push_back(tp.partition);
-      gtopics.back().partition_indexes.push_back(tp.partition);
-    }
-    req.topics = std::move(topics);
-    g.topics = std::move(gtopics);
-    req.groups.push_back(std::move(g));
+    proto::OffsetFetchRequest req = offset_fetch_request(opts_.group_id, &parts, /*require_stable=*/true);
     nc_.send(target, std::move(req),
              [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
                  const Error& err, proto::OffsetFetchResponse& resp) mutable {

@@ -435,9 +435,7 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
   out.ready_nodes.clear();
   out.unknown_leader_topics.clear();
   out.next_ready_check_delay_ms = INT64_MAX;
-  const bool exhausted = waiters_.load(std::memory_order_relaxed) > 0;
-  const bool flushing = flushes_in_progress_.load(std::memory_order_relaxed) > 0;
-  const bool closing = closed_.load(std::memory_order_relaxed);
+  const bool no_linger = linger_waived();
   const int64_t linger = config_.linger_ms;
 
   for_each_queue([&](PartitionQueue& q) {
@@ -452,7 +450,7 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
       created = head->created_ms_;
       last_attempt = head->last_attempt_ms_;
       attempts = head->attempts_;
-      full = q.batches.size() > 1 || head->state_ != State::kOpen;
+      full = head_full(q);
     }
     // Expiry is due even for partitions without a leader.
     out.next_ready_check_delay_ms =
@@ -469,7 +467,7 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
     const bool backing_off = attempts > 0 && now_ms - last_attempt < backoff;
     const int64_t waited = now_ms - (attempts > 0 ? last_attempt : created);
     const int64_t time_to_wait = backing_off ? backoff : linger;
-    const bool sendable = full || waited >= time_to_wait || exhausted || flushing || closing;
+    const bool sendable = full || waited >= time_to_wait || no_linger;
     if (sendable && !backing_off) {
       out.ready_nodes.push_back(leader);
     } else {
@@ -479,12 +477,20 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
   std::sort(out.ready_nodes.begin(), out.ready_nodes.end());
 }
 
+bool RecordAccumulator::head_full(const PartitionQueue& q) {
+  return q.batches.size() > 1 || q.batches.front()->state_ != State::kOpen;
+}
+
+bool RecordAccumulator::linger_waived() const {
+  return waiters_.load(std::memory_order_relaxed) > 0 || flushes_in_progress_.load(std::memory_order_relaxed) > 0 ||
+         closed_.load(std::memory_order_relaxed);
+}
+
 bool RecordAccumulator::head_sendable(const PartitionQueue& q, int64_t now_ms) const {
+  if (head_full(q)) return true;
   const ProducerBatch* head = q.batches.front();
-  if (q.batches.size() > 1 || head->state_ != State::kOpen) return true;  // full
   const int64_t since = head->attempts_ > 0 ? head->last_attempt_ms_ : head->created_ms_;
-  return now_ms - since >= config_.linger_ms || waiters_.load(std::memory_order_relaxed) > 0 ||
-         flushes_in_progress_.load(std::memory_order_relaxed) > 0 || closed_.load(std::memory_order_relaxed);
+  return now_ms - since >= config_.linger_ms || linger_waived();
 }
 
 void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partitions, size_t max_request_size,

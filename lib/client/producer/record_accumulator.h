@@ -250,6 +250,12 @@ class RecordAccumulator {
   // ready()'s test for a partition's head batch, apart from backoff and
   // muting. Under the partition's lock.
   bool head_sendable(const PartitionQueue& q, int64_t now_ms) const;
+  // A partition's head batch is closed (full): more than one batch, or the
+  // head is no longer open. Under the partition's lock.
+  static bool head_full(const PartitionQueue& q);
+  // Nobody waits for linger.ms: send() is blocked on memory, a flush() is
+  // waiting, or the producer is closing.
+  bool linger_waived() const;
   // Returns a batch taken by allocate() that ended up unused.
   void release_unused(ProducerBatch* batch);
   proto::BatchBuilder::Options batch_options() const;
