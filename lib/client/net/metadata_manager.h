@@ -14,6 +14,7 @@
 //   topics (set_all_topics(true)); version: the highest both sides support.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -38,12 +39,19 @@ class SnapshotCell {
   }
   void set(std::shared_ptr<const ClusterMetadata> s) {
     std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t g = s ? s->generation() : 0;
     snap_ = std::move(s);
+    generation_.store(g, std::memory_order_release);
   }
+  // The generation get() would return, without the lock or a reference
+  // count: lets a per-record path check that what it derived from a
+  // snapshot is still current.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const ClusterMetadata> snap_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 class MetadataManager {

@@ -54,6 +54,8 @@ class NetClient {
 
   // Any thread: the latest metadata (empty before the first answer).
   std::shared_ptr<const ClusterMetadata> metadata_snapshot() const;
+  // Any thread: the generation of metadata_snapshot(), lock-free.
+  uint64_t metadata_generation() const { return snapshot_->generation(); }
   const NetOptions& options() const { return opts_; }
   NetworkThread& thread() { return thread_; }
 

@@ -110,24 +110,53 @@ struct StringHash {
   size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
+// A per-thread memo of PerTopic lookups (below), shared by every PerTopic
+// and told apart by owner ids that are never reused. `topic` views the
+// owner's map key, and is only read while the owner id matches.
+struct TopicMemo {
+  uint64_t owner = 0;
+  std::string_view topic;
+  void* state = nullptr;
+};
+constexpr size_t kTopicMemoSize = 8;
+thread_local TopicMemo t_topic_memo[kTopicMemoSize];
+std::atomic<uint64_t> g_next_per_topic_id{1};
+
+size_t topic_memo_slot(std::string_view topic) {
+  const size_t n = topic.size();
+  return (n + (n > 0 ? static_cast<unsigned char>(topic[n - 1]) : 0)) & (kTopicMemoSize - 1);
+}
+
 // Per-topic state, created on first use and never freed before the owner:
-// references handed out stay valid without holding the lock.
+// references handed out stay valid without holding the lock. get() runs
+// per record, so a hit in the thread's memo takes no lock and hashes
+// nothing; a shared lock is a write to a cache line every sending thread
+// shares.
 template <class State>
 class PerTopic {
  public:
   State& get(std::string_view topic) {
-    {
-      std::shared_lock lk(mu_);
-      auto it = map_.find(topic);
-      if (it != map_.end()) return *it->second;
-    }
-    std::unique_lock lk(mu_);
-    auto& slot = map_[std::string(topic)];
-    if (!slot) slot = std::make_unique<State>();
-    return *slot;
+    TopicMemo& memo = t_topic_memo[topic_memo_slot(topic)];
+    if (memo.owner == id_ && memo.topic == topic) return *static_cast<State*>(memo.state);
+    auto [key, state] = lookup(topic);
+    memo = TopicMemo{id_, key, state};
+    return *state;
   }
 
  private:
+  std::pair<std::string_view, State*> lookup(std::string_view topic) {
+    {
+      std::shared_lock lk(mu_);
+      auto it = map_.find(topic);
+      if (it != map_.end()) return {it->first, it->second.get()};
+    }
+    std::unique_lock lk(mu_);
+    auto it = map_.find(topic);
+    if (it == map_.end()) it = map_.emplace(std::string(topic), std::make_unique<State>()).first;
+    return {it->first, it->second.get()};  // map nodes do not move: the key's view stays valid
+  }
+
+  const uint64_t id_ = g_next_per_topic_id.fetch_add(1, std::memory_order_relaxed);
   std::shared_mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<State>, StringHash, std::equal_to<>> map_;
 };

@@ -113,6 +113,12 @@ class ProducerBatch {
   // (Re)starts a pooled or new batch for one partition.
   void start(PartitionQueue* queue, std::string_view topic, int32_t partition, uint64_t queue_seq, int64_t now_ms,
              const proto::BatchBuilder::Options& options, size_t reserved);
+  // Room for this many records and callbacks without regrowing (a fresh
+  // batch, before it is visible to other threads).
+  void reserve_bookkeeping(size_t records, size_t callbacks) {
+    records_.reserve(records);
+    callbacks_.reserve(callbacks);
+  }
   // True when a record of (at most) record_bound bytes fits under batch_size.
   bool has_room_for(size_t record_bound, size_t batch_size) const {
     return records_.empty() || builder_.estimated_size() + record_bound <= batch_size;

@@ -53,6 +53,37 @@ Error Producer::create(const Config& config, std::unique_ptr<Producer>* out, Pro
 namespace producer {
 
 namespace {
+
+std::atomic<uint64_t> g_next_producer_id{1};
+
+// send()'s per-thread memo of topic views: the hot path then takes no lock,
+// touches no shared reference count and hashes nothing. An entry is used
+// only while its producer and the metadata generation it was made from
+// are current. Only the outermost send() on a thread writes entries (a
+// partitioner or interceptor that sends from inside send() reads them but
+// cannot free the view its caller is using).
+struct ViewMemo {
+  uint64_t owner = 0;
+  uint64_t generation = 0;
+  std::string topic;
+  std::shared_ptr<const TopicView> view;
+};
+constexpr size_t kViewMemoSize = 8;
+thread_local ViewMemo t_view_memo[kViewMemoSize];
+thread_local int t_send_depth = 0;
+
+size_t view_memo_slot(std::string_view topic) {
+  const size_t n = topic.size();
+  return (n + (n > 0 ? static_cast<unsigned char>(topic[n - 1]) : 0)) & (kViewMemoSize - 1);
+}
+
+struct SendDepth {
+  SendDepth() { ++t_send_depth; }
+  ~SendDepth() { --t_send_depth; }
+  SendDepth(const SendDepth&) = delete;
+  SendDepth& operator=(const SendDepth&) = delete;
+};
+
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -103,6 +134,7 @@ ProducerImpl::ProducerImpl(core::ResolvedConfig config, ProducerOptions options,
       ignore_keys_(config_.get_bool("partitioner.ignore.keys")),
       max_block_ms_(config_.get_long("max.block.ms")),
       delivery_timeout_ms_(config_.get_long("delivery.timeout.ms")),
+      id_(g_next_producer_id.fetch_add(1, std::memory_order_relaxed)),
       interceptors_(options_.interceptors, options_.log) {
   if (!options_.log) options_.log = log_to_stderr;
   for (const auto& note : config_.adjustments()) options_.log(note);
@@ -120,11 +152,6 @@ void ProducerImpl::start() {
     sender_ = std::make_unique<Sender>(*net_, *accumulator_, sender_config(config_), counters_, options_.log);
     sender_->start();
   });
-}
-
-int64_t ProducerImpl::mono_ms() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
 }
 
 void ProducerImpl::wake_sender() {
@@ -165,8 +192,7 @@ void ProducerImpl::fail_early(ProducerRecord&& record, int32_t partition, const 
   });
 }
 
-std::shared_ptr<const ProducerImpl::TopicView> ProducerImpl::cached_view(std::string_view topic,
-                                                                         uint64_t generation) const {
+std::shared_ptr<const TopicView> ProducerImpl::cached_view(std::string_view topic, uint64_t generation) const {
   std::shared_lock lock(topics_mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end() || it->second->generation != generation) return nullptr;
@@ -196,7 +222,25 @@ Error ProducerImpl::wait_for_topic(const std::string& topic, int64_t timeout_ms)
   return e;
 }
 
-Error ProducerImpl::topic_view(const std::string& topic, std::shared_ptr<const TopicView>* out) {
+Error ProducerImpl::topic_view(const std::string& topic, const TopicView** out,
+                               std::shared_ptr<const TopicView>* keep) {
+  ViewMemo& memo = t_view_memo[view_memo_slot(topic)];
+  if (memo.owner == id_ && memo.generation == net_->metadata_generation() && memo.topic == topic) {
+    *out = memo.view.get();
+    return Error();
+  }
+  if (Error e = shared_view(topic, keep); !e.ok()) return e;
+  *out = keep->get();
+  if (t_send_depth == 1) {
+    memo.owner = id_;
+    memo.generation = (*keep)->generation;
+    memo.topic = topic;
+    memo.view = *keep;
+  }
+  return Error();
+}
+
+Error ProducerImpl::shared_view(const std::string& topic, std::shared_ptr<const TopicView>* out) {
   auto snap = net_->metadata_snapshot();
   if (auto v = cached_view(topic, snap->generation())) {
     *out = std::move(v);
@@ -235,8 +279,10 @@ void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
   }
   if (!interceptors_.empty()) record = interceptors_.on_send(std::move(record));
 
-  std::shared_ptr<const TopicView> view;
-  if (Error e = topic_view(record.topic, &view); !e.ok()) {
+  SendDepth depth;
+  const TopicView* view = nullptr;
+  std::shared_ptr<const TopicView> keep_view;
+  if (Error e = topic_view(record.topic, &view, &keep_view); !e.ok()) {
     fail_early(std::move(record), record.partition.value_or(-1), e, std::move(callback));
     return;
   }
@@ -262,11 +308,14 @@ void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
   }
   const int64_t timestamp = record.timestamp.value_or(wall_ms());
   const bool hints = !record.partition && partitioner_->new_batch_hints();
-  AppendResult r = accumulator_->append(record, partition, timestamp, std::move(callback), mono_ms(), hints);
+  // One clock read per record, for its timestamp: the accumulator reads the
+  // monotonic clock only when it starts a batch.
+  constexpr int64_t now = RecordAccumulator::kNowIfNeeded;
+  AppendResult r = accumulator_->append(record, partition, timestamp, std::move(callback), now, hints);
   if (r.aborted_for_new_batch) {
     partitioner_->on_new_batch(record.topic, partition);
     partition = partitioner_->partition(ctx);
-    r = accumulator_->append(record, partition, timestamp, std::move(callback), mono_ms());
+    r = accumulator_->append(record, partition, timestamp, std::move(callback), now);
   }
   if (!r.error.ok()) {
     fail_early(std::move(record), partition, r.error, std::move(callback));

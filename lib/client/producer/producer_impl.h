@@ -27,6 +27,13 @@
 
 namespace kfk::producer {
 
+// What send() needs to know of a topic; rebuilt when the metadata changes.
+struct TopicView {
+  uint64_t generation = 0;
+  int32_t num_partitions = 0;
+  std::vector<int32_t> available;  // partitions with a leader, ascending
+};
+
 class ProducerImpl final : public Producer {
  public:
   ProducerImpl(core::ResolvedConfig config, ProducerOptions options, std::unique_ptr<kfk::Partitioner> owned,
@@ -44,23 +51,17 @@ class ProducerImpl final : public Producer {
   ProducerMetrics metrics() const override;
 
  private:
-  // What send() needs to know of a topic; rebuilt when the metadata changes.
-  struct TopicView {
-    uint64_t generation = 0;
-    int32_t num_partitions = 0;
-    std::vector<int32_t> available;  // partitions with a leader, ascending
-  };
-
   // Application thread: the topic's view, waiting (up to max.block.ms) for
-  // its metadata when unknown.
-  Error topic_view(const std::string& topic, std::shared_ptr<const TopicView>* out);
+  // its metadata when unknown. *out stays valid until this send() returns:
+  // it is held by a per-thread memo (see producer_impl.cc) or by *keep.
+  Error topic_view(const std::string& topic, const TopicView** out, std::shared_ptr<const TopicView>* keep);
+  Error shared_view(const std::string& topic, std::shared_ptr<const TopicView>* out);
   std::shared_ptr<const TopicView> cached_view(std::string_view topic, uint64_t generation) const;
   Error wait_for_topic(const std::string& topic, int64_t timeout_ms);
   // Reports a record that failed before reaching a batch, on the callback
   // thread.
   void fail_early(ProducerRecord&& record, int32_t partition, const Error& err, DeliveryCallback&& callback);
   void wake_sender();
-  int64_t mono_ms() const;
 
   core::ResolvedConfig config_;
   ProducerOptions options_;
@@ -70,6 +71,7 @@ class ProducerImpl final : public Producer {
   bool ignore_keys_ = false;
   int64_t max_block_ms_;
   int64_t delivery_timeout_ms_;
+  const uint64_t id_;  // never reused: tells this producer's memo entries from a dead one's
 
   InterceptorChain interceptors_;
   CallbackExecutor executor_;

@@ -58,6 +58,11 @@ struct PartitionQueue {
   BatchRing batches;       // oldest first; only the last may be open
   uint64_t next_seq = 0;   // queue_seq_ of the next batch
   std::atomic<bool> muted{false};
+  // How many records (and callbacks) the last sealed batch took: a new
+  // batch reserves that much bookkeeping up front instead of growing it
+  // record by record (a 1 MB batch of 100 B records holds ~9,000 callbacks).
+  std::atomic<uint32_t> last_records{0};
+  std::atomic<uint32_t> last_callbacks{0};
 };
 
 namespace {
@@ -164,6 +169,11 @@ void RecordAccumulator::for_each_queue(Fn&& fn) const {
 
 // ------------------------------------------------------------------ append
 
+int64_t RecordAccumulator::mono_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 AppendResult RecordAccumulator::append(const ProducerRecord& record, int32_t partition, int64_t timestamp,
                                        DeliveryCallback&& callback, int64_t now_ms, bool abort_on_new_batch) {
   std::optional<std::span<const uint8_t>> key, value;
@@ -262,7 +272,14 @@ AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition
   int64_t waited_ms = 0;
   ProducerBatch* fresh = allocate(reserve, &res.error, &waited_ms);
   if (fresh == nullptr) return res;
-  now_ms += waited_ms;  // linger and delivery.timeout.ms count from the batch's real creation
+  fresh->reserve_bookkeeping(q.last_records.load(std::memory_order_relaxed),
+                             q.last_callbacks.load(std::memory_order_relaxed));
+  // Linger and delivery.timeout.ms count from the batch's real creation,
+  // after any wait for memory.
+  if (now_ms == kNowIfNeeded)
+    now_ms = mono_now_ms();
+  else
+    now_ms += waited_ms;
 
   ProducerBatch* sealed_old = nullptr;
   ProducerBatch* sealed_new = nullptr;
@@ -301,6 +318,9 @@ void RecordAccumulator::seal(ProducerBatch* batch) {
 }
 
 void RecordAccumulator::charge_bookkeeping(ProducerBatch* batch) {
+  PartitionQueue& q = *batch->queue_;
+  q.last_records.store(static_cast<uint32_t>(batch->records_.size()), std::memory_order_relaxed);
+  q.last_callbacks.store(static_cast<uint32_t>(batch->callbacks_.size()), std::memory_order_relaxed);
   const size_t now = batch->bookkeeping_bytes();
   std::lock_guard lk(mem_mu_);
   used_ = used_ - batch->charged_ + now;

@@ -119,10 +119,17 @@ class RecordAccumulator {
 
   const AccumulatorConfig& config() const { return config_; }
 
+  // now_ms for append(): read the monotonic clock only if a new batch is
+  // started. An append into the open batch needs no time at all, which
+  // saves a clock read per record.
+  static constexpr int64_t kNowIfNeeded = INT64_MIN;
+  // Monotonic milliseconds (steady_clock), the time base of every now_ms.
+  static int64_t mono_now_ms();
+
   // Encodes one record into the open batch of (topic, partition), starting a
   // new batch when there is none or the record does not fit. `timestamp` is
   // the record's (ms since the epoch); `now_ms` is monotonic time (linger,
-  // expiry). On success the callback is moved from; on failure it is left
+  // expiry), or kNowIfNeeded. On success the callback is moved from; on failure it is left
   // untouched so the caller can report the error through it. Errors:
   // errc::kMessageTooLarge (the record alone exceeds max.request.size or
   // buffer.memory), errc::kQueueFull (no buffer.memory within max.block.ms),
@@ -237,6 +244,8 @@ class RecordAccumulator {
 
   // Counts what a batch's bookkeeping grew to (once it takes no more
   // records) against buffer.memory.
+  // Counts a batch's bookkeeping against buffer.memory once it takes no
+  // more records, and remembers its size for its partition's next batch.
   void charge_bookkeeping(ProducerBatch* batch);
   // Takes a batch of `reserve` bytes from the pool or buffer.memory, waiting
   // up to max.block.ms (*waited_ms: how long). Null on failure, with *error set.

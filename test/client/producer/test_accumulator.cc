@@ -51,6 +51,27 @@ TEST_CASE("a batch is not ready before linger.ms and is ready after") {
   CHECK(empty.ready(0, kNode1).next_ready_check_delay_ms == INT64_MAX);
 }
 
+TEST_CASE("kNowIfNeeded: a new batch takes the monotonic clock's time, appends to it take none") {
+  AccumulatorConfig c = small_config();
+  c.linger_ms = 1000;
+  RecordAccumulator acc(c);
+  const int64_t before = RecordAccumulator::mono_now_ms();
+  REQUIRE(add(acc, "t", 0, "v", RecordAccumulator::kNowIfNeeded).new_batch_created);
+  const int64_t after = RecordAccumulator::mono_now_ms();
+  REQUIRE(!add(acc, "t", 0, "w", RecordAccumulator::kNowIfNeeded).new_batch_created);
+  // Created between `before` and `after`: lingering until 1000 ms later.
+  CHECK(acc.ready(after, kNode1).ready_nodes.empty());
+  ReadyResult r = acc.ready(after, kNode1);
+  CHECK(r.next_ready_check_delay_ms <= 1000);
+  CHECK(r.next_ready_check_delay_ms >= 1000 - (after - before));
+  CHECK(acc.ready(after + 1000, kNode1).ready_nodes == std::vector<int32_t>{1});
+  auto drained = drain_one(acc, "t", 0, after + 1000);
+  REQUIRE(drained.size() == 1);
+  CHECK(drained[0]->record_count() == 2);
+  CHECK(drained[0]->created_ms() >= before);
+  CHECK(drained[0]->created_ms() <= after);
+}
+
 TEST_CASE("batch.size closes a batch; a record larger than batch.size travels alone") {
   RecordAccumulator acc(small_config());
   const std::string value(100, 'v');

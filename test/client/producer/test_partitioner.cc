@@ -181,6 +181,32 @@ TEST_CASE("sticky partition is shared consistently by concurrent senders") {
   for (int32_t a : after) CHECK(a == moved);
 }
 
+TEST_CASE("per-topic state belongs to its partitioner, even on one thread") {
+  // Each thread remembers its recent topic lookups; two partitioners (and
+  // one that replaces a destroyed one) must still never see each other's
+  // state for the same topic name.
+  auto a = make("uniform_sticky");
+  auto b = make("uniform_sticky");
+  const int32_t pa = a->partition(ctx("t", std::nullopt, 1000));
+  const int32_t pb = b->partition(ctx("t", std::nullopt, 1000));
+  for (int i = 0; i < 20; ++i) {
+    a->on_new_batch("t", a->partition(ctx("t", std::nullopt, 1000)));  // a moves on ...
+    CHECK(b->partition(ctx("t", std::nullopt, 1000)) == pb);          // ... b stays
+  }
+  CHECK(a->partition(ctx("t", std::nullopt, 1000)) != pa);
+  auto r1 = make("round_robin");
+  CHECK(r1->partition(ctx("t", std::nullopt, 5)) == 0);
+  CHECK(r1->partition(ctx("t", std::nullopt, 5)) == 1);
+  r1.reset();
+  auto r2 = make("round_robin");  // may reuse r1's memory: starts at 0 all the same
+  CHECK(r2->partition(ctx("t", std::nullopt, 5)) == 0);
+  // Topics whose names share a memo slot (same length, same last letter).
+  CHECK(r2->partition(ctx("at", std::nullopt, 5)) == 0);
+  CHECK(r2->partition(ctx("bt", std::nullopt, 5)) == 0);
+  CHECK(r2->partition(ctx("at", std::nullopt, 5)) == 1);
+  CHECK(r2->partition(ctx("t", std::nullopt, 5)) == 1);
+}
+
 TEST_CASE("round_robin walks available partitions per topic, ignoring keys") {
   auto p = make("round_robin");
   CHECK(!p->new_batch_hints());

@@ -4,11 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "../net/net_test_util.h"
+#include "kfk/admin.h"
 #include "producer_test_util.h"
 
 using namespace kfk;
@@ -160,4 +163,44 @@ TEST_CASE("producer: partitions_for, explicit partitions, metrics") {
   CHECK(m.records_sent == 4);
   CHECK(m.requests_sent >= 1);
   CHECK(m.bytes_sent > 0);
+}
+
+TEST_CASE("producer: topic views follow metadata changes and stay per producer on one thread") {
+  // send() remembers topic views per thread; they must follow new metadata
+  // (partitions added) and never leak between producers that both send to
+  // a topic of the same name from the same thread.
+  auto small = start_broker({{"num.partitions", "2"}});
+  auto large = start_broker({{"num.partitions", "5"}});
+  auto ps = make_producer(small->bootstrap_servers(), {{"metadata.max.age.ms", "200"}});
+  auto pl = make_producer(large->bootstrap_servers());
+  for (int round = 0; round < 3; ++round) {
+    DeliveryResult s = ps->send(ProducerRecord("views", 4, std::nullopt, Bytes("x"))).get();
+    CHECK(s.error.code() == errc::kUnknownTopicOrPartition);
+    DeliveryResult l = pl->send(ProducerRecord("views", 4, std::nullopt, Bytes("x"))).get();
+    CHECK_MESSAGE(l.error.ok(), l.error.to_string());
+    CHECK(l.metadata.partition == 4);
+    REQUIRE(ps->send(ProducerRecord("views", 1, std::nullopt, Bytes("x"))).get().error.ok());
+  }
+
+  // Grow the small broker's topic; the producer learns of it from its next
+  // metadata refresh (metadata.max.age.ms) and sends to the new partition.
+  Config ac{{"bootstrap.servers", small->bootstrap_servers()}};
+  std::unique_ptr<Admin> admin;
+  REQUIRE(Admin::create(ac, &admin).ok());
+  CreatePartitionsResult grown;
+  REQUIRE(admin->create_partitions({{"views", NewPartitions{6}}}, &grown).ok());
+  REQUIRE(grown.topics["views"].ok());
+  DeliveryResult later;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    later = ps->send(ProducerRecord("views", 5, std::nullopt, Bytes("x"))).get();
+    if (later.error.ok()) break;
+    CHECK(later.error.code() == errc::kUnknownTopicOrPartition);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  } while (std::chrono::steady_clock::now() < deadline);
+  CHECK_MESSAGE(later.error.ok(), later.error.to_string());
+  CHECK(later.metadata.partition == 5);
+  // The other producer's view of its own "views" is untouched.
+  CHECK(pl->send(ProducerRecord("views", 5, std::nullopt, Bytes("x"))).get().error.code() ==
+        errc::kUnknownTopicOrPartition);
 }
