@@ -131,7 +131,10 @@ class Producer {
   // unknown or buffer.memory is full; failures of send() itself (unknown
   // topic, a partition out of range, a record over max.request.size, the
   // producer closed, the memory wait timing out) are reported through the
-  // callback too, with the error.
+  // callback too, with the error. A partition beyond those in the cached
+  // metadata fails at once (UNKNOWN_TOPIC_OR_PARTITION, as librdkafka) and
+  // refreshes the metadata, so partitions just added are found by a later
+  // send without waiting for metadata.max.age.ms.
   virtual void send(ProducerRecord record, DeliveryCallback callback) = 0;
   // The same, completing a future instead of calling back.
   virtual std::future<DeliveryResult> send(ProducerRecord record) = 0;

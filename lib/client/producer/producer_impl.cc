@@ -291,6 +291,14 @@ void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
   if (record.partition) {
     partition = *record.partition;
     if (partition < 0 || partition >= view->num_partitions) {
+      // Fails now, as librdkafka does, but asks for fresh metadata: the
+      // partition may have just been created (Java waits for it instead).
+      if (partition >= view->num_partitions)
+        net_->post([this, why = "partition " + std::to_string(partition) + " of topic " + record.topic +
+                                " not in metadata"] {
+          // Runs on the network thread.
+          net_->metadata().request_refresh(why);
+        });
       Error e = Error::from_code(errc::kUnknownTopicOrPartition,
                                  "partition " + std::to_string(partition) + " of topic " + record.topic +
                                      " does not exist (the topic has " + std::to_string(view->num_partitions) +
