@@ -183,4 +183,27 @@ std::string unescape(const std::string& s) {
   return o;
 }
 
+std::optional<int> parse_perf_args(int argc, char** argv, int first, const std::vector<OptionSpec>& extra,
+                                   const std::string& usage, const std::string& help, PerfArgs* out) {
+  std::vector<OptionSpec> specs = {{'b', "brokers", true}, {'t', "topic", true}, {0, "num-records", true},
+                                   {'X', nullptr, true, true}, {0, "json"},      {'h', "help"}};
+  specs.insert(specs.end(), extra.begin(), extra.end());
+  ParsedArgs& args = out->args;
+  if (!parse_args(argc, argv, first, specs, usage, &args)) return kExitUsage;
+  if (args.has("help")) {
+    std::cout << help;
+    return kExitOk;
+  }
+  if (!args.positional.empty()) return usage_error("unexpected argument '" + args.positional[0] + "'", usage);
+  auto topic = args.get("topic");
+  if (!topic || topic->empty()) return usage_error("--topic is required", usage);
+  out->topic = *topic;
+  if (!args.get("num-records") || !parse_int(*args.get("num-records"), 1, INT64_MAX / 2, &out->num_records))
+    return usage_error("--num-records N (a positive number) is required", usage);
+  out->json = args.has("json");
+  if (!build_config(args, usage, &out->config)) return kExitUsage;
+  if (!out->config.contains("bootstrap.servers")) return usage_error("-b BROKERS is required", usage);
+  return std::nullopt;
+}
+
 }  // namespace kfk::tool

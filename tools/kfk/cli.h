@@ -57,6 +57,21 @@ int usage_error(const std::string& message, const std::string& usage);
 // (no '=') prints an error and returns false.
 bool build_config(const ParsedArgs& args, const std::string& usage, Config* out);
 
+// What every `kfk perf` mode takes: -b BROKERS, -t TOPIC and --num-records N
+// (both required), -X key=value, --json and --help.
+struct PerfArgs {
+  ParsedArgs args;  // everything given, for the mode's own options
+  std::string topic;
+  int64_t num_records = 0;
+  bool json = false;
+  Config config;  // from -b and -X; has bootstrap.servers
+};
+// Parses the shared options plus the mode's `extra` ones and checks the
+// shared part. Returns nullopt to go on, else the exit code to return
+// (kExitOk after printing `help`, kExitUsage after a usage error).
+std::optional<int> parse_perf_args(int argc, char** argv, int first, const std::vector<OptionSpec>& extra,
+                                   const std::string& usage, const std::string& help, PerfArgs* out);
+
 // Prints a client creation error: config problems name the key. Returns
 // kExitUsage for config errors, kExitFailed otherwise.
 int creation_error(const Error& err);

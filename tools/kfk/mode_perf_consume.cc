@@ -50,37 +50,20 @@ double seconds(SteadyClock::duration d) { return std::max(1e-9, std::chrono::dur
 }  // namespace
 
 int run_perf_consume(int argc, char** argv, int first) {
-  ParsedArgs args;
-  if (!parse_args(argc, argv, first,
-                  {{'b', "brokers", true},
-                   {'t', "topic", true},
-                   {0, "num-records", true},
-                   {'g', "group", true},
-                   {0, "timeout", true},
-                   {'X', nullptr, true, true},
-                   {0, "json"},
-                   {'h', "help"}},
-                  kUsage, &args))
-    return kExitUsage;
-  if (args.has("help")) {
-    std::cout << kHelp;
-    return kExitOk;
-  }
-  if (!args.positional.empty()) return usage_error("unexpected argument '" + args.positional[0] + "'", kUsage);
-  auto topic = args.get("topic");
-  if (!topic || topic->empty()) return usage_error("--topic is required", kUsage);
-  int64_t num_records = 0, idle_timeout = 10000;
-  if (!args.get("num-records") || !parse_int(*args.get("num-records"), 1, INT64_MAX / 2, &num_records))
-    return usage_error("--num-records N (a positive number) is required", kUsage);
+  PerfArgs perf;
+  if (auto exit_code = parse_perf_args(argc, argv, first, {{'g', "group", true}, {0, "timeout", true}}, kUsage, kHelp,
+                                       &perf))
+    return *exit_code;
+  const ParsedArgs& args = perf.args;
+  const std::string& topic = perf.topic;
+  const int64_t num_records = perf.num_records;
+  const bool json = perf.json;
+  Config& config = perf.config;
+  int64_t idle_timeout = 10000;
   if (auto t = args.get("timeout"); t && !parse_int(*t, 1, INT32_MAX, &idle_timeout))
     return usage_error("--timeout expects milliseconds, got '" + *t + "'", kUsage);
   auto group = args.get("group");
   if (group && group->empty()) return usage_error("--group needs a group id", kUsage);
-  const bool json = args.has("json");
-
-  Config config;
-  if (!build_config(args, kUsage, &config)) return kExitUsage;
-  if (!config.contains("bootstrap.servers")) return usage_error("-b BROKERS is required", kUsage);
   if (group) {
     config.set("group.id", *group);
     if (!config.contains("auto.offset.reset")) config.set("auto.offset.reset", "earliest");
@@ -92,7 +75,7 @@ int run_perf_consume(int argc, char** argv, int first) {
 
   auto start = SteadyClock::now();
   if (group) {
-    if (Error err = consumer->subscribe({*topic}); !err.ok()) {
+    if (Error err = consumer->subscribe({topic}); !err.ok()) {
       std::cerr << "kfk: subscribe: " << err.to_string() << "\n";
       return kExitFailed;
     }
@@ -100,14 +83,14 @@ int run_perf_consume(int argc, char** argv, int first) {
     std::unique_ptr<Admin> admin;
     if (Error err = Admin::create(config, &admin); !err.ok()) return creation_error(err);
     DescribeTopicsResult d;
-    Error err = admin->describe_topics({*topic}, &d);
-    if (err.ok()) err = d.topics[*topic].error;
+    Error err = admin->describe_topics({topic}, &d);
+    if (err.ok()) err = d.topics[topic].error;
     if (!err.ok()) {
-      std::cerr << "kfk: " << *topic << ": " << err.to_string() << "\n";
+      std::cerr << "kfk: " << topic << ": " << err.to_string() << "\n";
       return kExitFailed;
     }
     std::vector<TopicPartition> tps;
-    for (const auto& p : d.topics[*topic].partitions) tps.emplace_back(*topic, p.partition);
+    for (const auto& p : d.topics[topic].partitions) tps.emplace_back(topic, p.partition);
     err = consumer->assign(tps);
     if (err.ok()) err = consumer->seek_to_beginning(tps);
     if (!err.ok()) {

@@ -99,40 +99,21 @@ struct Stats {
 }  // namespace
 
 int run_perf_produce(int argc, char** argv, int first) {
-  ParsedArgs args;
-  if (!parse_args(argc, argv, first,
-                  {{'b', "brokers", true},
-                   {'t', "topic", true},
-                   {0, "num-records", true},
-                   {0, "record-size", true},
-                   {0, "throughput", true},
-                   {'X', nullptr, true, true},
-                   {0, "json"},
-                   {'h', "help"}},
-                  kUsage, &args))
-    return kExitUsage;
-  if (args.has("help")) {
-    std::cout << kHelp;
-    return kExitOk;
-  }
-  if (!args.positional.empty()) return usage_error("unexpected argument '" + args.positional[0] + "'", kUsage);
-  auto topic = args.get("topic");
-  if (!topic || topic->empty()) return usage_error("--topic is required", kUsage);
-  int64_t num_records = 0, record_size = 0, throughput = -1;
-  if (!args.get("num-records") || !parse_int(*args.get("num-records"), 1, INT64_MAX / 2, &num_records))
-    return usage_error("--num-records N (a positive number) is required", kUsage);
+  PerfArgs perf;
+  if (auto exit_code = parse_perf_args(argc, argv, first, {{0, "record-size", true}, {0, "throughput", true}}, kUsage,
+                                       kHelp, &perf))
+    return *exit_code;
+  const ParsedArgs& args = perf.args;
+  const int64_t num_records = perf.num_records;
+  const bool json = perf.json;
+  int64_t record_size = 0, throughput = -1;
   if (!args.get("record-size") || !parse_int(*args.get("record-size"), 0, 1 << 30, &record_size))
     return usage_error("--record-size BYTES (0 .. 1073741824) is required", kUsage);
   if (auto t = args.get("throughput"); t && !parse_int(*t, -1, INT64_MAX / 2, &throughput))
     return usage_error("--throughput expects records per second (-1: unlimited)", kUsage);
   if (throughput == 0) return usage_error("--throughput must be positive, or -1 for unlimited", kUsage);
-  bool json = args.has("json");
-
-  Config config;
-  if (!build_config(args, kUsage, &config)) return kExitUsage;
-  if (!config.contains("bootstrap.servers")) return usage_error("-b BROKERS is required", kUsage);
   std::unique_ptr<Producer> producer;
-  Error err = Producer::create(config, &producer);
+  Error err = Producer::create(perf.config, &producer);
   if (!err.ok()) return creation_error(err);
 
   // Random upper-case letters, as ProducerPerformance sends: compressible
@@ -143,7 +124,7 @@ int run_perf_produce(int argc, char** argv, int first) {
 
   auto stats = std::make_unique<Stats>(static_cast<size_t>(record_size));
   Stats* st = stats.get();
-  const std::string& topic_name = *topic;
+  const std::string& topic_name = perf.topic;
   auto start = SteadyClock::now();
   for (int64_t i = 0; i < num_records; ++i) {
     if (throughput > 0) {
