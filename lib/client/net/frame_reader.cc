@@ -8,6 +8,7 @@ namespace kfk::net {
 // --- FramePool ----------------------------------------------------------------
 
 std::shared_ptr<FrameBuffer> FramePool::get(size_t size) {
+  if (free_count_.load(std::memory_order_relaxed) > 0) release_idle(std::chrono::steady_clock::now());
   if (size < kMinPooled) {
     auto f = std::make_shared<FrameBuffer>();
     f->bytes.reset(new uint8_t[size]);  // uninitialized: it is about to be filled
@@ -27,6 +28,7 @@ std::shared_ptr<FrameBuffer> FramePool::get(size_t size) {
       f->capacity = free_[best].capacity;
       free_bytes_ -= f->capacity;
       free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(best));
+      free_count_.store(free_.size(), std::memory_order_relaxed);
       ++reused_;
     }
   }
@@ -57,9 +59,28 @@ void FramePool::put(std::unique_ptr<uint8_t[]> bytes, size_t capacity) {
       free_bytes_ -= smallest->capacity;
       drop.push_back(std::move(*smallest));
       free_.erase(smallest);
+      free_count_.store(free_.size(), std::memory_order_relaxed);
     }
     free_bytes_ += capacity;
-    free_.push_back(Free{std::move(bytes), capacity});
+    free_.push_back(Free{std::move(bytes), capacity, std::chrono::steady_clock::now()});
+    free_count_.store(free_.size(), std::memory_order_relaxed);
+  }
+}
+
+void FramePool::release_idle(std::chrono::steady_clock::time_point now) {
+  std::vector<Free> drop;  // freed after unlocking
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = free_.begin(); it != free_.end();) {
+      if (now - it->since >= kIdleRelease) {
+        free_bytes_ -= it->capacity;
+        drop.push_back(std::move(*it));
+        it = free_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    free_count_.store(free_.size(), std::memory_order_relaxed);
   }
 }
 

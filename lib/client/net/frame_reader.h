@@ -13,6 +13,8 @@
 // Runs on the network thread (one per BrokerConnection); no I/O itself.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -39,18 +41,25 @@ using FramePtr = std::shared_ptr<const FrameBuffer>;
 // is read into memory that is already mapped. A buffer is reused only once
 // nothing refers to its frame, so records the application still holds are
 // never overwritten. Bounded: at most kMaxFree buffers and kMaxFreeBytes
-// wait here; frames below kMinPooled use plain allocations.
+// wait here; frames below kMinPooled use plain allocations. A buffer left
+// unused for kIdleRelease is freed when the next frame of any size arrives,
+// so a consumer that once read large responses does not keep their memory.
 // Thread-safe (get() on the network thread, release anywhere).
 class FramePool : public std::enable_shared_from_this<FramePool> {
  public:
   static constexpr size_t kMinPooled = size_t{256} << 10;
   static constexpr size_t kMaxFree = 2;
   static constexpr size_t kMaxFreeBytes = size_t{256} << 20;
+  static constexpr std::chrono::milliseconds kIdleRelease{5000};
 
   // A frame of `size` bytes (uninitialized). Above kMinPooled its buffer is
   // a recycled one when one is big enough, else a new one with headroom
   // (so that responses of slightly varying size keep reusing it).
   std::shared_ptr<FrameBuffer> get(size_t size);
+
+  // Frees the buffers that have waited since before now - kIdleRelease
+  // (get() does this itself; public for tests).
+  void release_idle(std::chrono::steady_clock::time_point now);
 
   // For tests and metrics.
   size_t free_buffers() const;
@@ -60,6 +69,7 @@ class FramePool : public std::enable_shared_from_this<FramePool> {
   struct Free {
     std::unique_ptr<uint8_t[]> bytes;
     size_t capacity = 0;
+    std::chrono::steady_clock::time_point since;  // when it came back
   };
   void put(std::unique_ptr<uint8_t[]> bytes, size_t capacity);
 
@@ -67,6 +77,7 @@ class FramePool : public std::enable_shared_from_this<FramePool> {
   std::vector<Free> free_;  // guarded by mu_
   size_t free_bytes_ = 0;   // guarded by mu_
   uint64_t reused_ = 0;     // guarded by mu_
+  std::atomic<size_t> free_count_{0};  // free_.size(), read without the lock
 };
 
 class FrameReader {

@@ -2,7 +2,9 @@
 // large frames, and bad size prefixes.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "client/net/frame_reader.h"
@@ -143,4 +145,31 @@ TEST_CASE("FrameReader: frames outlive their reader") {
   REQUIRE(out.size() == 1);
   CHECK(out[0]->bytes[(1 << 20) - 1] == 7);
   out.clear();  // the pool is gone: the buffer is freed
+}
+
+TEST_CASE("FramePool: buffers left unused for kIdleRelease are freed") {
+  using kfk::net::FramePool;
+  auto pool = std::make_shared<FramePool>();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto a = pool->get(1 << 20);
+  auto b = pool->get(2 << 20);
+  a.reset();
+  b.reset();
+  const auto t1 = std::chrono::steady_clock::now();
+  REQUIRE(pool->free_buffers() == 2);
+  pool->release_idle(t0 + FramePool::kIdleRelease - std::chrono::milliseconds(100));
+  CHECK(pool->free_buffers() == 2);  // not idle long enough
+  // One is used again (and comes back later), the other stays idle.
+  auto c = pool->get(2 << 20);
+  CHECK(pool->reused() == 1);
+  CHECK(pool->free_buffers() == 1);
+  pool->release_idle(t1 + FramePool::kIdleRelease);
+  CHECK(pool->free_buffers() == 0);
+  c.reset();
+  CHECK(pool->free_buffers() == 1);
+  pool->release_idle(std::chrono::steady_clock::now() + FramePool::kIdleRelease);
+  CHECK(pool->free_buffers() == 0);
+  // A pool emptied this way still hands out buffers.
+  auto d = pool->get(1 << 20);
+  CHECK(d->size == (1u << 20));
 }
