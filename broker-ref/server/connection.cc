@@ -1,5 +1,6 @@
 #include "server/connection.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 
@@ -14,6 +15,7 @@ namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 // Requests at least this large keep their read buffer (see parse_frames).
 constexpr size_t kAdoptMin = 32 * 1024;
+constexpr size_t kMaxPresize = 4u << 20;
 constexpr size_t kMaxQueuedRequests = 256;
 constexpr size_t kMaxQueuedRequestBytes = 32u << 20;
 constexpr size_t kMaxQueuedOutputBytes = 32u << 20;
@@ -113,24 +115,32 @@ void Connection::update_reading() {
   }
 }
 
-// Runs on the loop thread. Room for the rest of the current frame once its
-// size is known (validated in parse_frames), else a read chunk.
+// Runs on the loop thread. A large frame (kAdoptMin and up) is read up to
+// its last byte and no further, into a buffer that holds all of it, so
+// parse_frames hands the buffer to the frame instead of copying it (the
+// next frame's bytes would otherwise share the buffer); else a read chunk.
 void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(h->data);
-  size_t need = kReadChunk;
+  size_t want = kReadChunk;
   if (c->in_len_ >= 4) {
     int32_t size = read_be32(c->in_.get());
-    if (size > 0 && static_cast<size_t>(size) <= c->max_request_bytes_ && 4 + static_cast<size_t>(size) > c->in_len_)
-      need = std::max(need, 4 + static_cast<size_t>(size) - c->in_len_);
+    if (size > 0 && static_cast<size_t>(size) <= c->max_request_bytes_ && 4 + static_cast<size_t>(size) > c->in_len_) {
+      size_t rest = 4 + static_cast<size_t>(size) - c->in_len_;
+      want = static_cast<size_t>(size) >= kAdoptMin ? rest : std::max(want, rest);
+    }
   }
-  if (c->in_cap_ - c->in_len_ < need) {
-    size_t cap = c->in_len_ + need;
+  if (c->in_cap_ - c->in_len_ < want) {
+    size_t cap = c->in_len_ + want;
+    // A new frame starts: room for one as large as the last large one
+    // (bounded), so a stream of large requests (Produce) reads each into
+    // place instead of growing the buffer, a copy, once its size is known.
+    if (c->in_len_ == 0) cap = std::max(cap, std::min(c->last_large_, kMaxPresize));
     std::unique_ptr<uint8_t[]> grown(new uint8_t[cap]);
     if (c->in_len_ > 0) std::memcpy(grown.get(), c->in_.get(), c->in_len_);
     c->in_ = std::move(grown);
     c->in_cap_ = cap;
   }
-  *buf = uv_buf_init(reinterpret_cast<char*>(c->in_.get() + c->in_len_), static_cast<unsigned>(c->in_cap_ - c->in_len_));
+  *buf = uv_buf_init(reinterpret_cast<char*>(c->in_.get() + c->in_len_), static_cast<unsigned>(want));
 }
 
 // Runs on the loop thread.
@@ -161,11 +171,13 @@ bool Connection::parse_frames() {
     if (in_len_ - pos - 4 < n) break;
     auto f = std::make_shared<FrameBuf>();
     if (pos == 0 && in_len_ == 4 + n && n >= kAdoptMin && in_cap_ <= 2 * (4 + n)) {
-      // A large request read on its own (on_alloc sized the buffer to
-      // it): the frame takes the buffer instead of a copy.
+      // A large request read on its own (on_alloc sized the buffer to it
+      // and stopped reading at its end): the frame takes the buffer
+      // instead of a copy.
       f->buf = std::move(in_);
       f->off = 4;
       in_cap_ = 0;
+      last_large_ = 4 + n;
     } else {
       f->buf.reset(new uint8_t[n]);
       std::memcpy(f->buf.get(), in_.get() + pos + 4, n);

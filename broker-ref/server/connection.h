@@ -94,6 +94,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<uint8_t[]> in_;
   size_t in_cap_ = 0;
   size_t in_len_ = 0;
+  size_t last_large_ = 0;  // size of the last frame that kept its buffer
   std::deque<Frame> requests_;
   size_t requests_bytes_ = 0;
 

@@ -9,43 +9,73 @@ constexpr size_t kMagicOffset = 16;
 // Bound on decompressing one batch to validate it (zip bombs).
 constexpr size_t kMaxDecompressed = 256u << 20;
 
-// A sticky-failure cursor with Reader's varint rules (same limits, same
-// zero after a failure), inlined: the produce path walks every record.
-struct Cursor {
-  const uint8_t* p;
-  const uint8_t* end;
-  bool ok = true;
-
-  size_t remaining() const { return static_cast<size_t>(end - p); }
-  uint64_t uvarlong() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-      if (!ok || p == end) return fail();
-      uint8_t b = *p++;
-      if (shift == 63 && b > 1) return fail();
-      v |= uint64_t(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    return fail();
-  }
-  int32_t varint() {
-    uint64_t v = uvarlong();
-    if (v > 0xffffffffull) return static_cast<int32_t>(fail());
-    auto u = static_cast<uint32_t>(v);
-    return static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
-  }
-  void skip(size_t n) {
-    if (!ok || remaining() < n) {
-      fail();
-      return;
-    }
-    p += n;
-  }
-  uint64_t fail() {
-    ok = false;
-    return 0;
-  }
+// Reader's varint rules (at most ten bytes, the tenth at most 1; 32-bit
+// varints at most 0xffffffff before zigzag), inlined: the produce path
+// reads several per record. Encodings of up to three bytes (every length
+// and delta of a small record) are decoded without the loop when three
+// bytes can be read (`readable`, the batch's end, lies at or past `end`,
+// the field's bound); anything else takes the loop from the varint's first
+// byte. Results come back in registers (no pointer in memory on the hot
+// path): the position after the varint, or null when it is truncated or
+// malformed.
+struct Varint {
+  const uint8_t* next;
+  uint64_t value;
 };
+
+[[gnu::noinline]] Varint uvarlong_slow(const uint8_t* p, const uint8_t* end) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (p == end) return {nullptr, 0};
+    uint8_t b = *p++;
+    if (shift == 63 && b > 1) return {nullptr, 0};
+    v |= uint64_t(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return {p, v};
+  }
+  return {nullptr, 0};
+}
+
+[[gnu::always_inline]] inline Varint uvarlong(const uint8_t* p, const uint8_t* end, const uint8_t* readable) {
+  if (readable - p >= 3) [[likely]] {
+    uint64_t b0 = p[0], b1 = p[1], b2 = p[2];
+    size_t n;
+    uint64_t v;
+    if (b0 < 0x80) {
+      n = 1;
+      v = b0;
+    } else if (b1 < 0x80) {
+      n = 2;
+      v = (b0 & 0x7f) | b1 << 7;
+    } else if (b2 < 0x80) {
+      n = 3;
+      v = (b0 & 0x7f) | (b1 & 0x7f) << 7 | b2 << 14;
+    } else {
+      return uvarlong_slow(p, end);
+    }
+    // A varint running past its record is truncated, as the loop finds.
+    if (static_cast<size_t>(end - p) < n) return {nullptr, 0};
+    return {p + n, v};
+  }
+  return uvarlong_slow(p, end);
+}
+
+// A 32-bit zigzag varint into `out`; the position after it, or null.
+[[gnu::always_inline]] inline const uint8_t* varint(const uint8_t* p, const uint8_t* end, const uint8_t* readable,
+                                                    int32_t& out) {
+  Varint r = uvarlong(p, end, readable);
+  if (r.next == nullptr || r.value > 0xffffffffull) return nullptr;
+  auto u = static_cast<uint32_t>(r.value);
+  out = static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
+  return r.next;
+}
+
+// Skips a length-prefixed field of `len` bytes (-1: null); null when it
+// runs past `end`.
+[[gnu::always_inline]] inline const uint8_t* skip(const uint8_t* p, const uint8_t* end, int32_t len) {
+  if (len <= 0) return p;
+  if (static_cast<size_t>(end - p) < static_cast<size_t>(len)) return nullptr;
+  return p + len;
+}
 
 // Uncompressed batches: the same checks as proto::decode_records (same
 // order, same messages) without materialising records, so accepting a
@@ -57,43 +87,58 @@ bool walk_plain_records(const proto::BatchSpan& batch, std::vector<int32_t>* nul
   const proto::BatchHeader& h = batch.header;
   if (h.batch_length < kMinBatchLength || batch.bytes.size() < h.total_size())
     return (*why = "record batch truncated"), false;
-  const uint8_t* begin = batch.bytes.data() + proto::kBatchHeaderSize;
-  const uint8_t* end = batch.bytes.data() + h.total_size();
-  if (static_cast<size_t>(h.record_count) > static_cast<size_t>(end - begin) / (kMinRecordBody + 1))
+  const uint8_t* p = batch.bytes.data() + proto::kBatchHeaderSize;
+  const uint8_t* const end = batch.bytes.data() + h.total_size();
+  if (static_cast<size_t>(h.record_count) > static_cast<size_t>(end - p) / (kMinRecordBody + 1))
     return (*why = "record count exceeds the records data"), false;
-  Cursor r{begin, end};
+  constexpr const char* kMalformed = "record truncated or malformed";
   for (int32_t i = 0; i < h.record_count; ++i) {
-    int32_t len = r.varint();
-    if (!r.ok) return (*why = "record truncated"), false;
-    if (len < static_cast<int32_t>(kMinRecordBody) || static_cast<size_t>(len) > r.remaining())
+    int32_t len;
+    p = varint(p, end, end, len);
+    if (p == nullptr) return (*why = "record truncated"), false;
+    if (len < static_cast<int32_t>(kMinRecordBody) || static_cast<size_t>(len) > static_cast<size_t>(end - p))
       return (*why = "record length out of range"), false;
-    Cursor rr{r.p, r.p + len};
-    r.p += len;
-    rr.skip(1);  // attributes
-    (void)rr.uvarlong();  // timestamp delta
-    (void)rr.varint();    // offset delta
-    int32_t key_len = rr.varint();
+    // The fields are read through their own pointer: the next record's
+    // start depends on this record's length only, not on a chain of loads
+    // through every field, so the CPU overlaps consecutive records. A
+    // failure leaves the remaining fields unread, as Reader's sticky error
+    // did: the record is rejected as malformed either way.
+    const uint8_t* const rend = p + len;
+    const uint8_t* q = p + 1;  // attributes (len >= 6, so present)
+    q = uvarlong(q, rend, end).next;  // timestamp delta
+    int32_t offset_delta, key_len;
+    if (q != nullptr) q = varint(q, rend, end, offset_delta);
+    if (q != nullptr) q = varint(q, rend, end, key_len);
+    if (q == nullptr) return (*why = kMalformed), false;
     if (key_len < -1) return (*why = "record key length is negative"), false;
-    if (key_len >= 0) rr.skip(static_cast<size_t>(key_len));
-    int32_t value_len = rr.varint();
+    int32_t value_len;
+    q = skip(q, rend, key_len);
+    if (q != nullptr) q = varint(q, rend, end, value_len);
+    if (q == nullptr) return (*why = kMalformed), false;
     if (value_len < -1) return (*why = "record value length is negative"), false;
-    if (value_len >= 0) rr.skip(static_cast<size_t>(value_len));
-    int32_t header_count = rr.varint();
-    if (header_count < 0 || static_cast<size_t>(header_count) > rr.remaining() / 2)
+    int32_t header_count;
+    q = skip(q, rend, value_len);
+    if (q != nullptr) q = varint(q, rend, end, header_count);
+    if (q == nullptr) return (*why = kMalformed), false;
+    if (header_count < 0 || static_cast<size_t>(header_count) > static_cast<size_t>(rend - q) / 2)
       return (*why = "record header count out of range"), false;
-    for (int32_t j = 0; j < header_count && rr.ok; ++j) {
-      int32_t hk_len = rr.varint();
+    for (int32_t j = 0; j < header_count; ++j) {
+      int32_t hk_len, hv_len;
+      q = varint(q, rend, end, hk_len);
+      if (q == nullptr) return (*why = kMalformed), false;
       if (hk_len < 0) return (*why = "record header key is null or negative"), false;
-      rr.skip(static_cast<size_t>(hk_len));
-      int32_t hv_len = rr.varint();
+      q = skip(q, rend, hk_len);
+      if (q != nullptr) q = varint(q, rend, end, hv_len);
+      if (q == nullptr) return (*why = kMalformed), false;
       if (hv_len < -1) return (*why = "record header value length is negative"), false;
-      if (hv_len >= 0) rr.skip(static_cast<size_t>(hv_len));
+      q = skip(q, rend, hv_len);
+      if (q == nullptr) return (*why = kMalformed), false;
     }
-    if (!rr.ok) return (*why = "record truncated or malformed"), false;
-    if (rr.p != rr.end) return (*why = "record length does not match its fields"), false;
+    if (q != rend) return (*why = "record length does not match its fields"), false;
     if (key_len < 0 && null_keys != nullptr) null_keys->push_back(i);
+    p = rend;
   }
-  if (r.p != r.end) return (*why = "records data longer than the record count says"), false;
+  if (p != end) return (*why = "records data longer than the record count says"), false;
   return true;
 }
 
