@@ -1,9 +1,14 @@
 // broker-ref benchmarks, side by side in one run (issue: broker-ref perf).
 //
 //   bench_broker --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G]
+//                [--only small] [--mock-first] [--rounds N]
 //
 // 1. librdkafka producing 100-byte records (linger.ms=5, acks=1) into
-//    broker-ref and into librdkafka's mock cluster: records/s and MB/s.
+//    broker-ref and into librdkafka's mock cluster: records/s and MB/s,
+//    and broker-ref's CPU seconds for its part (every cycle it spends is
+//    taken from the producer on a small machine). `--rounds N` repeats it
+//    alternating the order (median ratio); `--mock-first` starts with the
+//    mock; `--only small` stops after this part.
 // 2. 10 KB records into broker-ref: MB/s against the loopback TCP bandwidth
 //    measured in the same run, with librdkafka's producer and kfk's.
 // 3. A consumer reading a large partition from broker-ref: MB/s, with
@@ -46,6 +51,36 @@ using bench::stop_broker;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A process's user + system CPU seconds and minor page faults so far
+// (/proc/<pid>/stat fields 14, 15 and 10; the command name, field 2, may
+// hold spaces, so parse after its closing parenthesis), and the context
+// switches of its main thread (broker-ref's loop thread: about one per
+// wakeup) from /proc/<pid>/status.
+struct ProcUsage {
+  double cpu_s = 0;
+  unsigned long long minor_faults = 0;
+  unsigned long long switches = 0;
+};
+ProcUsage proc_usage(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ProcUsage u;
+  size_t close = s.rfind(')');
+  if (close == std::string::npos) return u;
+  unsigned long long minflt = 0, utime = 0, stime = 0;
+  const char* fields = "%*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu";  // from field 3
+  if (sscanf(s.c_str() + close + 2, fields, &minflt, &utime, &stime) != 3) return u;
+  u.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  u.minor_faults = minflt;
+  std::ifstream st("/proc/" + std::to_string(pid) + "/status");
+  std::string k;
+  while (st >> k) {
+    unsigned long long n = 0;
+    if ((k == "voluntary_ctxt_switches:" || k == "nonvoluntary_ctxt_switches:") && st >> n) u.switches += n;
+  }
+  return u;
+}
 
 rd_kafka_conf_t* make_conf(const std::string& bootstrap, std::vector<std::pair<std::string, std::string>> extra) {
   rd_kafka_conf_t* c = rd_kafka_conf_new();
@@ -253,6 +288,8 @@ int main(int argc, char** argv) {
   std::string exe;
   long records = 2000000;
   double read_gb = 2.0, hold_gb = 10.0;
+  bool only_small = false, mock_first = false;
+  int rounds = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -260,8 +297,14 @@ int main(int argc, char** argv) {
     else if (a == "--records") records = std::stol(next());
     else if (a == "--read-gb") read_gb = std::stod(next());
     else if (a == "--hold-gb") hold_gb = std::stod(next());
+    else if (a == "--only" && next() == "small") only_small = true;
+    else if (a == "--mock-first") mock_first = true;
+    else if (a == "--rounds") rounds = std::max(1, std::stoi(next()));
     else {
-      fprintf(stderr, "usage: %s --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G] [--only small] [--mock-first] "
+              "[--rounds N]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -270,22 +313,75 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // 1. 100-byte records: broker-ref vs librdkafka's mock cluster.
+  // 1. 100-byte records: broker-ref vs librdkafka's mock cluster, `rounds`
+  // times, alternating which goes first. A run takes about a second and
+  // the producer's own rate varies by +-20% from run to run on a 2-core
+  // machine: with several rounds the median ratio is the figure.
   BrokerProcess br = start_broker_ref(exe);
-  ProduceResult on_ref = produce(br.bootstrap, "bench100", records, 100);
-
-  char err[512];
-  rd_kafka_t* mock_handle = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
-  rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(mock_handle, 1);
-  rd_kafka_mock_topic_create(mc, "bench100", 1, 1);
-  ProduceResult on_mock = produce(rd_kafka_mock_cluster_bootstraps(mc), "bench100", records, 100);
-  rd_kafka_mock_cluster_destroy(mc);
-  rd_kafka_destroy(mock_handle);
+  struct Round {
+    ProduceResult ref, mock;
+    ProcUsage ref_use;
+    bool mock_first;
+  };
+  std::vector<Round> done;
+  for (int r = 0; r < rounds; ++r) {
+    Round rd{};
+    rd.mock_first = mock_first != (r % 2 == 1);
+    auto run_ref = [&] {
+      ProcUsage u0 = proc_usage(br.pid);
+      rd.ref = produce(br.bootstrap, "bench100", records, 100);
+      ProcUsage u1 = proc_usage(br.pid);
+      rd.ref_use = {u1.cpu_s - u0.cpu_s, u1.minor_faults - u0.minor_faults, u1.switches - u0.switches};
+    };
+    auto run_mock = [&] {
+      char err[512];
+      rd_kafka_t* mock_handle = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
+      rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(mock_handle, 1);
+      rd_kafka_mock_topic_create(mc, "bench100", 1, 1);
+      rd.mock = produce(rd_kafka_mock_cluster_bootstraps(mc), "bench100", records, 100);
+      rd_kafka_mock_cluster_destroy(mc);
+      rd_kafka_destroy(mock_handle);
+    };
+    if (rd.mock_first) {
+      run_mock();
+      run_ref();
+    } else {
+      run_ref();
+      run_mock();
+    }
+    done.push_back(rd);
+  }
 
   printf("| librdkafka producer, 100 B records, linger.ms=5, acks=1 | records/s | MB/s | errors |\n|---|---|---|---|\n");
-  printf("| into broker-ref | %.0f | %.1f | %ld |\n", on_ref.records_per_sec, on_ref.mb_per_sec, on_ref.errors);
-  printf("| into librdkafka mock cluster | %.0f | %.1f | %ld |\n\n", on_mock.records_per_sec, on_mock.mb_per_sec,
-         on_mock.errors);
+  for (const Round& rd : done) {
+    const char* tag = rounds > 1 ? (rd.mock_first ? " (ran second)" : " (ran first)") : "";
+    printf("| into broker-ref%s | %.0f | %.1f | %ld |\n", tag, rd.ref.records_per_sec, rd.ref.mb_per_sec,
+           rd.ref.errors);
+    printf("| into librdkafka mock cluster | %.0f | %.1f | %ld |\n", rd.mock.records_per_sec, rd.mock.mb_per_sec,
+           rd.mock.errors);
+  }
+  printf("\n| round | broker-ref / mock | broker-ref CPU s | us per record | minor faults | context switches |\n"
+         "|---|---|---|---|---|---|\n");
+  std::vector<double> ratios;
+  double cpu = 0;
+  for (size_t r = 0; r < done.size(); ++r) {
+    const Round& rd = done[r];
+    ratios.push_back(rd.ref.records_per_sec / rd.mock.records_per_sec);
+    cpu += rd.ref_use.cpu_s;
+    printf("| %zu%s | %.2fx | %.2f | %.3f | %llu | %llu |\n", r + 1, rd.mock_first ? " (mock first)" : "",
+           ratios.back(), rd.ref_use.cpu_s, rd.ref_use.cpu_s * 1e6 / static_cast<double>(records),
+           rd.ref_use.minor_faults, rd.ref_use.switches);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  double median = ratios.size() % 2 ? ratios[ratios.size() / 2]
+                                    : (ratios[ratios.size() / 2 - 1] + ratios[ratios.size() / 2]) / 2;
+  printf("\nbroker-ref / mock: median %.2fx (min %.2fx, max %.2fx) over %d rounds; "
+         "broker-ref %.3f CPU us per record\n\n",
+         median, ratios.front(), ratios.back(), rounds, cpu * 1e6 / static_cast<double>(records) / rounds);
+  if (only_small) {
+    stop_broker(br);
+    return 0;
+  }
 
   // 2. 10 KB records vs loopback bandwidth.
   double loop = loopback_mb_per_sec(size_t{4} << 30);
