@@ -1,14 +1,16 @@
 // broker-ref benchmarks, side by side in one run (issue: broker-ref perf).
 //
 //   bench_broker --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G]
-//                [--only small] [--mock-first] [--rounds N]
+//                [--only small] [--mock-first] [--rounds N] [--data-root DIR]
 //
 // 1. librdkafka producing 100-byte records (linger.ms=5, acks=1) into
 //    broker-ref and into librdkafka's mock cluster: records/s and MB/s,
 //    and broker-ref's CPU seconds for its part (every cycle it spends is
 //    taken from the producer on a small machine). `--rounds N` repeats it
 //    alternating the order (median ratio); `--mock-first` starts with the
-//    mock; `--only small` stops after this part.
+//    mock; `--only small` stops after this part. broker-ref's data
+//    directory goes under `--data-root` (default /tmp; the mock keeps its
+//    log in memory, so /dev/shm compares the two without the disk).
 // 2. 10 KB records into broker-ref: MB/s against the loopback TCP bandwidth
 //    measured in the same run, with librdkafka's producer and kfk's.
 // 3. A consumer reading a large partition from broker-ref: MB/s, with
@@ -290,6 +292,7 @@ int main(int argc, char** argv) {
   double read_gb = 2.0, hold_gb = 10.0;
   bool only_small = false, mock_first = false;
   int rounds = 1;
+  std::string data_root = "/tmp";  // where broker-ref's temporary data directory goes
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -300,10 +303,11 @@ int main(int argc, char** argv) {
     else if (a == "--only" && next() == "small") only_small = true;
     else if (a == "--mock-first") mock_first = true;
     else if (a == "--rounds") rounds = std::max(1, std::stoi(next()));
+    else if (a == "--data-root") data_root = next();
     else {
       fprintf(stderr,
               "usage: %s --broker-ref PATH [--records N] [--read-gb G] [--hold-gb G] [--only small] [--mock-first] "
-              "[--rounds N]\n",
+              "[--rounds N] [--data-root DIR]\n",
               argv[0]);
       return 2;
     }
@@ -317,7 +321,7 @@ int main(int argc, char** argv) {
   // times, alternating which goes first. A run takes about a second and
   // the producer's own rate varies by +-20% from run to run on a 2-core
   // machine: with several rounds the median ratio is the figure.
-  BrokerProcess br = start_broker_ref(exe);
+  BrokerProcess br = start_broker_ref(exe, {}, false, data_root);
   struct Round {
     ProduceResult ref, mock;
     ProcUsage ref_use;

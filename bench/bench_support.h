@@ -21,15 +21,15 @@ struct BrokerProcess {
   std::string data_dir;
 };
 
-// Starts broker-ref on a temporary directory and a free port, with 1 GB
-// segments and each of `sets` ("key=value") passed as --set. With
+// Starts broker-ref on a temporary directory under `root` and a free port,
+// with 1 GB segments and each of `sets` ("key=value") passed as --set. With
 // `log_to_file` its stderr goes to <data dir>/broker.log (a group's
 // log lines would bury the tables).
 inline BrokerProcess start_broker_ref(const std::string& exe, const std::vector<std::string>& sets = {},
-                                      bool log_to_file = false) {
+                                      bool log_to_file = false, const std::string& root = "/tmp") {
   BrokerProcess b;
-  char tmpl[] = "/tmp/kfk-bench-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) {
+  std::string tmpl = root + "/kfk-bench-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
     perror("mkdtemp");
     exit(1);
   }
