@@ -134,7 +134,7 @@ void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
     // A new frame starts: room for one as large as the last large one
     // (bounded), so a stream of large requests (Produce) reads each into
     // place instead of growing the buffer, a copy, once its size is known.
-    if (c->in_len_ == 0) cap = std::max(cap, std::min(c->last_large_, kMaxPresize));
+    if (c->in_len_ == 0) cap = std::max(cap, c->large_capacity());
     std::unique_ptr<uint8_t[]> grown(new uint8_t[cap]);
     if (c->in_len_ > 0) std::memcpy(grown.get(), c->in_.get(), c->in_len_);
     c->in_ = std::move(grown);
@@ -158,6 +158,11 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   c->process();
 }
 
+// Room for a request as large as the last large one and a quarter more:
+// the next request of a stream is seldom exactly as large, and one byte
+// more would mean a second allocation and a copy. Bounded.
+size_t Connection::large_capacity() const { return std::min(last_large_ + last_large_ / 4, kMaxPresize); }
+
 bool Connection::parse_frames() {
   size_t pos = 0;
   while (in_len_ - pos >= 4) {
@@ -170,6 +175,10 @@ bool Connection::parse_frames() {
     const auto n = static_cast<size_t>(size);
     if (in_len_ - pos - 4 < n) break;
     auto f = std::make_shared<FrameBuf>();
+    // Sizes the next read buffer (on_alloc), whether or not this one
+    // could keep its buffer: after one much larger request the stream's
+    // own size wins again.
+    if (n >= kAdoptMin) last_large_ = 4 + n;
     if (pos == 0 && in_len_ == 4 + n && n >= kAdoptMin && in_cap_ <= 2 * (4 + n)) {
       // A large request read on its own (on_alloc sized the buffer to it
       // and stopped reading at its end): the frame takes the buffer
@@ -177,7 +186,6 @@ bool Connection::parse_frames() {
       f->buf = std::move(in_);
       f->off = 4;
       in_cap_ = 0;
-      last_large_ = 4 + n;
     } else {
       f->buf.reset(new uint8_t[n]);
       std::memcpy(f->buf.get(), in_.get() + pos + 4, n);

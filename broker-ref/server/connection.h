@@ -73,6 +73,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   bool parse_frames();
+  size_t large_capacity() const;
   void process();
   void dispatch(const Frame& frame);
   void update_reading();
@@ -94,7 +95,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<uint8_t[]> in_;
   size_t in_cap_ = 0;
   size_t in_len_ = 0;
-  size_t last_large_ = 0;  // size of the last frame that kept its buffer
+  size_t last_large_ = 0;  // size (with prefix) of the last request of kAdoptMin bytes or more
   std::deque<Frame> requests_;
   size_t requests_bytes_ = 0;
 

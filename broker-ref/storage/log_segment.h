@@ -116,11 +116,19 @@ class LogSegment {
   // and the rolling timestamp from the indexes plus a scan of the tail.
   Status rescan_tail(std::string* corrupt_why);
 
+  void preallocate_for(size_t bytes);
+  void release_preallocation();
+
   int dirfd_;
   int64_t base_;
   std::string suffix_;
   UniqueFd fd_;
   uint32_t size_ = 0;
+  // Disk blocks reserved past the end of the .log (fallocate with
+  // FALLOC_FL_KEEP_SIZE: the file's size stays the log's size) up to here;
+  // false once the file system refused.
+  uint64_t preallocated_end_ = 0;
+  bool can_preallocate_ = true;
   int64_t next_offset_ = 0;
   int64_t max_ts_ = -1;
   int64_t offset_of_max_ts_ = 0;

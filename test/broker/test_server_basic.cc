@@ -160,11 +160,15 @@ TEST_CASE("server: pipelined large and small requests arrive intact, whatever th
   // Large requests are read up to their own end into a buffer sized for
   // them (or for the last large one) and keep it; small ones are copied
   // out of the read chunk. Sizes around those bounds, growing and
-  // shrinking, with small requests in between, written in odd pieces.
+  // shrinking, a stream of nearly equal large ones (each read into a
+  // buffer sized by the one before), with small requests in between,
+  // written in odd pieces.
   auto broker = start_broker({{"message.max.bytes", "4000000"}});
   RawConn c(broker->port());
   ensure_topic(c, "mixed");
-  const size_t values[] = {20000, 40000, 1200000, 10, 70000, 600000, 2500000, 30000, 65000, 1000000, 10};
+  const size_t values[] = {20000,  40000,  1200000, 10,     70000,   600000, 2500000, 30000,
+                           65000,  1000000, 10,     999000, 1000500, 1001000, 998000, 1000000,
+                           40000,  3900000, 3800000, 50,    1000000, 1000001};
   std::vector<std::vector<uint8_t>> batches;
   std::vector<uint8_t> all;
   int32_t corr = 500;

@@ -284,3 +284,65 @@ TEST_CASE("truncate_to removes whole batches and later segments") {
   CHECK(log->segments().size() == 1);
   CHECK(read_all(*log, 0).empty());
 }
+
+TEST_CASE("a growing segment reserves disk blocks ahead without changing its size, and gives them back") {
+  // Appends past 1 MiB write into blocks reserved ahead (fallocate with
+  // KEEP_SIZE): the .log's size is always exactly the log's bytes, so
+  // readers, recovery and retention see nothing of it; rolling the segment
+  // or truncating it frees what was reserved.
+  TempDir tmp;
+  const std::string dir = tmp.sub("t-0");
+  auto log = open_log(dir, small_config(8 << 20, 4096));
+  const std::string value(100000, 'v');
+  int64_t n = 0;
+  auto active_log_file = [&] {
+    auto files = files_with_suffix(dir, ".log");
+    std::sort(files.begin(), files.end());
+    return dir + "/" + files.back();
+  };
+  auto stat_of = [](const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st;
+  };
+  while (log->segments().back().size < (3u << 20)) {
+    append_ok(*log, make_batch({{"k", value, 1000 + n}}));
+    ++n;
+  }
+  REQUIRE(log->segments().size() == 1);
+  struct stat st = stat_of(active_log_file());
+  CHECK(static_cast<uint64_t>(st.st_size) == log->segments().back().size);
+  // Does this file system reserve (ext4, xfs, tmpfs do)? Then the blocks go
+  // past the end.
+  const bool reserves = static_cast<uint64_t>(st.st_blocks) * 512 > static_cast<uint64_t>(st.st_size) + 4096;
+  MESSAGE("blocks past the end: " << static_cast<int64_t>(st.st_blocks) * 512 - st.st_size);
+  if (reserves) CHECK(static_cast<uint64_t>(st.st_blocks) * 512 <= static_cast<uint64_t>(st.st_size) + (17u << 20));
+
+  // Truncation frees what lay past the new end.
+  REQUIRE(log->truncate_to(n - 5).ok());
+  st = stat_of(active_log_file());
+  CHECK(static_cast<uint64_t>(st.st_size) == log->segments().back().size);
+  CHECK(static_cast<uint64_t>(st.st_blocks) * 512 <= static_cast<uint64_t>(st.st_size) + 4096);
+  n -= 5;
+
+  // Grow past the roll: the sealed segment keeps only its own bytes.
+  const std::string first = active_log_file();
+  while (log->segments().size() < 2) {
+    append_ok(*log, make_batch({{"k", value, 1000 + n}}));
+    ++n;
+  }
+  st = stat_of(first);
+  CHECK(static_cast<uint64_t>(st.st_size) == log->segments().front().size);
+  CHECK(static_cast<uint64_t>(st.st_blocks) * 512 <= static_cast<uint64_t>(st.st_size) + 4096);
+
+  // Everything reads back, before and after a restart.
+  auto recs = read_all(*log, 0);
+  REQUIRE(recs.size() == static_cast<size_t>(n));
+  CHECK(recs.back().offset == n - 1);
+  log.reset();
+  log = open_log(dir, small_config(8 << 20, 4096), false);
+  CHECK(log->log_end_offset() == n);
+  recs = read_all(*log, 0);
+  REQUIRE(recs.size() == static_cast<size_t>(n));
+  for (const auto& r : recs) CHECK(r.value == value);
+}
