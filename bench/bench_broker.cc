@@ -22,9 +22,10 @@
 // 4. broker-ref's resident memory while it holds a large log.
 //
 // Every measured run starts with the page cache written back (sync()), so
-// a run never pays for the writeback of the runs before it: broker-ref's
-// CPU per record otherwise grew from round to round (0.08 -> 0.22 us)
-// as earlier rounds' dirty pages went to the disk under it.
+// a run never pays for the writeback of the runs before it. broker-ref's
+// CPU per record still grows over the rounds on a VM that returns freed
+// memory to its host: each round's log needs new page-cache pages, and
+// touching such a page for the first time costs a fault in the host.
 //
 // Nothing here asserts: it prints a table for the closing notes.
 #include <librdkafka/rdkafka.h>

@@ -124,11 +124,10 @@ class LogSegment {
   std::string suffix_;
   UniqueFd fd_;
   uint32_t size_ = 0;
-  // Disk blocks reserved past the end of the .log (fallocate with
-  // FALLOC_FL_KEEP_SIZE: the file's size stays the log's size) up to here;
-  // false once the file system refused.
+  // Disk blocks are reserved past the end of the .log up to here
+  // (fallocate with FALLOC_FL_KEEP_SIZE: the file's size stays the log's).
   uint64_t preallocated_end_ = 0;
-  bool can_preallocate_ = true;
+  bool can_preallocate_ = true;  // false once the file system refused
   int64_t next_offset_ = 0;
   int64_t max_ts_ = -1;
   int64_t offset_of_max_ts_ = 0;
