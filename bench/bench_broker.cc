@@ -25,12 +25,10 @@
 // a run never pays for the writeback of the runs before it, and with an
 // empty broker: each 100 B round gets a new broker-ref on a new data
 // directory, as it gets a new mock cluster, and the 10 KB part starts on a
-// new broker-ref too (the directories of earlier ones are removed). Without
-// that, broker-ref's rounds wrote into a log, and a page cache, that grew
-// by ~360 MB a round while each mock started from nothing. On a VM that
-// returns freed memory to its host, a page touched for the first time costs
-// a fault in the host, so broker-ref's CPU per record grew round by round
-// (0.08 to 0.18 us) and the 10 KB part ran after ~3 GB of new page cache.
+// new broker-ref too (the directories of earlier ones are removed). Why:
+// on a VM that returns freed memory to its host, a page touched for the
+// first time costs a host fault, so a log (and page cache) that grew from
+// run to run made every later broker-ref run slower than the one before.
 //
 // Nothing here asserts: it prints a table for the closing notes.
 #include <librdkafka/rdkafka.h>
@@ -340,7 +338,7 @@ int main(int argc, char** argv) {
 
   // 1. 100-byte records: broker-ref vs librdkafka's mock cluster, `rounds`
   // times, alternating which goes first. A run takes about a second and
-  // the producer's own rate varies by +-20% from run to run on a 2-core
+  // the producer's own rate varies by up to 40% from run to run on a 2-core
   // machine: with several rounds the median ratio is the figure.
   struct Round {
     ProduceResult ref, mock;
