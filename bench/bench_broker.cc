@@ -8,10 +8,15 @@
 //    and broker-ref's CPU seconds for its part (every cycle it spends is
 //    taken from the producer on a small machine). `--rounds N` repeats it
 //    alternating the order (median ratio); `--mock-first` starts with the
-//    mock; `--only small` stops after this part. broker-ref's data
+//    mock; `--only small` stops after this part. Each run also shows the
+//    producer's own CPU per record (its calling thread and librdkafka's
+//    threads): on a shared VM a round's rate follows it, and it moves with
+//    the host from run to run whichever broker is written to. The summary
+//    gives the median and geometric mean of the per-round ratios and how
+//    many rounds reached 1.0x. broker-ref's data
 //    directory goes under `--data-root` (default /tmp; the mock keeps its
 //    log in memory, so /dev/shm compares the two without the disk). The
-//    last column shows what each broker still holds: the mock keeps only
+//    "holds afterwards" column shows what each broker still has: the mock keeps only
 //    the newest ~5 MB of a partition (its memory is reused batch after
 //    batch), broker-ref every record, in new page-cache pages.
 // 2. 10 KB records into broker-ref: MB/s against the loopback TCP bandwidth
@@ -33,6 +38,7 @@
 // Nothing here asserts: it prints a table for the closing notes.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -43,6 +49,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -112,7 +119,38 @@ struct ProduceResult {
   double records_per_sec, mb_per_sec;
   long errors;
   int64_t kept = -1;  // records the broker still holds for the partition afterwards (librdkafka runs)
+  double client_cpu_s = -1;  // the producer's own CPU seconds: the calling thread and the threads librdkafka started
 };
+
+// Threads of this process (/proc/self/task) and their user + system CPU
+// seconds (fields 14 and 15 of each task's stat, after the command name).
+std::vector<std::pair<pid_t, double>> task_cpu() {
+  std::vector<std::pair<pid_t, double>> out;
+  DIR* d = opendir("/proc/self/task");
+  if (d == nullptr) return out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    size_t close = s.rfind(')');
+    unsigned long long utime = 0, stime = 0;
+    if (close == std::string::npos ||
+        sscanf(s.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+      continue;
+    out.emplace_back(static_cast<pid_t>(std::atol(e->d_name)), static_cast<double>(utime + stime) / tick);
+  }
+  closedir(d);
+  return out;
+}
+
+// CPU seconds of the threads in `tids` (or not in `tids`, with exclude).
+double cpu_of(const std::vector<std::pair<pid_t, double>>& now, const std::vector<pid_t>& tids, bool exclude) {
+  double sum = 0;
+  for (auto& [tid, s] : now)
+    if ((std::find(tids.begin(), tids.end(), tid) != tids.end()) != exclude) sum += s;
+  return sum;
+}
 
 std::atomic<long> g_delivery_errors{0};
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
@@ -125,6 +163,11 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, lo
                                                 {"queue.buffering.max.kbytes", "1048576"}});
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   char err[512];
+  // The producer's CPU: this thread and the threads rd_kafka_new starts,
+  // not those that were there before (the mock cluster's, in a mock run).
+  std::vector<pid_t> others;
+  for (auto& [tid, s] : task_cpu())
+    if (tid != static_cast<pid_t>(gettid())) others.push_back(tid);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   std::vector<char> payload(size, 'x');
   g_delivery_errors = 0;
@@ -133,6 +176,7 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, lo
                     RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                     RD_KAFKA_V_END);
   rd_kafka_flush(rk, 10000);
+  const double cpu0 = cpu_of(task_cpu(), others, true);
   auto t0 = Clock::now();
   for (long i = 0; i < n; ++i) {
     for (;;) {
@@ -149,6 +193,7 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, lo
   }
   rd_kafka_flush(rk, 120000);
   double s = seconds_since(t0);
+  const double client_cpu = cpu_of(task_cpu(), others, true) - cpu0;
   // What the broker kept: librdkafka's mock holds only the last ~5 MB of a
   // partition in memory (it drops older batches as it appends), broker-ref
   // every byte, on disk and in the page cache.
@@ -157,7 +202,7 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, lo
                      ? high - low
                      : -1;
   rd_kafka_destroy(rk);
-  return {n / s, n * static_cast<double>(size) / s / 1e6, g_delivery_errors.load(), kept};
+  return {n / s, n * static_cast<double>(size) / s / 1e6, g_delivery_errors.load(), kept, client_cpu};
 }
 
 // kfk's producer: the same records, acks=1, linger.ms=5, batch.size 1 MB
@@ -378,14 +423,18 @@ int main(int argc, char** argv) {
     done.push_back(rd);
   }
 
+  // The producer's own CPU per record shows where a round's rate came
+  // from: on a shared VM it moves from run to run with the host, whichever
+  // broker it writes to.
   printf("| librdkafka producer, 100 B records, linger.ms=5, acks=1 | records/s | MB/s | errors | records the broker "
-         "holds afterwards |\n|---|---|---|---|---|\n");
+         "holds afterwards | producer CPU us per record |\n|---|---|---|---|---|---|\n");
+  auto per_record_us = [&](double cpu_s) { return cpu_s * 1e6 / static_cast<double>(records); };
   for (const Round& rd : done) {
     const char* tag = rounds > 1 ? (rd.mock_first ? " (ran second)" : " (ran first)") : "";
-    printf("| into broker-ref%s | %.0f | %.1f | %ld | %lld |\n", tag, rd.ref.records_per_sec, rd.ref.mb_per_sec,
-           rd.ref.errors, static_cast<long long>(rd.ref.kept));
-    printf("| into librdkafka mock cluster | %.0f | %.1f | %ld | %lld |\n", rd.mock.records_per_sec,
-           rd.mock.mb_per_sec, rd.mock.errors, static_cast<long long>(rd.mock.kept));
+    printf("| into broker-ref%s | %.0f | %.1f | %ld | %lld | %.3f |\n", tag, rd.ref.records_per_sec, rd.ref.mb_per_sec,
+           rd.ref.errors, static_cast<long long>(rd.ref.kept), per_record_us(rd.ref.client_cpu_s));
+    printf("| into librdkafka mock cluster | %.0f | %.1f | %ld | %lld | %.3f |\n", rd.mock.records_per_sec,
+           rd.mock.mb_per_sec, rd.mock.errors, static_cast<long long>(rd.mock.kept), per_record_us(rd.mock.client_cpu_s));
   }
   printf("\n| round | broker-ref / mock | broker-ref CPU s | us per record | minor faults | context switches |\n"
          "|---|---|---|---|---|---|\n");
@@ -400,11 +449,27 @@ int main(int argc, char** argv) {
            rd.ref_use.minor_faults, rd.ref_use.switches);
   }
   std::sort(ratios.begin(), ratios.end());
-  double median = ratios.size() % 2 ? ratios[ratios.size() / 2]
-                                    : (ratios[ratios.size() / 2 - 1] + ratios[ratios.size() / 2]) / 2;
-  printf("\nbroker-ref / mock: median %.2fx (min %.2fx, max %.2fx) over %d rounds; "
-         "broker-ref %.3f CPU us per record\n\n",
-         median, ratios.front(), ratios.back(), rounds, cpu * 1e6 / static_cast<double>(records) / rounds);
+  auto median_of = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  double log_sum = 0;
+  size_t at_least_one = 0;
+  std::vector<double> ref_cpu, mock_cpu;
+  for (double x : ratios) {
+    log_sum += std::log(x);
+    if (x >= 1.0) ++at_least_one;
+  }
+  for (const Round& rd : done) {
+    ref_cpu.push_back(per_record_us(rd.ref.client_cpu_s));
+    mock_cpu.push_back(per_record_us(rd.mock.client_cpu_s));
+  }
+  printf("\nbroker-ref / mock: median %.2fx, geometric mean %.2fx (min %.2fx, max %.2fx; %zu of %d rounds at 1.0x or "
+         "more); broker-ref %.3f CPU us per record; producer CPU us per record, median: %.3f into broker-ref, %.3f "
+         "into the mock\n\n",
+         median_of(ratios), std::exp(log_sum / static_cast<double>(ratios.size())), ratios.front(), ratios.back(),
+         at_least_one, rounds, cpu * 1e6 / static_cast<double>(records) / rounds, median_of(ref_cpu),
+         median_of(mock_cpu));
   if (only_small) return 0;
 
   // 2. 10 KB records vs loopback bandwidth, on a new broker-ref that parts
