@@ -13,12 +13,12 @@
 //    threads): on a shared VM a round's rate follows it, and it moves with
 //    the host from run to run whichever broker is written to. The summary
 //    gives the median and geometric mean of the per-round ratios and how
-//    many rounds reached 1.0x. broker-ref's data
-//    directory goes under `--data-root` (default /tmp; the mock keeps its
-//    log in memory, so /dev/shm compares the two without the disk). The
-//    "holds afterwards" column shows what each broker still has: the mock keeps only
-//    the newest ~5 MB of a partition (its memory is reused batch after
-//    batch), broker-ref every record, in new page-cache pages.
+//    many rounds reached 1.0x. broker-ref's data directory goes under
+//    `--data-root` (default /tmp; the mock keeps its log in memory, so
+//    /dev/shm compares the two without the disk). The "holds afterwards"
+//    column shows what each broker still has: the mock keeps only the
+//    newest ~5 MB of a partition (its memory is reused batch after batch),
+//    broker-ref every record, in new page-cache pages.
 // 2. 10 KB records into broker-ref: MB/s against the loopback TCP bandwidth
 //    measured in the same run, with librdkafka's producer and kfk's.
 // 3. A consumer reading a large partition from broker-ref: MB/s, with
@@ -74,26 +74,34 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // A process's user + system CPU seconds and minor page faults so far
-// (/proc/<pid>/stat fields 14, 15 and 10; the command name, field 2, may
-// hold spaces, so parse after its closing parenthesis), and the context
-// switches of its main thread (broker-ref's loop thread: about one per
-// wakeup) from /proc/<pid>/status.
+// (read_stat), and the context switches of its main thread (broker-ref's
+// loop thread: about one per wakeup) from /proc/<pid>/status.
 struct ProcUsage {
   double cpu_s = 0;
   unsigned long long minor_faults = 0;
   unsigned long long switches = 0;
 };
-ProcUsage proc_usage(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+
+// User + system CPU seconds and minor faults from a process's or a
+// thread's /proc stat file (fields 14, 15 and 10; the command name, field
+// 2, may hold spaces, so parse after its closing parenthesis); false when
+// it cannot be read.
+bool read_stat(const std::string& path, double* cpu_s, unsigned long long* minor_faults) {
+  std::ifstream f(path);
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  ProcUsage u;
   size_t close = s.rfind(')');
-  if (close == std::string::npos) return u;
+  if (close == std::string::npos) return false;
   unsigned long long minflt = 0, utime = 0, stime = 0;
   const char* fields = "%*c %*d %*d %*d %*d %*d %*u %llu %*u %*u %*u %llu %llu";  // from field 3
-  if (sscanf(s.c_str() + close + 2, fields, &minflt, &utime, &stime) != 3) return u;
-  u.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  u.minor_faults = minflt;
+  if (sscanf(s.c_str() + close + 2, fields, &minflt, &utime, &stime) != 3) return false;
+  *cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  *minor_faults = minflt;
+  return true;
+}
+
+ProcUsage proc_usage(pid_t pid) {
+  ProcUsage u;
+  if (!read_stat("/proc/" + std::to_string(pid) + "/stat", &u.cpu_s, &u.minor_faults)) return u;
   std::ifstream st("/proc/" + std::to_string(pid) + "/status");
   std::string k;
   while (st >> k) {
@@ -122,33 +130,27 @@ struct ProduceResult {
   double client_cpu_s = -1;  // the producer's own CPU seconds: the calling thread and the threads librdkafka started
 };
 
-// Threads of this process (/proc/self/task) and their user + system CPU
-// seconds (fields 14 and 15 of each task's stat, after the command name).
+// Threads of this process and their CPU seconds so far.
 std::vector<std::pair<pid_t, double>> task_cpu() {
   std::vector<std::pair<pid_t, double>> out;
   DIR* d = opendir("/proc/self/task");
   if (d == nullptr) return out;
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/stat");
-    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    size_t close = s.rfind(')');
-    unsigned long long utime = 0, stime = 0;
-    if (close == std::string::npos ||
-        sscanf(s.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-      continue;
-    out.emplace_back(static_cast<pid_t>(std::atol(e->d_name)), static_cast<double>(utime + stime) / tick);
+    double cpu_s = 0;
+    unsigned long long faults = 0;
+    if (read_stat(std::string("/proc/self/task/") + e->d_name + "/stat", &cpu_s, &faults))
+      out.emplace_back(static_cast<pid_t>(std::atol(e->d_name)), cpu_s);
   }
   closedir(d);
   return out;
 }
 
-// CPU seconds of the threads in `tids` (or not in `tids`, with exclude).
-double cpu_of(const std::vector<std::pair<pid_t, double>>& now, const std::vector<pid_t>& tids, bool exclude) {
+// CPU seconds of this process's threads, leaving out those in `skip`.
+double cpu_excluding(const std::vector<pid_t>& skip) {
   double sum = 0;
-  for (auto& [tid, s] : now)
-    if ((std::find(tids.begin(), tids.end(), tid) != tids.end()) != exclude) sum += s;
+  for (auto& [tid, s] : task_cpu())
+    if (std::find(skip.begin(), skip.end(), tid) == skip.end()) sum += s;
   return sum;
 }
 
@@ -176,7 +178,7 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, lo
                     RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                     RD_KAFKA_V_END);
   rd_kafka_flush(rk, 10000);
-  const double cpu0 = cpu_of(task_cpu(), others, true);
+  const double cpu0 = cpu_excluding(others);
   auto t0 = Clock::now();
   for (long i = 0; i < n; ++i) {
     for (;;) {
@@ -193,7 +195,7 @@ ProduceResult produce(const std::string& bootstrap, const std::string& topic, lo
   }
   rd_kafka_flush(rk, 120000);
   double s = seconds_since(t0);
-  const double client_cpu = cpu_of(task_cpu(), others, true) - cpu0;
+  const double client_cpu = cpu_excluding(others) - cpu0;
   // What the broker kept: librdkafka's mock holds only the last ~5 MB of a
   // partition in memory (it drops older batches as it appends), broker-ref
   // every byte, on disk and in the page cache.
