@@ -1,6 +1,8 @@
 #include "server/produce_validation.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace kfk::broker {
 namespace {
@@ -77,6 +79,173 @@ struct Varint {
   return p + len;
 }
 
+// Header entries from `q` to the record's end (`rend`); the position
+// after the last one, or null (with the reason) when malformed.
+const uint8_t* walk_headers(const uint8_t* q, const uint8_t* rend, const uint8_t* end, const char** why) {
+  constexpr const char* kMalformed = "record truncated or malformed";
+  int32_t header_count;
+  q = varint(q, rend, end, header_count);
+  if (q == nullptr) return (*why = kMalformed), nullptr;
+  if (header_count < 0 || static_cast<size_t>(header_count) > static_cast<size_t>(rend - q) / 2)
+    return (*why = "record header count out of range"), nullptr;
+  for (int32_t j = 0; j < header_count; ++j) {
+    int32_t hk_len, hv_len;
+    q = varint(q, rend, end, hk_len);
+    if (q == nullptr) return (*why = kMalformed), nullptr;
+    if (hk_len < 0) return (*why = "record header key is null or negative"), nullptr;
+    q = skip(q, rend, hk_len);
+    if (q != nullptr) q = varint(q, rend, end, hv_len);
+    if (q == nullptr) return (*why = kMalformed), nullptr;
+    if (hv_len < -1) return (*why = "record header value length is negative"), nullptr;
+    q = skip(q, rend, hv_len);
+    if (q == nullptr) return (*why = kMalformed), nullptr;
+  }
+  return q;
+}
+
+// Where check_record found the fields of a record it accepted, as
+// offsets from the record's start.
+struct RecordLayout {
+  uint32_t deltas_at;  // the timestamp delta (after the length and attributes)
+  uint32_t key_len_at;
+  uint32_t value_len_at;
+  uint32_t headers_at;  // the header count
+  uint32_t size;        // the whole record, its length varint included
+  bool null_key;
+};
+
+// One record at `p` with every check, in decode_records' order and with
+// its messages; the next record's start, or null with the reason.
+const uint8_t* check_record(const uint8_t* const start, const uint8_t* end, int32_t index,
+                            std::vector<int32_t>* null_keys, const char** why, RecordLayout* layout) {
+  constexpr size_t kMinRecordBody = 6;  // as record_batch.cc
+  constexpr const char* kMalformed = "record truncated or malformed";
+  int32_t len;
+  const uint8_t* p = varint(start, end, end, len);
+  if (p == nullptr) return (*why = "record truncated"), nullptr;
+  if (len < static_cast<int32_t>(kMinRecordBody) || static_cast<size_t>(len) > static_cast<size_t>(end - p))
+    return (*why = "record length out of range"), nullptr;
+  // The fields are read through their own pointer: the next record's
+  // start depends on this record's length only. A failure leaves the
+  // remaining fields unread, as Reader's sticky error did: the record is
+  // rejected as malformed either way.
+  const uint8_t* const rend = p + len;
+  const uint8_t* q = p + 1;  // attributes (len >= 6, so present)
+  layout->deltas_at = static_cast<uint32_t>(q - start);
+  q = uvarlong(q, rend, end).next;  // timestamp delta
+  int32_t offset_delta, key_len;
+  if (q != nullptr) q = varint(q, rend, end, offset_delta);
+  if (q != nullptr) {
+    layout->key_len_at = static_cast<uint32_t>(q - start);
+    q = varint(q, rend, end, key_len);
+  }
+  if (q == nullptr) return (*why = kMalformed), nullptr;
+  if (key_len < -1) return (*why = "record key length is negative"), nullptr;
+  int32_t value_len;
+  q = skip(q, rend, key_len);
+  if (q != nullptr) {
+    layout->value_len_at = static_cast<uint32_t>(q - start);
+    q = varint(q, rend, end, value_len);
+  }
+  if (q == nullptr) return (*why = kMalformed), nullptr;
+  if (value_len < -1) return (*why = "record value length is negative"), nullptr;
+  q = skip(q, rend, value_len);
+  if (q == nullptr) return (*why = kMalformed), nullptr;
+  layout->headers_at = static_cast<uint32_t>(q - start);
+  q = walk_headers(q, rend, end, why);
+  if (q == nullptr) return nullptr;
+  if (q != rend) return (*why = "record length does not match its fields"), nullptr;
+  layout->size = static_cast<uint32_t>(rend - start);
+  layout->null_key = key_len < 0;
+  if (key_len < 0 && null_keys != nullptr) null_keys->push_back(index);
+  return rend;
+}
+
+// The structural bytes of a record check_record accepted: a record whose
+// bytes equal them at the same places parses the same way, so it is
+// accepted with a few masked compares instead of a varint walk. Those
+// bytes are the length varint, the continuation bits of the timestamp
+// and offset deltas (their values are free; the shape keeps both short
+// enough that any value is in range), the key and value length varints,
+// and a header count of zero as the last byte. A producer's records
+// mostly share one shape (only the deltas and the bytes of key and value
+// change), so the next record's start is a fixed stride away and no
+// longer waits on decoding this one's length: the CPU overlaps records.
+class RecordShape {
+ public:
+  // Adopts the shape of a record check_record accepted (layout, `readable`
+  // bytes from its start to the batch's end), when it has one that can be
+  // matched this way; false otherwise.
+  bool learn(const uint8_t* rec, size_t readable, const RecordLayout& l, bool want_null_keys) {
+    stride_ = 0;
+    const uint32_t deltas_size = l.key_len_at - l.deltas_at;
+    if (l.null_key && want_null_keys) return false;  // each null key is collected by check_record
+    if (l.headers_at + 1 != l.size || l.deltas_at > 4 || deltas_size > 8) return false;
+    // Its words are loaded as match() loads them (the value length is the
+    // last field).
+    const size_t need = std::max<size_t>(l.size, l.value_len_at + 8);
+    if (need > readable) return false;
+    // The offset delta (the deltas' last varint) must be at most 4 bytes
+    // (28 bits), or a later record's value could exceed 32 bits.
+    int offset_delta_bytes = 1;
+    for (uint32_t i = l.key_len_at - 1; i > l.deltas_at && (rec[i - 1] & 0x80) != 0; --i) ++offset_delta_bytes;
+    if (offset_delta_bytes > 4) return false;
+    // Varint sizes: each ends before the next field, at most 4 bytes
+    // compared (a key or value length of more than 4 bytes is not learnt).
+    const uint32_t key_varint = varint_size(rec + l.key_len_at), value_varint = varint_size(rec + l.value_len_at);
+    if (key_varint > 4 || value_varint > 4) return false;
+    set(length_, rec, 0, l.deltas_at - 1, 0xff);  // the length varint (the attributes byte follows)
+    set(deltas_, rec, l.deltas_at, deltas_size, 0x80);
+    set(key_len_, rec, l.key_len_at, key_varint, 0xff);
+    set(value_len_, rec, l.value_len_at, value_varint, 0xff);
+    need_ = need;
+    stride_ = l.size;
+    return true;
+  }
+
+  // The next record's start when the record at `p` has this shape (its
+  // checks are then the ones check_record made); null otherwise.
+  [[gnu::always_inline]] const uint8_t* match(const uint8_t* p, const uint8_t* end) const {
+    if (stride_ == 0 || static_cast<size_t>(end - p) < need_) return nullptr;
+    if (length_.differs(p) | deltas_.differs(p) | key_len_.differs(p) | value_len_.differs(p) | (p[stride_ - 1] != 0))
+      return nullptr;
+    return p + stride_;
+  }
+
+ private:
+  // Bytes of a record compared under a mask: a word loaded at `at` in
+  // memory order, so masks and values agree on any byte order.
+  struct Field {
+    uint32_t at = 0;
+    uint64_t mask = 0, bits = 0;
+    [[gnu::always_inline]] bool differs(const uint8_t* p) const {
+      uint64_t w;
+      std::memcpy(&w, p + at, 8);
+      return (w & mask) != bits;
+    }
+  };
+
+  static uint32_t varint_size(const uint8_t* p) {
+    uint32_t n = 1;
+    while ((p[n - 1] & 0x80) != 0 && n <= 4) ++n;
+    return n;
+  }
+
+  static void set(Field& f, const uint8_t* rec, uint32_t at, uint32_t size, uint8_t byte_mask) {
+    uint8_t m[8] = {};
+    for (uint32_t i = 0; i < size; ++i) m[i] = byte_mask;
+    f.at = at;
+    std::memcpy(&f.mask, m, 8);
+    uint64_t w;
+    std::memcpy(&w, rec + at, 8);
+    f.bits = w & f.mask;
+  }
+
+  uint32_t stride_ = 0;  // 0: no shape learnt
+  size_t need_ = 0;      // bytes readable from a record's start for match(): its stride and 8-byte loads
+  Field length_, deltas_, key_len_, value_len_;
+};
+
 // Uncompressed batches: the same checks as proto::decode_records (same
 // order, same messages) without materialising records, so accepting a
 // batch costs one pass over its bytes and no allocation. Collects the
@@ -91,52 +260,17 @@ bool walk_plain_records(const proto::BatchSpan& batch, std::vector<int32_t>* nul
   const uint8_t* const end = batch.bytes.data() + h.total_size();
   if (static_cast<size_t>(h.record_count) > static_cast<size_t>(end - p) / (kMinRecordBody + 1))
     return (*why = "record count exceeds the records data"), false;
-  constexpr const char* kMalformed = "record truncated or malformed";
+  RecordShape shape;
+  RecordLayout layout;
   for (int32_t i = 0; i < h.record_count; ++i) {
-    int32_t len;
-    p = varint(p, end, end, len);
-    if (p == nullptr) return (*why = "record truncated"), false;
-    if (len < static_cast<int32_t>(kMinRecordBody) || static_cast<size_t>(len) > static_cast<size_t>(end - p))
-      return (*why = "record length out of range"), false;
-    // The fields are read through their own pointer: the next record's
-    // start depends on this record's length only, not on a chain of loads
-    // through every field, so the CPU overlaps consecutive records. A
-    // failure leaves the remaining fields unread, as Reader's sticky error
-    // did: the record is rejected as malformed either way.
-    const uint8_t* const rend = p + len;
-    const uint8_t* q = p + 1;  // attributes (len >= 6, so present)
-    q = uvarlong(q, rend, end).next;  // timestamp delta
-    int32_t offset_delta, key_len;
-    if (q != nullptr) q = varint(q, rend, end, offset_delta);
-    if (q != nullptr) q = varint(q, rend, end, key_len);
-    if (q == nullptr) return (*why = kMalformed), false;
-    if (key_len < -1) return (*why = "record key length is negative"), false;
-    int32_t value_len;
-    q = skip(q, rend, key_len);
-    if (q != nullptr) q = varint(q, rend, end, value_len);
-    if (q == nullptr) return (*why = kMalformed), false;
-    if (value_len < -1) return (*why = "record value length is negative"), false;
-    int32_t header_count;
-    q = skip(q, rend, value_len);
-    if (q != nullptr) q = varint(q, rend, end, header_count);
-    if (q == nullptr) return (*why = kMalformed), false;
-    if (header_count < 0 || static_cast<size_t>(header_count) > static_cast<size_t>(rend - q) / 2)
-      return (*why = "record header count out of range"), false;
-    for (int32_t j = 0; j < header_count; ++j) {
-      int32_t hk_len, hv_len;
-      q = varint(q, rend, end, hk_len);
-      if (q == nullptr) return (*why = kMalformed), false;
-      if (hk_len < 0) return (*why = "record header key is null or negative"), false;
-      q = skip(q, rend, hk_len);
-      if (q != nullptr) q = varint(q, rend, end, hv_len);
-      if (q == nullptr) return (*why = kMalformed), false;
-      if (hv_len < -1) return (*why = "record header value length is negative"), false;
-      q = skip(q, rend, hv_len);
-      if (q == nullptr) return (*why = kMalformed), false;
+    if (const uint8_t* next = shape.match(p, end)) [[likely]] {
+      p = next;
+      continue;
     }
-    if (q != rend) return (*why = "record length does not match its fields"), false;
-    if (key_len < 0 && null_keys != nullptr) null_keys->push_back(i);
-    p = rend;
+    const uint8_t* const rec = p;
+    p = check_record(rec, end, i, null_keys, why, &layout);
+    if (p == nullptr) return false;
+    shape.learn(rec, static_cast<size_t>(end - rec), layout, null_keys != nullptr);
   }
   if (p != end) return (*why = "records data longer than the record count says"), false;
   return true;

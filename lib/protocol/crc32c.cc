@@ -10,6 +10,12 @@
 #else
 #define KFK_CRC32C_X86 0
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define KFK_CRC32C_CLMUL 1
+#else
+#define KFK_CRC32C_CLMUL 0
+#endif
 
 namespace kfk::proto {
 namespace {
@@ -148,12 +154,106 @@ __attribute__((target("sse4.2"), always_inline)) inline uint64_t three_way(uint6
   return crc0;
 }
 
-__attribute__((target("sse4.2"))) uint32_t hardware(const uint8_t* p, size_t n, uint32_t crc) {
+#if KFK_CRC32C_CLMUL
+
+// Long buffers on CPUs with VPCLMULQDQ: the crc32 instruction and
+// carry-less multiplication run on different execution units, so each
+// 7 KiB block keeps both busy at once. Three crc32 chains take its first
+// 3 KiB; the other 4 KiB are folded 64 bytes at a time with carry-less
+// multiplies (Intel's "Fast CRC Computation for Generic Polynomials Using
+// PCLMULQDQ", with CRC32C's constants), reduced to 32 bits by two crc32
+// steps; shift() joins the four. 1.25-1.7x the crc32 chains alone on a
+// 1 MiB buffer (bench_codec, AMD EPYC).
+constexpr size_t kChain = 1024;        // bytes per crc32 chain
+constexpr size_t kFold = 4 * kChain;   // bytes folded (64 per step of the chains' 16)
+constexpr size_t kHybridBlock = 3 * kChain + kFold;
+constexpr Table4 kShiftChain = make_shift_table(kChain);
+constexpr Table4 kShiftFold = make_shift_table(kFold);
+
+// x^n mod P, reflected: the folding constants.
+constexpr uint32_t x_pow_mod(uint64_t n) {
+  uint32_t a = 0x80000000u;  // x^0
+  for (; n > 0; --n) a = (a & 1) ? (a >> 1) ^ kPoly : a >> 1;
+  return a;
+}
+
+#define KFK_CLMUL_TARGET __attribute__((target("avx2,vpclmulqdq,pclmul,sse4.2")))
+
+// x * x^(d+64) + data, per 128-bit lane, for a fold over d bits: the
+// constants for the lane's low and high halves are x^(d+31) and x^(d-33)
+// in the reflected domain (the -33 and +31 absorb the bit reflection).
+KFK_CLMUL_TARGET inline __m256i fold256(__m256i x, __m256i k, __m256i data) {
+  return _mm256_xor_si256(_mm256_xor_si256(_mm256_clmulepi64_epi128(x, k, 0x00), _mm256_clmulepi64_epi128(x, k, 0x11)),
+                          data);
+}
+
+KFK_CLMUL_TARGET inline __m128i fold128(__m128i x, __m128i k, __m128i data) {
+  return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), data);
+}
+
+KFK_CLMUL_TARGET uint64_t hybrid_blocks(uint64_t crc0, const uint8_t*& p, size_t& n) {
+  constexpr uint32_t k512a = x_pow_mod(512 + 31), k512b = x_pow_mod(512 - 33);
+  constexpr uint32_t k256a = x_pow_mod(256 + 31), k256b = x_pow_mod(256 - 33);
+  constexpr uint32_t k128a = x_pow_mod(128 + 31), k128b = x_pow_mod(128 - 33);
+  const __m256i k512 = _mm256_setr_epi32(k512a, 0, k512b, 0, k512a, 0, k512b, 0);
+  const __m256i k256 = _mm256_setr_epi32(k256a, 0, k256b, 0, k256a, 0, k256b, 0);
+  const __m128i k128 = _mm_setr_epi32(k128a, 0, k128b, 0);
+  while (n >= kHybridBlock) {
+    uint64_t crc1 = 0, crc2 = 0;
+    const uint8_t* c = p;
+    const uint8_t* f = p + 3 * kChain;
+    // The fold starts from a zero CRC: its block is joined by shift().
+    __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f));
+    __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f + 32));
+    f += 64;
+    for (size_t i = 0; i < kChain / 16; ++i) {
+      uint64_t a0, a1, b0, b1, c0, c1;
+      std::memcpy(&a0, c, 8);
+      std::memcpy(&a1, c + 8, 8);
+      std::memcpy(&b0, c + kChain, 8);
+      std::memcpy(&b1, c + kChain + 8, 8);
+      std::memcpy(&c0, c + 2 * kChain, 8);
+      std::memcpy(&c1, c + 2 * kChain + 8, 8);
+      crc0 = _mm_crc32_u64(crc0, a0);
+      crc1 = _mm_crc32_u64(crc1, b0);
+      crc2 = _mm_crc32_u64(crc2, c0);
+      crc0 = _mm_crc32_u64(crc0, a1);
+      crc1 = _mm_crc32_u64(crc1, b1);
+      crc2 = _mm_crc32_u64(crc2, c1);
+      c += 16;
+      if (i + 1 < kChain / 16) {
+        y0 = fold256(y0, k512, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f)));
+        y1 = fold256(y1, k512, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f + 32)));
+        f += 64;
+      }
+    }
+    const __m256i y = fold256(y0, k256, y1);
+    const __m128i z = fold128(_mm256_castsi256_si128(y), k128, _mm256_extracti128_si256(y, 1));
+    const uint64_t folded = _mm_crc32_u64(_mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(z))),
+                                          static_cast<uint64_t>(_mm_extract_epi64(z, 1)));
+    crc0 = shift(kShiftChain, static_cast<uint32_t>(crc0)) ^ crc1;
+    crc0 = shift(kShiftChain, static_cast<uint32_t>(crc0)) ^ crc2;
+    crc0 = shift(kShiftFold, static_cast<uint32_t>(crc0)) ^ folded;
+    p += kHybridBlock;
+    n -= kHybridBlock;
+  }
+  return crc0;
+}
+
+#endif
+
+// The crc32 instruction; with `clmul`, long runs go through hybrid_blocks.
+__attribute__((target("sse4.2"))) uint32_t hardware(const uint8_t* p, size_t n, uint32_t crc, bool clmul) {
   uint64_t c = static_cast<uint32_t>(~crc);
   while (n > 0 && (reinterpret_cast<uintptr_t>(p) & 7) != 0) {
     c = _mm_crc32_u8(static_cast<uint32_t>(c), *p++);
     --n;
   }
+#if KFK_CRC32C_CLMUL
+  if (clmul) c = hybrid_blocks(c, p, n);
+#else
+  (void)clmul;
+#endif
   c = three_way<kLong>(c, p, n, kShiftLong);
   c = three_way<kShort>(c, p, n, kShiftShort);
   while (n >= 8) {
@@ -168,31 +268,53 @@ __attribute__((target("sse4.2"))) uint32_t hardware(const uint8_t* p, size_t n, 
   return ~static_cast<uint32_t>(c);
 }
 
-bool detect_hardware() {
+#endif
+
+// What the CPU offers, detected once.
+struct CpuPaths {
+  bool crc32 = false;  // SSE4.2
+  bool clmul = false;  // and PCLMULQDQ, AVX2, VPCLMULQDQ (x86-64)
+};
+
+CpuPaths detect_paths() {
+  CpuPaths paths;
+#if KFK_CRC32C_X86
   __builtin_cpu_init();  // may run before constructors (a static initializer elsewhere)
-  return __builtin_cpu_supports("sse4.2");
+  paths.crc32 = __builtin_cpu_supports("sse4.2");
+#if KFK_CRC32C_CLMUL
+  paths.clmul = paths.crc32 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx2") &&
+                __builtin_cpu_supports("vpclmulqdq");
+#endif
+#endif
+  return paths;
 }
 
-#endif
+const CpuPaths& cpu_paths() {
+  static const CpuPaths paths = detect_paths();
+  return paths;
+}
 
 }  // namespace
 
-bool crc32c_hardware_available() {
-#if KFK_CRC32C_X86
-  static const bool available = detect_hardware();
-  return available;
-#else
-  return false;
-#endif
-}
+bool crc32c_hardware_available() { return cpu_paths().crc32; }
+
+bool crc32c_clmul_available() { return cpu_paths().clmul; }
 
 uint32_t crc32c_software(const void* data, size_t size, uint32_t crc) {
   return software(static_cast<const uint8_t*>(data), size, crc);
 }
 
+uint32_t crc32c_sse42(const void* data, size_t size, uint32_t crc) {
+#if KFK_CRC32C_X86
+  if (crc32c_hardware_available()) return hardware(static_cast<const uint8_t*>(data), size, crc, false);
+#endif
+  return software(static_cast<const uint8_t*>(data), size, crc);
+}
+
 uint32_t crc32c(const void* data, size_t size, uint32_t crc) {
 #if KFK_CRC32C_X86
-  if (crc32c_hardware_available()) return hardware(static_cast<const uint8_t*>(data), size, crc);
+  if (crc32c_hardware_available())
+    return hardware(static_cast<const uint8_t*>(data), size, crc, crc32c_clmul_available());
 #endif
   return software(static_cast<const uint8_t*>(data), size, crc);
 }

@@ -1,9 +1,14 @@
 // produce_validation: the allocation-free walk over uncompressed batches
-// (with its inlined varint fast path) checked field by field and against
+// (with its inlined varint fast path and its matching of records against
+// a learnt record shape) checked field by field and against
 // proto::decode_records, the reference it must agree with.
 #include <doctest/doctest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -341,4 +346,138 @@ TEST_CASE("produce validation: random corruptions agree with decode_records") {
     if (!both(batch_of(m, static_cast<int32_t>(recs.size()))).empty()) ++rejected;
   }
   CHECK(rejected > 1000);  // the corruptions mostly land in fields the walk checks
+}
+
+namespace {
+
+// Records as a producer sends them: one shape, the deltas counting up.
+std::vector<Rec> stream_of(int n, const std::optional<std::string>& key, size_t value_size, int64_t ts_step) {
+  std::vector<Rec> recs;
+  for (int i = 0; i < n; ++i) {
+    Rec r;
+    r.ts_delta = i * ts_step;
+    r.offset_delta = i;
+    r.key = key;
+    r.value = std::string(value_size, 'v');
+    recs.push_back(r);
+  }
+  return recs;
+}
+
+}  // namespace
+
+TEST_CASE("produce validation: streams of one record shape (matched against the first) agree with decode_records") {
+  // Null and present keys; lengths of 1, 2 and 3 bytes; deltas that widen
+  // part way (64, 8192 and 2^20: the shape changes and is learnt again).
+  for (const std::optional<std::string>& key : {std::optional<std::string>{}, std::optional<std::string>{"key-0001"}}) {
+    for (size_t value : {size_t{0}, size_t{1}, size_t{5}, size_t{50}, size_t{100}, size_t{1000}, size_t{10000}}) {
+      for (int64_t ts_step : {int64_t{0}, int64_t{1}, int64_t{1000}, int64_t{1} << 21}) {
+        CAPTURE(value);
+        CAPTURE(ts_step);
+        CHECK(both(batch_of(stream_of(value >= 1000 ? 300 : 9000, key, value, ts_step))) == "");
+      }
+    }
+  }
+  // A header in one record of a stream, and one more byte of value in
+  // another: both leave the shape and are walked.
+  std::vector<Rec> recs = stream_of(100, std::string("k"), 100, 1);
+  recs[40].headers = {{"h", "x"}};
+  recs[60].value = std::string(101, 'v');
+  CHECK(both(batch_of(recs)) == "");
+}
+
+TEST_CASE("produce validation: corruptions inside a stream of one shape agree with decode_records") {
+  std::mt19937 rng(7);
+  const Bytes good = batch_of(stream_of(200, std::string("key-0001"), 100, 1));
+  REQUIRE(both(good) == "");
+  const Bytes records(good.begin() + proto::kBatchHeaderSize, good.end());
+  const Bytes first = encode(stream_of(1, std::string("key-0001"), 100, 1)[0]);
+  int rejected = 0;
+  for (int iter = 0; iter < 6000; ++iter) {
+    Bytes m = records;
+    // Edits after the first record (learnt unchanged), mostly in the
+    // structural bytes of some record: its first 16 and its last.
+    const int edits = 1 + static_cast<int>(rng() % 2);
+    for (int e = 0; e < edits; ++e) {
+      const size_t rec = 1 + rng() % 198;
+      size_t at = first.size() * rec + (rng() % 3 == 0 ? first.size() - 1 : rng() % 16);
+      if (rng() % 4 == 0) at = first.size() + rng() % (m.size() - first.size());
+      if (at >= m.size()) at = m.size() - 1;
+      switch (rng() % 4) {
+        case 0: m[at] = static_cast<uint8_t>(rng()); break;
+        case 1: m[at] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
+        case 2: m.erase(m.begin() + static_cast<std::ptrdiff_t>(at)); break;
+        default: m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), static_cast<uint8_t>(rng())); break;
+      }
+    }
+    CAPTURE(iter);
+    if (!both(batch_of(m, 200)).empty()) ++rejected;
+  }
+  CHECK(rejected > 2000);
+}
+
+TEST_CASE("produce validation: a compacted topic names every null key in a stream of one shape") {
+  LogConfig compacted = big_config();
+  compacted.compact = true;
+  std::vector<Rec> recs = stream_of(300, std::string("key"), 100, 1);
+  // Runs of null keys (a shape of their own) among keyed records.
+  std::vector<int32_t> expected;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 50 < 5 || i == 299) {
+      recs[i].key.reset();
+      recs[i].value = std::string(103, 'v');  // the same record length as a keyed one
+      expected.push_back(i);
+    }
+  }
+  ProduceValidation v = validate_produce_records(batch_of(recs), 9, compacted, "t-0");
+  CHECK(v.status.code == ErrorCode::INVALID_RECORD);
+  std::vector<int32_t> got;
+  for (const RecordError& e : v.record_errors) got.push_back(e.batch_index);
+  CHECK(got == expected);
+  // Without compaction the same batch is accepted.
+  CHECK(both(batch_of(recs)) == "");
+}
+
+TEST_CASE("produce validation: a learnt shape keeps the offset delta in range") {
+  // Offset deltas of 5 bytes: a later record with the same continuation
+  // bits can carry more than 32 bits, which decode_records refuses.
+  std::vector<Rec> recs = stream_of(4, std::string("k"), 10, 0);
+  for (Rec& r : recs) r.offset_delta = INT32_MAX;
+  Bytes records;
+  for (const Rec& r : recs) {
+    Bytes e = encode(r);
+    records.insert(records.end(), e.begin(), e.end());
+  }
+  CHECK(both(batch_of(records, 4)) == "");
+  const size_t size = records.size() / 4;
+  const size_t last_delta_byte = 1 + 1 + 1 + 4;  // length, attributes, timestamp delta, then the delta's fifth byte
+  REQUIRE(records[2 * size + last_delta_byte] == 0x0f);
+  records[2 * size + last_delta_byte] = 0x1f;
+  CHECK(both(batch_of(records, 4)) == "record truncated or malformed");
+}
+
+TEST_CASE("produce validation: the walk reads nothing past the batch (it ends at an unreadable page)") {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* mem = mmap(nullptr, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(mem != MAP_FAILED);
+  auto* base = static_cast<uint8_t*>(mem);
+  REQUIRE(mprotect(base + 3 * page, page, PROT_NONE) == 0);
+  // Shapes whose matching loads reach past the record (values of 0 to 9
+  // bytes), the last record ending on the guard page's first byte.
+  for (size_t value = 0; value < 10; ++value) {
+    for (const std::optional<std::string>& key : {std::optional<std::string>{}, std::optional<std::string>{"k"}}) {
+      const Bytes batch = batch_of(stream_of(20, key, value, 1));
+      REQUIRE(batch.size() <= 3 * page);
+      uint8_t* at = base + 3 * page - batch.size();
+      std::memcpy(at, batch.data(), batch.size());
+      CAPTURE(value);
+      ProduceValidation v = validate_produce_records({at, batch.size()}, 9, big_config(), "t-0");
+      CHECK(v.status.ok());
+      // Cut short by one byte (the count now overstates the data).
+      Bytes cut(batch.begin(), batch.end() - 1);
+      std::memcpy(base + 3 * page - cut.size(), cut.data(), cut.size());
+      CHECK_FALSE(validate_produce_records({base + 3 * page - cut.size(), cut.size()}, 9, big_config(), "t-0").status.ok());
+    }
+  }
+  munmap(mem, 4 * page);
 }

@@ -99,3 +99,39 @@ TEST_CASE("crc32c: hardware and software agree on random lengths and alignments"
   // One long buffer against the bit-at-a-time definition.
   CHECK(crc32c(buf.data() + 3, buf.size() - 3) == crc32c_bitwise(buf.data() + 3, buf.size() - 3));
 }
+
+TEST_CASE("crc32c: the carry-less fold agrees with the crc32 chains and the tables") {
+  MESSAGE("crc32c carry-less fold (VPCLMULQDQ) available: " << crc32c_clmul_available());
+  std::mt19937_64 rng(777);
+  std::vector<uint8_t> buf((1u << 20) + 64);
+  for (auto& b : buf) b = static_cast<uint8_t>(rng());
+  // Around the fold's 7 KiB blocks (3 KiB of crc32 chains, 4 KiB folded)
+  // and the crc32 path's blocks that take the rest, then random, up to a
+  // 1 MiB batch.
+  constexpr size_t kBlock = 7 * 1024;
+  std::vector<size_t> lengths = {kBlock - 1, kBlock, kBlock + 1, 2 * kBlock - 8, 2 * kBlock + 8,
+                                 kBlock + 3 * 8192, kBlock + 3 * 8192 + 3 * 256 + 7, 1u << 20};
+  for (int i = 0; i < 200; ++i) lengths.push_back(rng() % (buf.size() - 64));
+  for (size_t len : lengths) {
+    for (size_t align : {0, 1, 5, 8, 13, 32}) {
+      const uint8_t* p = buf.data() + align;
+      const uint32_t seed = static_cast<uint32_t>(rng());
+      CAPTURE(len);
+      CAPTURE(align);
+      const uint32_t sw = crc32c_software(p, len, seed);
+      REQUIRE(crc32c(p, len, seed) == sw);
+      REQUIRE(crc32c_sse42(p, len, seed) == sw);
+    }
+  }
+  // A single flipped bit anywhere in a folded block changes the result.
+  std::vector<uint8_t> block(buf.begin(), buf.begin() + 3 * kBlock);
+  const uint32_t clean = crc32c(block.data(), block.size());
+  for (int i = 0; i < 64; ++i) {
+    const size_t at = rng() % block.size();
+    block[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    CHECK(crc32c(block.data(), block.size()) != clean);
+    CHECK(crc32c(block.data(), block.size()) == crc32c_software(block.data(), block.size()));
+    block[at] = buf[at];
+  }
+  CHECK(crc32c(buf.data(), 1u << 20) == crc32c_bitwise(buf.data(), 1u << 20));
+}
