@@ -1,6 +1,8 @@
 #include "server/produce_validation.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 
@@ -107,15 +109,20 @@ const uint8_t* walk_headers(const uint8_t* q, const uint8_t* rend, const uint8_t
 // offsets from the record's start.
 struct RecordLayout {
   uint32_t deltas_at;  // the timestamp delta (after the length and attributes)
+  uint32_t offset_delta_at;
   uint32_t key_len_at;
+  uint32_t key_at;  // after the key length
   uint32_t value_len_at;
+  uint32_t value_at;    // after the value length
   uint32_t headers_at;  // the header count
   uint32_t size;        // the whole record, its length varint included
   bool null_key;
 };
 
 // One record at `p` with every check, in decode_records' order and with
-// its messages; the next record's start, or null with the reason.
+// its messages; the next record's start, or null with the reason. With
+// kLayout, where its fields are (for RecordShape::learn).
+template <bool kLayout>
 const uint8_t* check_record(const uint8_t* const start, const uint8_t* end, int32_t index,
                             std::vector<int32_t>* null_keys, const char** why, RecordLayout* layout) {
   constexpr size_t kMinRecordBody = 6;  // as record_batch.cc
@@ -131,35 +138,56 @@ const uint8_t* check_record(const uint8_t* const start, const uint8_t* end, int3
   // rejected as malformed either way.
   const uint8_t* const rend = p + len;
   const uint8_t* q = p + 1;  // attributes (len >= 6, so present)
-  layout->deltas_at = static_cast<uint32_t>(q - start);
+  if constexpr (kLayout) layout->deltas_at = static_cast<uint32_t>(q - start);
   q = uvarlong(q, rend, end).next;  // timestamp delta
   int32_t offset_delta, key_len;
-  if (q != nullptr) q = varint(q, rend, end, offset_delta);
   if (q != nullptr) {
-    layout->key_len_at = static_cast<uint32_t>(q - start);
+    if constexpr (kLayout) layout->offset_delta_at = static_cast<uint32_t>(q - start);
+    q = varint(q, rend, end, offset_delta);
+  }
+  if (q != nullptr) {
+    if constexpr (kLayout) layout->key_len_at = static_cast<uint32_t>(q - start);
     q = varint(q, rend, end, key_len);
   }
   if (q == nullptr) return (*why = kMalformed), nullptr;
+  if constexpr (kLayout) layout->key_at = static_cast<uint32_t>(q - start);
   if (key_len < -1) return (*why = "record key length is negative"), nullptr;
   int32_t value_len;
   q = skip(q, rend, key_len);
   if (q != nullptr) {
-    layout->value_len_at = static_cast<uint32_t>(q - start);
+    if constexpr (kLayout) layout->value_len_at = static_cast<uint32_t>(q - start);
     q = varint(q, rend, end, value_len);
   }
   if (q == nullptr) return (*why = kMalformed), nullptr;
+  if constexpr (kLayout) layout->value_at = static_cast<uint32_t>(q - start);
   if (value_len < -1) return (*why = "record value length is negative"), nullptr;
   q = skip(q, rend, value_len);
   if (q == nullptr) return (*why = kMalformed), nullptr;
-  layout->headers_at = static_cast<uint32_t>(q - start);
+  if constexpr (kLayout) layout->headers_at = static_cast<uint32_t>(q - start);
   q = walk_headers(q, rend, end, why);
   if (q == nullptr) return nullptr;
   if (q != rend) return (*why = "record length does not match its fields"), nullptr;
-  layout->size = static_cast<uint32_t>(rend - start);
-  layout->null_key = key_len < 0;
+  if constexpr (kLayout) layout->size = static_cast<uint32_t>(rend - start);
+  if constexpr (kLayout) layout->null_key = key_len < 0;
   if (key_len < 0 && null_keys != nullptr) null_keys->push_back(index);
   return rend;
 }
+
+// Masks over the first n bytes of a word loaded from memory (n = 0..8),
+// all bits or the high bit of each: in memory order, so masks and loaded
+// values agree on any byte order.
+using WordMasks = std::array<uint64_t, 9>;
+constexpr WordMasks word_masks(uint8_t byte_mask) {
+  WordMasks m{};
+  for (size_t n = 0; n <= 8; ++n) {
+    std::array<uint8_t, 8> bytes{};
+    for (size_t i = 0; i < n; ++i) bytes[i] = byte_mask;
+    m[n] = std::bit_cast<uint64_t>(bytes);
+  }
+  return m;
+}
+constexpr WordMasks kBytes = word_masks(0xff);
+constexpr WordMasks kHighBits = word_masks(0x80);
 
 // The structural bytes of a record check_record accepted: a record whose
 // bytes equal them at the same places parses the same way, so it is
@@ -174,33 +202,27 @@ const uint8_t* check_record(const uint8_t* const start, const uint8_t* end, int3
 class RecordShape {
  public:
   // Adopts the shape of a record check_record accepted (layout, `readable`
-  // bytes from its start to the batch's end), when it has one that can be
-  // matched this way; false otherwise.
-  bool learn(const uint8_t* rec, size_t readable, const RecordLayout& l, bool want_null_keys) {
+  // bytes from its start to the batch's end) when it can be matched this
+  // way; else no shape is kept.
+  void learn(const uint8_t* rec, size_t readable, const RecordLayout& l, bool want_null_keys) {
     stride_ = 0;
     const uint32_t deltas_size = l.key_len_at - l.deltas_at;
-    if (l.null_key && want_null_keys) return false;  // each null key is collected by check_record
-    if (l.headers_at + 1 != l.size || l.deltas_at > 4 || deltas_size > 8) return false;
+    // No headers, each null key collected by check_record, the length at
+    // most 3 bytes, the deltas within one word, and the offset delta at
+    // most 4 bytes (28 bits: a later record's could exceed 32 bits).
+    if (l.headers_at + 1 != l.size || (l.null_key && want_null_keys) || l.deltas_at > 4 || deltas_size > 8 ||
+        l.key_len_at - l.offset_delta_at > 4 || l.key_at - l.key_len_at > 4 || l.value_at - l.value_len_at > 4)
+      return;
     // Its words are loaded as match() loads them (the value length is the
     // last field).
     const size_t need = std::max<size_t>(l.size, l.value_len_at + 8);
-    if (need > readable) return false;
-    // The offset delta (the deltas' last varint) must be at most 4 bytes
-    // (28 bits), or a later record's value could exceed 32 bits.
-    int offset_delta_bytes = 1;
-    for (uint32_t i = l.key_len_at - 1; i > l.deltas_at && (rec[i - 1] & 0x80) != 0; --i) ++offset_delta_bytes;
-    if (offset_delta_bytes > 4) return false;
-    // Varint sizes: each ends before the next field, at most 4 bytes
-    // compared (a key or value length of more than 4 bytes is not learnt).
-    const uint32_t key_varint = varint_size(rec + l.key_len_at), value_varint = varint_size(rec + l.value_len_at);
-    if (key_varint > 4 || value_varint > 4) return false;
-    set(length_, rec, 0, l.deltas_at - 1, 0xff);  // the length varint (the attributes byte follows)
-    set(deltas_, rec, l.deltas_at, deltas_size, 0x80);
-    set(key_len_, rec, l.key_len_at, key_varint, 0xff);
-    set(value_len_, rec, l.value_len_at, value_varint, 0xff);
+    if (need > readable) return;
+    length_.set(rec, 0, kBytes[l.deltas_at - 1]);  // the length varint (the attributes byte follows)
+    deltas_.set(rec, l.deltas_at, kHighBits[deltas_size]);
+    key_len_.set(rec, l.key_len_at, kBytes[l.key_at - l.key_len_at]);
+    value_len_.set(rec, l.value_len_at, kBytes[l.value_at - l.value_len_at]);
     need_ = need;
     stride_ = l.size;
-    return true;
   }
 
   // The next record's start when the record at `p` has this shape (its
@@ -213,33 +235,22 @@ class RecordShape {
   }
 
  private:
-  // Bytes of a record compared under a mask: a word loaded at `at` in
-  // memory order, so masks and values agree on any byte order.
+  // Bytes of a record compared under a mask.
   struct Field {
     uint32_t at = 0;
     uint64_t mask = 0, bits = 0;
+    void set(const uint8_t* rec, uint32_t offset, uint64_t m) {
+      at = offset;
+      mask = m;
+      std::memcpy(&bits, rec + at, 8);
+      bits &= mask;
+    }
     [[gnu::always_inline]] bool differs(const uint8_t* p) const {
       uint64_t w;
       std::memcpy(&w, p + at, 8);
       return (w & mask) != bits;
     }
   };
-
-  static uint32_t varint_size(const uint8_t* p) {
-    uint32_t n = 1;
-    while ((p[n - 1] & 0x80) != 0 && n <= 4) ++n;
-    return n;
-  }
-
-  static void set(Field& f, const uint8_t* rec, uint32_t at, uint32_t size, uint8_t byte_mask) {
-    uint8_t m[8] = {};
-    for (uint32_t i = 0; i < size; ++i) m[i] = byte_mask;
-    f.at = at;
-    std::memcpy(&f.mask, m, 8);
-    uint64_t w;
-    std::memcpy(&w, rec + at, 8);
-    f.bits = w & f.mask;
-  }
 
   uint32_t stride_ = 0;  // 0: no shape learnt
   size_t need_ = 0;      // bytes readable from a record's start for match(): its stride and 8-byte loads
@@ -260,16 +271,38 @@ bool walk_plain_records(const proto::BatchSpan& batch, std::vector<int32_t>* nul
   const uint8_t* const end = batch.bytes.data() + h.total_size();
   if (static_cast<size_t>(h.record_count) > static_cast<size_t>(end - p) / (kMinRecordBody + 1))
     return (*why = "record count exceeds the records data"), false;
+  // A walked record's shape is learnt for the records after it. When the
+  // last shape learnt matched none, the next records are walked without
+  // one, twice as many each time (up to 63), so a batch of varied records
+  // pays for few learns and tries.
+  constexpr int32_t kMaxLearnWait = 63;
   RecordShape shape;
   RecordLayout layout;
-  for (int32_t i = 0; i < h.record_count; ++i) {
+  bool shape_matched = true;  // by the last shape learnt (true before the first: learn it)
+  int32_t learn_wait = 0;
+  int32_t i = 0;
+  while (i < h.record_count) {
     if (const uint8_t* next = shape.match(p, end)) [[likely]] {
       p = next;
+      ++i;
+      shape_matched = true;
       continue;
     }
+    if (shape_matched) {
+      learn_wait = 0;
+    } else {
+      learn_wait = std::min(2 * learn_wait + 1, kMaxLearnWait);
+      for (const int32_t stop = std::min(h.record_count, i + learn_wait); i < stop; ++i) {
+        p = check_record<false>(p, end, i, null_keys, why, nullptr);
+        if (p == nullptr) return false;
+      }
+      if (i == h.record_count) break;
+    }
     const uint8_t* const rec = p;
-    p = check_record(rec, end, i, null_keys, why, &layout);
+    p = check_record<true>(rec, end, i, null_keys, why, &layout);
     if (p == nullptr) return false;
+    ++i;
+    shape_matched = false;
     shape.learn(rec, static_cast<size_t>(end - rec), layout, null_keys != nullptr);
   }
   if (p != end) return (*why = "records data longer than the record count says"), false;

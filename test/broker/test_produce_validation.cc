@@ -384,6 +384,22 @@ TEST_CASE("produce validation: streams of one record shape (matched against the 
   recs[40].headers = {{"h", "x"}};
   recs[60].value = std::string(101, 'v');
   CHECK(both(batch_of(recs)) == "");
+  // Values of varied sizes (records walked, shapes tried less and less
+  // often), then a stream of one shape, then varied again.
+  std::vector<Rec> mixed;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 900; ++i) {
+    Rec r;
+    r.ts_delta = i;
+    r.offset_delta = i;
+    r.key = std::string("k");
+    r.value = std::string(i >= 300 && i < 600 ? 100 : 50 + rng() % 100, 'v');
+    mixed.push_back(r);
+  }
+  CHECK(both(batch_of(mixed)) == "");
+  mixed[450].value.reset();  // a null value inside the uniform stretch
+  mixed[800].key.reset();
+  CHECK(both(batch_of(mixed)) == "");
 }
 
 TEST_CASE("produce validation: corruptions inside a stream of one shape agree with decode_records") {
