@@ -137,39 +137,36 @@ const uint8_t* check_record(const uint8_t* const start, const uint8_t* end, int3
   // remaining fields unread, as Reader's sticky error did: the record is
   // rejected as malformed either way.
   const uint8_t* const rend = p + len;
-  const uint8_t* q = p + 1;  // attributes (len >= 6, so present)
-  if constexpr (kLayout) layout->deltas_at = static_cast<uint32_t>(q - start);
-  q = uvarlong(q, rend, end).next;  // timestamp delta
+  const uint8_t* const deltas = p + 1;  // after the attributes (len >= 6, so present)
+  const uint8_t* q = uvarlong(deltas, rend, end).next;  // timestamp delta
   int32_t offset_delta, key_len;
-  if (q != nullptr) {
-    if constexpr (kLayout) layout->offset_delta_at = static_cast<uint32_t>(q - start);
-    q = varint(q, rend, end, offset_delta);
-  }
-  if (q != nullptr) {
-    if constexpr (kLayout) layout->key_len_at = static_cast<uint32_t>(q - start);
-    q = varint(q, rend, end, key_len);
-  }
+  const uint8_t* const offset_delta_at = q;
+  if (q != nullptr) q = varint(q, rend, end, offset_delta);
+  const uint8_t* const key_len_at = q;
+  if (q != nullptr) q = varint(q, rend, end, key_len);
   if (q == nullptr) return (*why = kMalformed), nullptr;
-  if constexpr (kLayout) layout->key_at = static_cast<uint32_t>(q - start);
   if (key_len < -1) return (*why = "record key length is negative"), nullptr;
+  const uint8_t* const key_at = q;
   int32_t value_len;
   q = skip(q, rend, key_len);
-  if (q != nullptr) {
-    if constexpr (kLayout) layout->value_len_at = static_cast<uint32_t>(q - start);
-    q = varint(q, rend, end, value_len);
-  }
+  const uint8_t* const value_len_at = q;
+  if (q != nullptr) q = varint(q, rend, end, value_len);
   if (q == nullptr) return (*why = kMalformed), nullptr;
-  if constexpr (kLayout) layout->value_at = static_cast<uint32_t>(q - start);
   if (value_len < -1) return (*why = "record value length is negative"), nullptr;
+  const uint8_t* const value_at = q;
   q = skip(q, rend, value_len);
   if (q == nullptr) return (*why = kMalformed), nullptr;
-  if constexpr (kLayout) layout->headers_at = static_cast<uint32_t>(q - start);
+  const uint8_t* const headers_at = q;
   q = walk_headers(q, rend, end, why);
   if (q == nullptr) return nullptr;
   if (q != rend) return (*why = "record length does not match its fields"), nullptr;
-  if constexpr (kLayout) layout->size = static_cast<uint32_t>(rend - start);
-  if constexpr (kLayout) layout->null_key = key_len < 0;
   if (key_len < 0 && null_keys != nullptr) null_keys->push_back(index);
+  if constexpr (kLayout) {
+    auto offset = [start](const uint8_t* at) { return static_cast<uint32_t>(at - start); };
+    *layout = {offset(deltas),       offset(offset_delta_at), offset(key_len_at), offset(key_at),
+               offset(value_len_at), offset(value_at),        offset(headers_at), offset(rend),
+               key_len < 0};
+  }
   return rend;
 }
 

@@ -179,9 +179,10 @@ constexpr uint32_t x_pow_mod(uint64_t n) {
 
 #define KFK_CLMUL_TARGET __attribute__((target("avx2,vpclmulqdq,pclmul,sse4.2")))
 
-// x * x^(d+64) + data, per 128-bit lane, for a fold over d bits: the
-// constants for the lane's low and high halves are x^(d+31) and x^(d-33)
-// in the reflected domain (the -33 and +31 absorb the bit reflection).
+// Per 128-bit lane: x carried d bits forward (x times x^d mod P, kept at
+// 128 bits) plus the data there. k holds the constants for the lane's low
+// and high halves, x^(d+31) and x^(d-33) mod P, reflected (the +31 and
+// -33 absorb the reflection and the 64-bit product).
 KFK_CLMUL_TARGET inline __m256i fold256(__m256i x, __m256i k, __m256i data) {
   return _mm256_xor_si256(_mm256_xor_si256(_mm256_clmulepi64_epi128(x, k, 0x00), _mm256_clmulepi64_epi128(x, k, 0x11)),
                           data);
