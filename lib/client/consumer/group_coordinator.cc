@@ -587,7 +587,12 @@ void GroupCoordinator::send_heartbeat() {
     if (heartbeat_timer_ && !heartbeat_timer_->active()) heartbeat_timer_->start(opts_.retry_backoff_ms);
     return;
   }
-  if (heartbeat_in_flight_) {
+  // Nothing goes to the coordinator while it holds this member's JoinGroup
+  // (Java's heartbeat thread is disabled in PREPARING_REBALANCE, librdkafka
+  // heartbeats only once joined): a coordinator may stop reading the
+  // connection meanwhile (librdkafka's mock does), so a heartbeat there
+  // would time out and close the connection, JoinGroup included.
+  if (heartbeat_in_flight_ || phase_ == Phase::kJoining) {
     heartbeat_timer_->start(opts_.heartbeat_interval_ms);
     return;
   }
