@@ -459,6 +459,34 @@ void GroupCoordinator::run_assignment(proto::JoinGroupResponse resp) {
     in.members.emplace(m.member_id, std::move(ms));
   }
   nc_.metadata().add_topics(std::vector<std::string>(group_topics_.begin(), group_topics_.end()));
+  phase_ = Phase::kSyncing;  // from here until SyncGroup is answered
+  assign_when_metadata_ready(std::move(in), net::after_ms(opts_.request_timeout_ms));
+}
+
+// The leader assigns only once the metadata answers for every topic of the
+// group (Java's updateGroupSubscription: ensureFreshMetadata before
+// assign()). A topic the metadata has not been asked about yet would get
+// no partitions: an empty assignment, then another rebalance once the
+// metadata arrives (the first join usually completes before the refresh
+// that subscribe() requested). Waits up to request.timeout.ms, then
+// assigns with what is known.
+void GroupCoordinator::assign_when_metadata_ready(GroupAssignmentInput in, net::TimePoint deadline) {
+  const auto& known = nc_.metadata().current();
+  bool missing = false;
+  for (auto& t : group_topics_)
+    if (known->topic(t) == nullptr) missing = true;
+  if (missing && net::now() < deadline) {
+    std::weak_ptr<bool> alive = alive_;
+    int32_t generation = generation_;
+    nc_.metadata().wait_for_update(deadline, [this, alive, generation, in = std::move(in), deadline](
+                                                 const Error&, const net::MetadataManager::Snapshot&) mutable {
+      auto a = alive.lock();
+      if (!a || !*a || !active_ || generation != generation_ || phase_ != Phase::kSyncing) return;
+      assign_when_metadata_ready(std::move(in), deadline);
+    });
+    return;
+  }
+  PartitionAssignor* a = assignor_named(protocol_);
   const auto& md = nc_.metadata().current();
   assigned_topic_counts_.clear();
   for (auto& t : group_topics_) {

@@ -106,6 +106,7 @@ class GroupCoordinator {
   void send_join();
   void on_join(const Error& err, proto::JoinGroupResponse& resp);
   void run_assignment(proto::JoinGroupResponse resp);
+  void assign_when_metadata_ready(GroupAssignmentInput in, net::TimePoint deadline);
   void send_sync(std::vector<proto::SyncGroupRequest::SyncGroupRequestAssignment> assignments);
   void on_sync(const Error& err, proto::SyncGroupResponse& resp);
   void send_heartbeat();
