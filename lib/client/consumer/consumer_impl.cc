@@ -55,7 +55,8 @@ ConsumerImpl::AppCall::AppCall(const ConsumerImpl& c) : c_(c) {
   if (c_.app_thread_.load() != me && !c_.app_thread_.compare_exchange_strong(none, me)) {
     error_ = Error(errc::kState,
                    "kfk::Consumer is not safe for multi-threaded access: another thread is inside a call of this "
-                   "consumer (use one thread at a time; only wakeup() and metrics() may be called from any thread)");
+                   "consumer (use one thread at a time; only wakeup(), metrics(), assignment() and paused() may be called "
+                   "from any thread)");
     return;
   }
   ++c_.app_depth_;
