@@ -21,9 +21,16 @@
 // Threads (the contract):
 //   - One application thread uses a consumer at a time: poll(), commit*(),
 //     seek*(), assign(), subscribe(), close() and the other calls are not
-//     made concurrently from several threads (as the Java client). The only
-//     exceptions are wakeup() and metrics(), which any thread may call at any
-//     time.
+//     made concurrently from several threads (as the Java client). A call
+//     made while another thread is inside one fails at once with errc::kState
+//     ("kfk::Consumer is not safe for multi-threaded access ..."; Java's
+//     ConcurrentModificationException): calls returning an Error or
+//     ConsumerRecords return it, commit_async() passes it to its callback
+//     right away on the calling thread, subscription() logs it and returns
+//     an empty list. The rebalance listener may call back into the consumer
+//     (same thread). The exceptions are wakeup() (any thread, also a signal
+//     handler), metrics(), assignment() and paused(), which any thread may
+//     call at any time.
 //   - The consumer owns a network thread. It fetches ahead (one fetch per
 //     partition leader at a time; per partition one response ready for
 //     poll() and up to two more held, all within fetch.max.bytes) while
@@ -53,7 +60,14 @@
 //   - errc::kCorruptMessage (CORRUPT_MESSAGE): a batch failed its CRC check
 //     or could not be decoded (the partition stays at that offset; seek past
 //     it to skip);
-//   - errc::kState: poll() without any subscription or assignment;
+//   - errc::kState: poll() without any subscription or assignment, or
+//     while another thread is inside a call of this consumer;
+//   - UNKNOWN_TOPIC_OR_PARTITION (or TOPIC_AUTHORIZATION_FAILED, ...): a
+//     subscribed topic is not available, message "Subscribed topic not
+//     available: <topic>: Broker: <reason>" (librdkafka's words). Reported
+//     (and logged) once per topic and error, again when the error changes
+//     or comes back after the topic was seen; the subscription stays, and
+//     the topic is assigned once it exists;
 //   - a fatal() error (FENCED_INSTANCE_ID, GROUP_AUTHORIZATION_FAILED, ...):
 //     the consumer is unusable; close it;
 //   - TOPIC_AUTHORIZATION_FAILED and other non-retriable partition errors.
@@ -109,6 +123,10 @@ struct ConsumerRecord {
   // The leader epoch the record was written in; nullopt when the broker
   // does not say (pre-KIP-101 batches).
   std::optional<int32_t> leader_epoch;
+
+  // The record's partition as a TopicPartition (copies the topic name), e.g.
+  // for commit_sync({{r.topic_partition(), {r.offset + 1}}}).
+  TopicPartition topic_partition() const { return TopicPartition(std::string(topic), partition); }
 
   // Key / value as text (empty for null).
   std::string_view key_view() const { return key ? as_view(*key) : std::string_view(); }
@@ -192,8 +210,15 @@ struct OffsetAndTimestamp {
 //   revoked; assigned lists only newly added partitions.
 // on_partitions_lost: the partitions were taken away without a clean
 // revocation (the member was fenced or fell out of the group, e.g.
-// max.poll.interval.ms or session.timeout.ms expired): another member may
-// already own them, so do not commit for them.
+// max.poll.interval.ms or session.timeout.ms expired, or the coordinator
+// answered UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION): another member may
+// already own them, so do not commit for them. Instead of, never in
+// addition to, on_partitions_revoked (as Java's ConsumerCoordinator): one
+// callback per change, also when a revocation was due when the member was
+// removed.
+// The listener is given to subscribe(topics, listener) (Java's form; it may
+// then capture the consumer it is subscribed on) or, for every
+// subscription made without one, in ConsumerOptions at create().
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
@@ -246,8 +271,11 @@ struct ConsumerOptions {
   // empty they replace partition.assignment.strategy.
   std::vector<std::shared_ptr<PartitionAssignor>> assignors;
   // Where the consumer reports what has no caller to return an error to
-  // (failed auto-commits, a listener that threw, adjusted defaults). Called
-  // from the application or the network thread; default: stderr.
+  // (failed auto-commits, a listener that threw, adjusted defaults) and what
+  // the application should know of (removal from the group for exceeding
+  // max.poll.interval.ms, a subscribed topic that is not available). Called
+  // from the application or the network thread; default: stderr, each line
+  // prefixed "kfk consumer: ".
   std::function<void(std::string_view message)> log;
 };
 
@@ -268,13 +296,21 @@ class Consumer {
   // or manual assignment). The group rebalances on the next poll().
   // errc::kInvalidArgument for an empty topic name; errc::kInvalidConfig
   // without group.id.
+  // The listener for this subscription is ConsumerOptions::rebalance_listener.
   virtual Error subscribe(const std::vector<std::string>& topics) = 0;
+  // As above, with `listener` (may be null: none) for this subscription
+  // instead of the one given to create(), as Java's subscribe(topics,
+  // listener). It takes effect at once: the next revocation already goes
+  // to it. A later subscribe() without a listener goes back to create()'s.
+  virtual Error subscribe(const std::vector<std::string>& topics, std::shared_ptr<RebalanceListener> listener) = 0;
   // Subscribes to every topic whose whole name matches `pattern`
   // (std::regex_match), re-evaluated whenever the cluster metadata changes
   // (new matching topics trigger a rebalance). Internal topics are skipped
   // with exclude.internal.topics=true (default).
   // (A separate name: subscribe({"topic"}) would be ambiguous otherwise.)
   virtual Error subscribe_pattern(const std::regex& pattern) = 0;
+  // With a listener for this subscription (see subscribe(topics, listener)).
+  virtual Error subscribe_pattern(const std::regex& pattern, std::shared_ptr<RebalanceListener> listener) = 0;
   // Leaves the group (revoking everything through the listener).
   virtual Error unsubscribe() = 0;
   // The subscribed topic names (for a pattern: the matching topics known so
@@ -295,12 +331,26 @@ class Consumer {
   // auto-commits. Returns earlier, with an empty batch, when the assignment
   // changed or partitions reached their end. See "Errors" above.
   virtual ConsumerRecords poll(std::chrono::milliseconds timeout) = 0;
-  // Any thread: makes the current (or next) poll() return errc::kWakeup.
+  // Makes the current (or next) poll() return errc::kWakeup. Any thread,
+  // any time while the consumer exists (not concurrently with its
+  // destruction), and async-signal-safe: it only stores to a lock-free
+  // atomic and calls uv_async_send(), so a SIGINT/SIGTERM handler may call
+  // it to end a blocking poll(). Other calls (commit_sync(), position(),
+  // close(), ...) are not interrupted; they end at their timeouts.
   virtual void wakeup() = 0;
 
   // --- Offsets -----------------------------------------------------------------
   // Commits the position of every assigned partition (what poll() returned)
   // and waits for the answer, retrying retriable errors until `timeout`.
+  // A member removed from the group (it exceeded max.poll.interval.ms, or
+  // the coordinator answered UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION or
+  // FENCED_INSTANCE_ID) gets that code (UNKNOWN_MEMBER_ID when nothing was
+  // sent) with Java's CommitFailedException text: "Commit cannot be
+  // completed since the group has already rebalanced and assigned the
+  // partitions to another member. ... You can address this either by
+  // increasing max.poll.interval.ms or by reducing the maximum size of
+  // batches returned in poll() with max.poll.records." The next poll()
+  // reports the partitions lost and rejoins.
   virtual Error commit_sync(std::chrono::milliseconds timeout = std::chrono::seconds(30)) = 0;
   // Commits the given offsets (the offset of the next record to read, i.e.
   // last processed + 1), with their metadata.

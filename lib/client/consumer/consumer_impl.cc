@@ -38,16 +38,32 @@ ConsumerImpl::ConsumerImpl(core::ResolvedConfig rc, ConsumerOptions options,
   drain_.check_crcs = rc_.get_bool("check.crcs");
   drain_.read_committed = rc_.isolation_level() == core::IsolationLevel::kReadCommitted;
   drain_.max_decompressed = std::max<size_t>(size_t{64} << 20, static_cast<size_t>(rc_.get_int("fetch.max.bytes")) * 4);
+  // The one log sink: every message of this consumer, from either thread.
+  if (!options_.log)
+    options_.log = [](std::string_view msg) { std::cerr << "kfk consumer: " << msg << "\n"; };
+  listener_ = options_.rebalance_listener;
   for (auto& note : rc_.adjustments()) log(note);
 }
 
 ConsumerImpl::~ConsumerImpl() { close(std::chrono::seconds(30)); }
 
-void ConsumerImpl::log(std::string_view msg) const {
-  if (options_.log)
-    options_.log(msg);
-  else
-    std::cerr << "kfk consumer: " << msg << "\n";
+void ConsumerImpl::log(std::string_view msg) const { options_.log(msg); }
+
+ConsumerImpl::AppCall::AppCall(const ConsumerImpl& c) : c_(c) {
+  const std::thread::id me = std::this_thread::get_id();
+  std::thread::id none;
+  if (c_.app_thread_.load() != me && !c_.app_thread_.compare_exchange_strong(none, me)) {
+    error_ = Error(errc::kState,
+                   "kfk::Consumer is not safe for multi-threaded access: another thread is inside a call of this "
+                   "consumer (use one thread at a time; only wakeup(), metrics(), assignment() and paused() may be called "
+                   "from any thread)");
+    return;
+  }
+  ++c_.app_depth_;
+}
+
+ConsumerImpl::AppCall::~AppCall() {
+  if (error_.ok() && --c_.app_depth_ == 0) c_.app_thread_.store(std::thread::id());
 }
 
 void ConsumerImpl::start() {
@@ -56,9 +72,17 @@ void ConsumerImpl::start() {
   nc_->start();
   next_auto_commit_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(auto_commit_interval_ms_);
   on_loop([this] {
+    // Runs on the network thread: wakes poll() after wakeup().
+    uv_async_init(nc_->loop(), &wakeup_async_, [](uv_async_t* a) {
+      auto* self = static_cast<ConsumerImpl*>(a->data);
+      std::lock_guard<std::mutex> lock(self->state_.mu);
+      self->state_.cv.notify_all();
+    });
+    wakeup_async_.data = this;
+    wakeup_async_open_ = true;
     GroupCoordinator* g = nullptr;
     if (!group_id_.empty()) {
-      group_ = std::make_unique<GroupCoordinator>(*nc_, state_, GroupOptions::from(rc_), assignors_);
+      group_ = std::make_unique<GroupCoordinator>(*nc_, state_, GroupOptions::from(rc_), assignors_, options_.log);
       group_->start();
       g = group_.get();
     }
@@ -70,6 +94,8 @@ void ConsumerImpl::start() {
     fetcher_->start();
     // Torn down on the network thread before the loop ends.
     nc_->thread().add_stop_hook([this] {
+      wakeup_async_open_ = false;
+      uv_close(reinterpret_cast<uv_handle_t*>(&wakeup_async_), nullptr);
       if (fetcher_) fetcher_->shutdown();
       if (group_) group_->shutdown();
       fetcher_.reset();
@@ -104,6 +130,31 @@ void ConsumerImpl::trigger_fetch() {
 // --- Subscription and assignment -----------------------------------------------------
 
 Error ConsumerImpl::subscribe(const std::vector<std::string>& topics) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
+  return subscribe_topics(topics, options_.rebalance_listener);
+}
+
+Error ConsumerImpl::subscribe(const std::vector<std::string>& topics, std::shared_ptr<RebalanceListener> listener) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
+  return subscribe_topics(topics, std::move(listener));
+}
+
+Error ConsumerImpl::subscribe_pattern(const std::regex& pattern) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
+  return subscribe_regex(pattern, options_.rebalance_listener);
+}
+
+Error ConsumerImpl::subscribe_pattern(const std::regex& pattern, std::shared_ptr<RebalanceListener> listener) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
+  return subscribe_regex(pattern, std::move(listener));
+}
+
+Error ConsumerImpl::subscribe_topics(const std::vector<std::string>& topics,
+                                     std::shared_ptr<RebalanceListener> listener) {
   if (Error e = check_open(); !e.ok()) return e;
   if (group_id_.empty()) return Error::from_code(errc::kInvalidConfig, "subscribe() needs group.id");
   for (auto& t : topics)
@@ -113,35 +164,34 @@ Error ConsumerImpl::subscribe(const std::vector<std::string>& topics) {
   mode_ = Mode::kSubscribed;
   pattern_ = false;
   subscription_ = topics;
+  listener_ = std::move(listener);
   std::set<std::string> set(topics.begin(), topics.end());
   on_loop([this, set] { group_->subscribe(set); });
   return Error();
 }
 
-Error ConsumerImpl::subscribe_pattern(const std::regex& pattern) {
+Error ConsumerImpl::subscribe_regex(const std::regex& pattern, std::shared_ptr<RebalanceListener> listener) {
   if (Error e = check_open(); !e.ok()) return e;
   if (group_id_.empty()) return Error::from_code(errc::kInvalidConfig, "subscribe() needs group.id");
   if (mode_ == Mode::kAssigned) assign({});
   mode_ = Mode::kSubscribed;
   pattern_ = true;
   subscription_.clear();
+  listener_ = std::move(listener);
   on_loop([this, pattern] { group_->subscribe_pattern(pattern); });
   return Error();
 }
 
 Error ConsumerImpl::unsubscribe() {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   if (mode_ != Mode::kSubscribed) return Error();
+  run_lost_steps();
   std::vector<TopicPartition> owned = assignment();
   if (!owned.empty()) {
     if (auto_commit_) commit_offsets_sync(consumed_offsets(), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
-    if (options_.rebalance_listener) {
-      try {
-        options_.rebalance_listener->on_partitions_revoked(owned);
-      } catch (const std::exception& ex) {
-        log(std::string("rebalance listener threw: ") + ex.what());
-      }
-    }
+    call_listener(RebalanceStep::Kind::kRevoke, owned);
   }
   auto p = std::make_shared<std::promise<void>>();
   auto f = p->get_future();
@@ -161,6 +211,11 @@ Error ConsumerImpl::unsubscribe() {
 }
 
 std::vector<std::string> ConsumerImpl::subscription() const {
+  AppCall call(*this);
+  if (!call.ok()) {
+    log("subscription(): " + call.error().message());
+    return {};
+  }
   if (mode_ != Mode::kSubscribed) return {};
   if (!pattern_) return subscription_;
   std::vector<std::string> out;
@@ -169,6 +224,8 @@ std::vector<std::string> ConsumerImpl::subscription() const {
 }
 
 Error ConsumerImpl::assign(const std::vector<TopicPartition>& partitions) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   for (auto& tp : partitions)
     if (tp.topic.empty() || tp.partition < 0)
@@ -203,6 +260,64 @@ void ConsumerImpl::run_app_tasks() {
   for (auto& t : tasks) t();
 }
 
+void ConsumerImpl::call_listener(RebalanceStep::Kind kind, const std::vector<TopicPartition>& parts) {
+  if (!listener_) return;
+  try {
+    if (kind == RebalanceStep::Kind::kRevoke)
+      listener_->on_partitions_revoked(parts);
+    else if (kind == RebalanceStep::Kind::kLost)
+      listener_->on_partitions_lost(parts);
+    else
+      listener_->on_partitions_assigned(parts);
+  } catch (const std::exception& ex) {
+    log(std::string("rebalance listener threw: ") + ex.what());
+  } catch (...) {
+    log("rebalance listener threw");
+  }
+}
+
+void ConsumerImpl::revoke_partitions(const std::vector<TopicPartition>& parts) {
+  if (parts.empty()) return;
+  if (auto_commit_)
+    commit_offsets_sync(consumed_offsets(&parts), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
+  call_listener(RebalanceStep::Kind::kRevoke, parts);
+  std::lock_guard<std::mutex> lock(state_.mu);
+  for (auto& tp : parts) state_.partitions.erase(tp);
+  std::erase_if(state_.completed, [&](const auto& cf) {
+    return std::find(parts.begin(), parts.end(), cf->tp) != parts.end();
+  });
+}
+
+// Only partitions still owned: a revocation that was already running when
+// the member lost them has reported them (one callback per change).
+void ConsumerImpl::lose_partitions(std::vector<TopicPartition> parts) {
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    std::erase_if(parts, [&](const TopicPartition& tp) { return state_.partitions.count(tp) == 0; });
+  }
+  if (parts.empty()) return;
+  call_listener(RebalanceStep::Kind::kLost, parts);
+  std::lock_guard<std::mutex> lock(state_.mu);
+  for (auto& tp : parts) state_.partitions.erase(tp);
+  std::erase_if(state_.completed, [&](const auto& cf) { return state_.partitions.count(cf->tp) == 0; });
+}
+
+void ConsumerImpl::run_lost_steps() {
+  std::vector<RebalanceStep> lost;
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    for (auto it = state_.steps.begin(); it != state_.steps.end();) {
+      if (it->kind == RebalanceStep::Kind::kLost) {
+        lost.push_back(std::move(*it));
+        it = state_.steps.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& step : lost) lose_partitions(std::move(step.revoked));
+}
+
 void ConsumerImpl::run_steps() {
   for (;;) {
     RebalanceStep step;
@@ -215,50 +330,25 @@ void ConsumerImpl::run_steps() {
       step = std::move(state_.steps.front());
       state_.steps.pop_front();
     }
-    auto call = [&](auto fn, const std::vector<TopicPartition>& parts) {
-      if (!options_.rebalance_listener) return;
-      try {
-        fn(*options_.rebalance_listener, parts);
-      } catch (const std::exception& ex) {
-        log(std::string("rebalance listener threw: ") + ex.what());
-      } catch (...) {
-        log("rebalance listener threw");
-      }
-    };
-    auto revoke = [&](const std::vector<TopicPartition>& parts) {
-      if (parts.empty()) return;
-      if (auto_commit_)
-        commit_offsets_sync(consumed_offsets(&parts), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
-      call([](RebalanceListener& l, const auto& p) { l.on_partitions_revoked(p); }, parts);
-      std::lock_guard<std::mutex> lock(state_.mu);
-      for (auto& tp : parts) state_.partitions.erase(tp);
-      std::erase_if(state_.completed, [&](const auto& cf) {
-        return std::find(parts.begin(), parts.end(), cf->tp) != parts.end();
-      });
-    };
     switch (step.kind) {
       case RebalanceStep::Kind::kRevoke:
-        revoke(step.revoked);
+        revoke_partitions(step.revoked);
         nc_->post([this] {
           if (group_) group_->step_done(RebalanceStep::Kind::kRevoke, false);
         });
         break;
-      case RebalanceStep::Kind::kLost: {
-        call([](RebalanceListener& l, const auto& p) { l.on_partitions_lost(p); }, step.revoked);
-        std::lock_guard<std::mutex> lock(state_.mu);
-        for (auto& tp : step.revoked) state_.partitions.erase(tp);
-        std::erase_if(state_.completed, [&](const auto& cf) { return state_.partitions.count(cf->tp) == 0; });
+      case RebalanceStep::Kind::kLost:
+        lose_partitions(std::move(step.revoked));
         break;
-      }
       case RebalanceStep::Kind::kAssign: {
-        revoke(step.revoked);
+        revoke_partitions(step.revoked);
         {
           std::lock_guard<std::mutex> lock(state_.mu);
           std::set<TopicPartition> keep(step.assigned.begin(), step.assigned.end());
           state_.retain(keep);
           for (auto& tp : step.assigned) state_.add(tp, PositionSource::kCommitted);
         }
-        call([](RebalanceListener& l, const auto& p) { l.on_partitions_assigned(p); }, step.added);
+        call_listener(RebalanceStep::Kind::kAssign, step.added);
         bool rejoin = step.rejoin_after;
         nc_->post([this, rejoin] {
           if (group_) group_->step_done(RebalanceStep::Kind::kAssign, rejoin);
@@ -299,6 +389,8 @@ void ConsumerImpl::maybe_auto_commit() {
 }
 
 ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return ConsumerRecords(call.error());
   if (Error e = check_open(); !e.ok()) return ConsumerRecords(e);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   nc_->post([this] {
@@ -313,13 +405,17 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
     std::unique_ptr<CompletedFetch> cf;
     {
       std::unique_lock<std::mutex> lock(state_.mu);
-      if (state_.wakeup) {
-        state_.wakeup = false;
+      if (state_.wakeup.exchange(false)) {
         return ConsumerRecords(Error::from_code(errc::kWakeup, "poll interrupted by wakeup()"));
       }
       if (!state_.pending_error.ok()) {
         Error e = state_.pending_error;
         if (!e.fatal()) state_.pending_error = Error();
+        return ConsumerRecords(e);
+      }
+      if (!state_.reports.empty()) {
+        Error e = std::move(state_.reports.front());
+        state_.reports.pop_front();
         return ConsumerRecords(e);
       }
       if (mode_ == Mode::kNone && state_.partitions.empty())
@@ -416,10 +512,12 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
   }
 }
 
+// Async-signal-safe (see consumer.h): a lock-free atomic store and
+// uv_async_send, nothing else.
 void ConsumerImpl::wakeup() {
-  std::lock_guard<std::mutex> lock(state_.mu);
-  state_.wakeup = true;
-  state_.cv.notify_all();
+  static_assert(std::atomic<bool>::is_always_lock_free);
+  state_.wakeup.store(true);
+  if (wakeup_async_open_.load()) uv_async_send(&wakeup_async_);
 }
 
 }  // namespace consumer

@@ -77,6 +77,8 @@ void ConsumerImpl::commit_offsets_async(std::map<TopicPartition, OffsetAndMetada
 }
 
 Error ConsumerImpl::commit_sync(std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   run_app_tasks();  // earlier async commits complete first
   return commit_offsets_sync(consumed_offsets(), timeout);
@@ -84,21 +86,39 @@ Error ConsumerImpl::commit_sync(std::chrono::milliseconds timeout) {
 
 Error ConsumerImpl::commit_sync(const std::map<TopicPartition, OffsetAndMetadata>& offsets,
                                 std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   run_app_tasks();
   return commit_offsets_sync(offsets, timeout);
 }
 
+// From a second thread (see AppCall) the callback runs at once, on the
+// calling thread, with the error (logged when there is no callback).
 void ConsumerImpl::commit_async(CommitCallback callback) {
+  AppCall call(*this);
+  if (!call.ok()) return refuse_async(consumed_offsets(), callback, call.error());
   commit_offsets_async(consumed_offsets(), std::move(callback));
 }
 
 void ConsumerImpl::commit_async(const std::map<TopicPartition, OffsetAndMetadata>& offsets, CommitCallback callback) {
+  AppCall call(*this);
+  if (!call.ok()) return refuse_async(offsets, callback, call.error());
   commit_offsets_async(offsets, std::move(callback));
+}
+
+void ConsumerImpl::refuse_async(const std::map<TopicPartition, OffsetAndMetadata>& offsets,
+                                const CommitCallback& callback, const Error& e) {
+  if (callback)
+    callback(offsets, e);
+  else
+    log("commit_async(): " + e.message());
 }
 
 Error ConsumerImpl::committed(const std::vector<TopicPartition>& partitions,
                               std::map<TopicPartition, OffsetAndMetadata>* out, std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   if (out == nullptr) return Error::from_code(errc::kInvalidArgument, "committed(): out is null");
   if (group_id_.empty()) return Error::from_code(errc::kInvalidGroupId, "committed offsets need group.id");
@@ -122,6 +142,8 @@ Error ConsumerImpl::committed(const std::vector<TopicPartition>& partitions,
 }
 
 Error ConsumerImpl::position(const TopicPartition& tp, int64_t* out, std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   if (out == nullptr) return Error::from_code(errc::kInvalidArgument, "position(): out is null");
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -142,6 +164,8 @@ Error ConsumerImpl::position(const TopicPartition& tp, int64_t* out, std::chrono
 }
 
 Error ConsumerImpl::seek(const TopicPartition& tp, int64_t offset) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   if (offset < 0) return Error::from_code(errc::kInvalidArgument, "seek(): negative offset");
   {
@@ -155,6 +179,8 @@ Error ConsumerImpl::seek(const TopicPartition& tp, int64_t offset) {
 }
 
 Error ConsumerImpl::seek_to_beginning(const std::vector<TopicPartition>& partitions) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   {
     std::lock_guard<std::mutex> lock(state_.mu);
@@ -170,6 +196,8 @@ Error ConsumerImpl::seek_to_beginning(const std::vector<TopicPartition>& partiti
 }
 
 Error ConsumerImpl::seek_to_end(const std::vector<TopicPartition>& partitions) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   {
     std::lock_guard<std::mutex> lock(state_.mu);
@@ -187,6 +215,8 @@ Error ConsumerImpl::seek_to_end(const std::vector<TopicPartition>& partitions) {
 Error ConsumerImpl::list_offsets_sync(std::map<TopicPartition, int64_t> ts,
                                       std::map<TopicPartition, OffsetAndTimestamp>* out,
                                       std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   if (out == nullptr) return Error::from_code(errc::kInvalidArgument, "out is null");
   out->clear();
@@ -243,6 +273,8 @@ Error ConsumerImpl::end_offsets(const std::vector<TopicPartition>& partitions, s
 }
 
 Error ConsumerImpl::pause(const std::vector<TopicPartition>& partitions) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   std::lock_guard<std::mutex> lock(state_.mu);
   for (auto& tp : partitions)
@@ -252,6 +284,8 @@ Error ConsumerImpl::pause(const std::vector<TopicPartition>& partitions) {
 }
 
 Error ConsumerImpl::resume(const std::vector<TopicPartition>& partitions) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   {
     std::lock_guard<std::mutex> lock(state_.mu);
@@ -273,6 +307,8 @@ std::vector<TopicPartition> ConsumerImpl::paused() const {
 }
 
 Error ConsumerImpl::close(std::chrono::milliseconds timeout) {
+  AppCall call(*this);
+  if (!call.ok()) return call.error();
   // Still open while closing: the listener may commit (commit_sync) in
   // its final on_partitions_revoked.
   if (closing_ || closed_) return Error();
@@ -284,6 +320,7 @@ Error ConsumerImpl::close(std::chrono::milliseconds timeout) {
   };
   Error result;
   run_app_tasks();
+  run_lost_steps();  // lost partitions are not revoked (nor committed)
   std::vector<TopicPartition> owned = assignment();
   if (auto_commit_ && !owned.empty()) {
     // As the Java consumer: a failed final auto-commit is logged, not
@@ -294,13 +331,7 @@ Error ConsumerImpl::close(std::chrono::milliseconds timeout) {
     Error e = commit_offsets_sync(consumed_offsets(), left());
     if (!e.ok()) log("auto-commit on close failed: " + e.to_string());
   }
-  if (mode_ == Mode::kSubscribed && options_.rebalance_listener && !owned.empty()) {
-    try {
-      options_.rebalance_listener->on_partitions_revoked(owned);
-    } catch (const std::exception& ex) {
-      log(std::string("rebalance listener threw: ") + ex.what());
-    }
-  }
+  if (mode_ == Mode::kSubscribed && !owned.empty()) call_listener(RebalanceStep::Kind::kRevoke, owned);
   if (mode_ == Mode::kSubscribed) {
     auto p = std::make_shared<std::promise<void>>();
     auto f = p->get_future();

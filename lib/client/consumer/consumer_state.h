@@ -13,6 +13,7 @@
 // with them.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -110,11 +111,13 @@ class ConsumerState {
   std::deque<std::unique_ptr<CompletedFetch>> completed;
   // Errors for poll() that concern no single partition (fatal group errors).
   Error pending_error;
+  // Non-fatal reports for poll() (a subscribed topic that does not exist):
+  // each returned by one poll(), in order.
+  std::deque<Error> reports;
   // Group steps for poll() to run, in order, and work to run on the
   // application thread (commit callbacks).
   std::deque<RebalanceStep> steps;
   std::deque<std::function<void()>> app_tasks;
-  bool wakeup = false;
   // Something for poll() to do (a rebalance step, commit callbacks).
   bool events_pending = false;
   // Group membership, for metrics.
@@ -124,6 +127,11 @@ class ConsumerState {
   uint64_t bytes_fetched = 0;
   uint64_t fetch_requests = 0;
   uint64_t fetch_errors = 0;
+
+  // --- not guarded by mu ------------------------------------------------------
+  // wakeup() was called (set from any thread, also a signal handler; poll()
+  // clears it).
+  std::atomic<bool> wakeup{false};
 
   // Adds `tp` (no-op when present). Caller holds mu.
   PartitionState& add(const TopicPartition& tp, PositionSource source) {

@@ -33,6 +33,13 @@ bool decode_versioned(const std::vector<uint8_t>& bytes, Msg& m) {
 std::vector<TopicPartition> sorted(std::set<TopicPartition> s) { return {s.begin(), s.end()}; }
 }  // namespace
 
+const char* const kCommitFailedMessage =
+    "Commit cannot be completed since the group has already rebalanced and assigned the partitions to another "
+    "member. This means that the time between subsequent calls to poll() was longer than the configured "
+    "max.poll.interval.ms, which typically implies that the poll loop is spending too much time message "
+    "processing. You can address this either by increasing max.poll.interval.ms or by reducing the maximum size "
+    "of batches returned in poll() with max.poll.records.";
+
 bool is_coordinator_error(int code) {
   return code == errc::kNotCoordinator || code == errc::kCoordinatorNotAvailable || code == errc::kTransport ||
          code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException ||
@@ -57,8 +64,8 @@ GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
 }
 
 GroupCoordinator::GroupCoordinator(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
-                                   std::vector<std::shared_ptr<PartitionAssignor>> assignors)
-    : nc_(nc), state_(state), opts_(std::move(opts)), assignors_(std::move(assignors)) {}
+                                   std::vector<std::shared_ptr<PartitionAssignor>> assignors, GroupLogFn log)
+    : nc_(nc), state_(state), opts_(std::move(opts)), assignors_(std::move(assignors)), log_(std::move(log)) {}
 
 GroupCoordinator::~GroupCoordinator() { *alive_ = false; }
 
@@ -135,6 +142,7 @@ bool GroupCoordinator::update_pattern_topics(const net::ClusterMetadata& md) {
 void GroupCoordinator::on_metadata(const net::MetadataManager::Snapshot& md) {
   if (!active_ || shut_down_) return;
   bool rejoin = update_pattern_topics(*md);
+  report_topic_errors(*md);
   if (leader_ && phase_ == Phase::kStable) {
     // Partition counts changed (or a topic appeared) since the assignment.
     for (auto& t : group_topics_) {
@@ -149,7 +157,39 @@ void GroupCoordinator::on_metadata(const net::MetadataManager::Snapshot& md) {
   ensure_active();
 }
 
+// A subscribed topic the cluster says does not exist (or may not be read)
+// gets no partitions and no error from the group protocol: tell the
+// application through poll() and the log, once per topic and error, again
+// when the error changes or comes back (librdkafka's "Subscribed topic not
+// available"). A topic being created (LEADER_NOT_AVAILABLE) is not an error.
+void GroupCoordinator::report_topic_errors(const net::ClusterMetadata& md) {
+  std::map<std::string, int16_t> now;
+  for (auto& t : subscribed_) {
+    const net::TopicInfo* ti = md.topic(t);
+    if (ti == nullptr || ti->error == 0) continue;
+    Error e = Error::from_code(ti->error);
+    if (ti->error == errc::kUnknownTopicOrPartition || !e.retriable()) now[t] = ti->error;
+  }
+  for (auto& [topic, code] : now) {
+    auto it = errored_topics_.find(topic);
+    if (it != errored_topics_.end() && it->second == code) continue;
+    Error e = Error::from_code(code);
+    // librdkafka's wording for the common two; Kafka's text otherwise.
+    std::string reason = code == errc::kUnknownTopicOrPartition   ? "Unknown topic or partition"
+                         : code == errc::kTopicAuthorizationFailed ? "Topic authorization failed"
+                                                                   : e.message();
+    std::string text = "Subscribed topic not available: " + topic + ": Broker: " + reason;
+    if (log_) log_(text);
+    std::lock_guard<std::mutex> lock(state_.mu);
+    state_.reports.push_back(Error(code, text, e.retriable()));
+    state_.events_pending = true;
+    state_.cv.notify_all();
+  }
+  errored_topics_ = std::move(now);
+}
+
 void GroupCoordinator::unsubscribe() {
+  errored_topics_.clear();
   subscribed_.clear();
   pattern_.reset();
   active_ = false;
@@ -357,6 +397,7 @@ void GroupCoordinator::on_join(const Error& err, proto::JoinGroupResponse& resp)
   Error e = err.ok() ? Error::from_code(resp.error_code, "JoinGroup") : err;
   if (e.ok()) {
     join_attempts_ = 0;
+    removed_ = false;
     generation_ = resp.generation_id;
     member_id_ = resp.member_id;
     protocol_ = resp.protocol_name.value_or("");
@@ -418,6 +459,34 @@ void GroupCoordinator::run_assignment(proto::JoinGroupResponse resp) {
     in.members.emplace(m.member_id, std::move(ms));
   }
   nc_.metadata().add_topics(std::vector<std::string>(group_topics_.begin(), group_topics_.end()));
+  phase_ = Phase::kSyncing;  // from here until SyncGroup is answered
+  assign_when_metadata_ready(std::move(in), net::after_ms(opts_.request_timeout_ms));
+}
+
+// The leader assigns only once the metadata answers for every topic of the
+// group (Java's updateGroupSubscription: ensureFreshMetadata before
+// assign()). A topic the metadata has not been asked about yet would get
+// no partitions: an empty assignment, then another rebalance once the
+// metadata arrives (the first join usually completes before the refresh
+// that subscribe() requested). Waits up to request.timeout.ms, then
+// assigns with what is known.
+void GroupCoordinator::assign_when_metadata_ready(GroupAssignmentInput in, net::TimePoint deadline) {
+  const auto& known = nc_.metadata().current();
+  bool missing = false;
+  for (auto& t : group_topics_)
+    if (known->topic(t) == nullptr) missing = true;
+  if (missing && net::now() < deadline) {
+    std::weak_ptr<bool> alive = alive_;
+    int32_t generation = generation_;
+    nc_.metadata().wait_for_update(deadline, [this, alive, generation, in = std::move(in), deadline](
+                                                 const Error&, const net::MetadataManager::Snapshot&) mutable {
+      auto a = alive.lock();
+      if (!a || !*a || !active_ || generation != generation_ || phase_ != Phase::kSyncing) return;
+      assign_when_metadata_ready(std::move(in), deadline);
+    });
+    return;
+  }
+  PartitionAssignor* a = assignor_named(protocol_);
   const auto& md = nc_.metadata().current();
   assigned_topic_counts_.clear();
   for (auto& t : group_topics_) {
@@ -555,22 +624,25 @@ void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp)
   if (poll_timer_) poll_timer_->start(opts_.max_poll_interval_ms);
 }
 
-// Partitions were taken away without a revocation: report them lost.
+// Partitions were taken away without a revocation: report them lost. A
+// revocation queued for poll() but not started yet becomes this loss (Java
+// decides in onJoinPrepare, when the application polls: a reset generation
+// means lost, never revoked and lost for the same partitions).
 void GroupCoordinator::lose_partitions(const std::string& why, bool reset_member) {
   (void)why;
+  removed_ = true;
   if (reset_member) member_id_.clear();
   generation_ = -1;
-  {
-    std::lock_guard<std::mutex> lock(state_.mu);
-    state_.generation = -1;
-    state_.member_id = member_id_;
-  }
+  if (phase_ == Phase::kAwaitRevoke) phase_ = Phase::kIdle;  // the revocation is dropped or already running
+  std::lock_guard<std::mutex> lock(state_.mu);
+  state_.generation = -1;
+  state_.member_id = member_id_;
+  std::erase_if(state_.steps, [](const RebalanceStep& s) { return s.kind == RebalanceStep::Kind::kRevoke; });
   if (!owned_.empty()) {
     RebalanceStep step;
     step.kind = RebalanceStep::Kind::kLost;
     step.revoked = sorted(owned_);
     owned_.clear();
-    std::lock_guard<std::mutex> lock(state_.mu);
     state_.steps.push_back(std::move(step));
     state_.events_pending = true;
     state_.cv.notify_all();
@@ -627,7 +699,10 @@ void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& 
     request_rejoin("rebalance in progress");
     ensure_active();
   } else if (code == errc::kIllegalGeneration || code == errc::kUnknownMemberId) {
-    if (phase_ == Phase::kStable || phase_ == Phase::kIdle) {
+    // Also while a revocation waits for poll(): the member is out, so its
+    // partitions are lost, not revoked (lose_partitions() drops the
+    // queued revocation).
+    if (phase_ == Phase::kStable || phase_ == Phase::kIdle || phase_ == Phase::kAwaitRevoke) {
       lose_partitions(e.to_string(), code == errc::kUnknownMemberId);
       ensure_active();
     }
@@ -649,6 +724,12 @@ void GroupCoordinator::check_poll_interval() {
   }
   // The application stopped polling: leave so that the others take over
   // (Java's behaviour); the next poll() reports the loss and rejoins.
+  if (log_)
+    log_("consumer poll timeout has expired: the time since the last poll() (" + std::to_string(idle) +
+         " ms) is longer than max.poll.interval.ms (" + std::to_string(opts_.max_poll_interval_ms) +
+         " ms), which typically means the poll loop spends too much time processing records; leaving group " +
+         opts_.group_id + " (member " + member_id_ +
+         "). Increase max.poll.interval.ms or reduce the batches returned by poll() with max.poll.records.");
   poll_expired_ = true;
   leave("max.poll.interval.ms expired", [] {});
   lose_partitions("max.poll.interval.ms expired", true);

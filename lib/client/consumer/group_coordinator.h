@@ -24,6 +24,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/consumer/consumer_state.h"
@@ -53,11 +54,18 @@ struct GroupOptions {
 };
 
 using CommitResultFn = std::function<void(const Error&)>;
+// The consumer's log sink (ConsumerOptions::log); called on the network thread.
+using GroupLogFn = std::function<void(std::string_view message)>;
+
+// What a commit fails with once the member is no longer in the group
+// (removed for exceeding max.poll.interval.ms, or told UNKNOWN_MEMBER_ID /
+// ILLEGAL_GENERATION / FENCED_INSTANCE_ID): Java's CommitFailedException.
+extern const char* const kCommitFailedMessage;
 
 class GroupCoordinator {
  public:
   GroupCoordinator(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
-                   std::vector<std::shared_ptr<PartitionAssignor>> assignors);
+                   std::vector<std::shared_ptr<PartitionAssignor>> assignors, GroupLogFn log);
   ~GroupCoordinator();
 
   void start();
@@ -98,6 +106,7 @@ class GroupCoordinator {
   void send_join();
   void on_join(const Error& err, proto::JoinGroupResponse& resp);
   void run_assignment(proto::JoinGroupResponse resp);
+  void assign_when_metadata_ready(GroupAssignmentInput in, net::TimePoint deadline);
   void send_sync(std::vector<proto::SyncGroupRequest::SyncGroupRequestAssignment> assignments);
   void on_sync(const Error& err, proto::SyncGroupResponse& resp);
   void send_heartbeat();
@@ -105,6 +114,7 @@ class GroupCoordinator {
   void check_poll_interval();
   void request_rejoin(const std::string& why);
   void lose_partitions(const std::string& why, bool reset_member);
+  void report_topic_errors(const net::ClusterMetadata& md);
   void fail_fatal(Error e);
   void retry_later(int64_t ms);
   // group_offsets.cc. after_ms: runs `fn` once after `ms` (a timer that
@@ -122,6 +132,7 @@ class GroupCoordinator {
   ConsumerState& state_;
   GroupOptions opts_;
   std::vector<std::shared_ptr<PartitionAssignor>> assignors_;
+  GroupLogFn log_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool shut_down_ = false;
 
@@ -147,6 +158,13 @@ class GroupCoordinator {
   bool leader_ = false;
   net::TimePoint last_poll_;
   bool poll_expired_ = false;
+  // Removed from the group (poll expiry, unknown member, stale generation)
+  // and not joined again yet: commits fail with kCommitFailedMessage.
+  bool removed_ = false;
+  // Subscribed topics whose metadata carries an error, and the error
+  // reported for each (librdkafka's rkcg_errored_topics: once per topic
+  // and error).
+  std::map<std::string, int16_t> errored_topics_;
   uint64_t rebalances_ = 0;
   int join_attempts_ = 0;
 

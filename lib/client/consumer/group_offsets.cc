@@ -47,6 +47,10 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
     // commits before revocation happen before JoinGroup / after SyncGroup.
     if (active_ && (phase_ == Phase::kJoining || phase_ == Phase::kSyncing))
       return cb(Error(errc::kRebalanceInProgress, "commit failed: the member is rejoining the group"));
+    // Removed from the group and not joined again: the partitions belong to
+    // another member now; a commit without a generation would overwrite
+    // its offsets (Java: CommitFailedException, nothing sent).
+    if (active_ && generation_ < 0 && removed_) return cb(Error(errc::kUnknownMemberId, kCommitFailedMessage));
     proto::OffsetCommitRequest req = offset_commit_request(opts_.group_id, offsets);
     // Manual assignment (not a member): generation -1, no member id.
     if (active_ && generation_ >= 0) {
@@ -85,10 +89,13 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
                  // another rebalance, whose in-flight auto-commits failed
                  // the same way: cooperative members rebalanced in a loop.
                  // (Java: generationUnchangedOnError.)
-                 if (code != errc::kRebalanceInProgress && sent_generation == generation_)
-                   request_rejoin("commit failed");
-                 return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
+                 if (code == errc::kRebalanceInProgress)
+                   return cb(Error(code, "commit failed: the group rebalanced; " + e2.message()));
+                 if (sent_generation == generation_) request_rejoin("commit failed");
+                 return cb(Error(code, std::string(kCommitFailedMessage) + " (" + e2.message() + ")"));
                }
+               if (code == errc::kFencedInstanceId)
+                 return cb(Error(code, std::string(kCommitFailedMessage) + " (" + e2.message() + ")"));
                bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
                if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
                  return cb(e2);
