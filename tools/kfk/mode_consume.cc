@@ -4,6 +4,8 @@
 // set (-G, or -C -X group.id=G) the tool commits exactly what it printed:
 // per partition the offset after the last printed record, never the poll
 // position (records fetched but not printed stay uncommitted).
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -224,7 +226,11 @@ int run_consume(int argc, char** argv, int first) {
 
   // The tool commits what it printed itself; auto-commit would commit the
   // poll position, records never printed included.
-  if (config.get("enable.auto.commit").value_or("false") != "false")
+  std::string auto_commit = config.get("enable.auto.commit").value_or("false");
+  std::transform(auto_commit.begin(), auto_commit.end(), auto_commit.begin(), [](unsigned char ch) {
+    return static_cast<char>(std::tolower(ch));
+  });
+  if (auto_commit != "false")
     return usage_error("-X enable.auto.commit=true is not supported: kfk commits the records it printed itself",
                        kUsage);
   config.set("enable.auto.commit", "false");
