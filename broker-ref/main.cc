@@ -1,7 +1,7 @@
 // broker-ref: a small single-node Kafka broker for integration tests.
 //
 //   broker-ref --data-dir DIR [--listen HOST:PORT] [--node-id N]
-//              [--config FILE] [--set key=value ...] [--help]
+//              [--config FILE] [--set key=value ...] [--help] [--version]
 //
 // Prints exactly one line, "broker-ref listening on HOST:PORT", once it
 // accepts connections. SIGTERM / SIGINT: clean shutdown, exit 0. Bad
@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "kfk/version.h"
 #include "server/broker_config.h"
 #include "server/server.h"
 
@@ -21,7 +22,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: broker-ref --data-dir DIR [--listen HOST:PORT] [--node-id N]\n"
-    "                  [--config FILE] [--set key=value ...] [--help]\n"
+    "                  [--config FILE] [--set key=value ...] [--help] [--version]\n"
     "\n"
     "A single-node Kafka broker for integration tests (PLAINTEXT only).\n"
     "\n"
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "  --config FILE        Java properties file of config keys (applied first).\n"
     "  --set key=value      One config key (repeatable; after --config).\n"
     "  --help               This text.\n"
+    "  --version            Print \"broker-ref VERSION\" (kfk's version) and exit.\n"
     "\n"
     "Once listening, prints \"broker-ref listening on HOST:PORT\" on stdout.\n"
     "SIGTERM/SIGINT shut down cleanly. Exit codes: 0 clean shutdown, 1 error at\n"
@@ -66,6 +68,10 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       std::fputs(BrokerConfig::keys_help().c_str(), stdout);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::printf("broker-ref %s\n", KFK_VERSION_STRING);
       return 0;
     }
     auto take = [&](std::string* out) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <string>
 #include <deque>
 #include <functional>
 #include <map>
@@ -23,7 +24,6 @@
 #include <thread>
 #include <vector>
 
-#include "example_broker.h"
 #include "kfk/consumer.h"
 #include "kfk/producer.h"
 
@@ -143,10 +143,13 @@ int produce(const std::string& bootstrap, int count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  example::Broker broker(argc, argv);
-  if (!broker.ok()) return 1;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP_SERVERS   (e.g. localhost:9092)\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1];
   const int kRecords = 1000;
-  if (produce(broker.bootstrap(), kRecords) != kRecords) {
+  if (produce(bootstrap, kRecords) != kRecords) {
     std::fprintf(stderr, "producing failed\n");
     return 1;
   }
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
   kfk::ConsumerOptions options;
   options.rebalance_listener = listener;
   std::unique_ptr<kfk::Consumer> consumer;
-  kfk::Error err = kfk::Consumer::create({{"bootstrap.servers", broker.bootstrap()},
+  kfk::Error err = kfk::Consumer::create({{"bootstrap.servers", bootstrap},
                                           {"group.id", "worker-pool-example"},
                                           {"auto.offset.reset", "earliest"},
                                           {"enable.auto.commit", "false"}},  // we commit what was processed

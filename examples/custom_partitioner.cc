@@ -7,7 +7,6 @@
 #include <set>
 #include <string>
 
-#include "example_broker.h"
 #include "kfk/producer.h"
 
 namespace {
@@ -31,13 +30,16 @@ class ByUserPartitioner : public kfk::Partitioner {
 }  // namespace
 
 int main(int argc, char** argv) {
-  example::Broker broker(argc, argv, {{"num.partitions", "6"}});
-  if (!broker.ok()) return 1;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP_SERVERS   (e.g. localhost:9092)\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1];
   kfk::Error err = kfk::register_partitioner("by-user", [] { return std::make_unique<ByUserPartitioner>(); });
   if (!err.ok()) return 1;
 
   std::unique_ptr<kfk::Producer> producer;
-  err = kfk::Producer::create({{"bootstrap.servers", broker.bootstrap()}, {"partitioner", "by-user"}}, &producer);
+  err = kfk::Producer::create({{"bootstrap.servers", bootstrap}, {"partitioner", "by-user"}}, &producer);
   if (!err.ok()) {
     std::fprintf(stderr, "config: %s\n", err.to_string().c_str());
     return 1;

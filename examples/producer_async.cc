@@ -3,16 +3,19 @@
 // for everything sent so far.
 #include <atomic>
 #include <cstdio>
+#include <string>
 
-#include "example_broker.h"
 #include "kfk/producer.h"
 
 int main(int argc, char** argv) {
-  example::Broker broker(argc, argv);
-  if (!broker.ok()) return 1;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP_SERVERS   (e.g. localhost:9092)\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1];
 
   std::unique_ptr<kfk::Producer> producer;
-  kfk::Error err = kfk::Producer::create({{"bootstrap.servers", broker.bootstrap()},
+  kfk::Error err = kfk::Producer::create({{"bootstrap.servers", bootstrap},
                                           {"linger.ms", "5"},
                                           {"compression.type", "lz4"}},
                                          &producer);

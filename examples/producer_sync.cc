@@ -2,16 +2,19 @@
 // future send() returns. Simple, and slow (one round trip per record):
 // fine for rare, important records; use callbacks for streams.
 #include <cstdio>
+#include <string>
 
-#include "example_broker.h"
 #include "kfk/producer.h"
 
 int main(int argc, char** argv) {
-  example::Broker broker(argc, argv);
-  if (!broker.ok()) return 1;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP_SERVERS   (e.g. localhost:9092)\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1];
 
   std::unique_ptr<kfk::Producer> producer;
-  kfk::Error err = kfk::Producer::create({{"bootstrap.servers", broker.bootstrap()}, {"acks", "all"}}, &producer);
+  kfk::Error err = kfk::Producer::create({{"bootstrap.servers", bootstrap}, {"acks", "all"}}, &producer);
   if (!err.ok()) {
     std::fprintf(stderr, "config: %s\n", err.to_string().c_str());
     return 1;

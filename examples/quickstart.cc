@@ -1,11 +1,11 @@
 // The quickstart: produce a stream of records with kfk::Producer, read it
 // back with kfk::Consumer as a member of a consumer group, and print what
-// happened. With no argument it starts broker-ref (kfk's test broker) on a
-// temporary directory and a free port; give a bootstrap address to use a
-// running broker or cluster instead:
+// happened, against the broker or cluster given on the command line (with
+// auto-created topics of several partitions, e.g. broker-ref as
+// tools/dev/quickstart.sh starts it):
 //
-//   ./build/examples/quickstart                      # embedded broker-ref
-//   ./build/examples/quickstart 127.0.0.1:9092 50000 # a broker, 50,000 records
+//   ./build/examples/quickstart 127.0.0.1:9092        # 100,000 records
+//   ./build/examples/quickstart 127.0.0.1:9092 50000  # 50,000 records
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -13,7 +13,6 @@
 #include <map>
 #include <string>
 
-#include "example_broker.h"
 #include "kfk/consumer.h"
 #include "kfk/producer.h"
 
@@ -24,15 +23,18 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  example::Broker broker(argc > 1 ? 2 : 1, argv, {{"num.partitions", "3"}});
-  if (!broker.ok()) return 1;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP_SERVERS [RECORDS]   (e.g. localhost:9092 100000)\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1];
   const long n = argc > 2 ? std::atol(argv[2]) : 100000;
   const std::string topic = "quickstart-orders";
 
   // --- Produce ---------------------------------------------------------------
   std::unique_ptr<kfk::Producer> producer;
   kfk::Error err = kfk::Producer::create(
-      {{"bootstrap.servers", broker.bootstrap()}, {"compression.type", "lz4"}, {"linger.ms", "5"}}, &producer);
+      {{"bootstrap.servers", bootstrap}, {"compression.type", "lz4"}, {"linger.ms", "5"}}, &producer);
   if (!err.ok()) {
     std::fprintf(stderr, "producer: %s\n", err.to_string().c_str());
     return 1;
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
 
   // --- Consume ---------------------------------------------------------------
   std::unique_ptr<kfk::Consumer> consumer;
-  err = kfk::Consumer::create({{"bootstrap.servers", broker.bootstrap()},
+  err = kfk::Consumer::create({{"bootstrap.servers", bootstrap},
                                {"group.id", "quickstart"},
                                {"auto.offset.reset", "earliest"}},
                               &consumer);

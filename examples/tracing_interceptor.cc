@@ -8,7 +8,6 @@
 #include <random>
 #include <string>
 
-#include "example_broker.h"
 #include "kfk/producer.h"
 
 namespace {
@@ -52,13 +51,16 @@ class TraceparentInterceptor : public kfk::ProducerInterceptor {
 }  // namespace
 
 int main(int argc, char** argv) {
-  example::Broker broker(argc, argv);
-  if (!broker.ok()) return 1;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s BOOTSTRAP_SERVERS   (e.g. localhost:9092)\n", argv[0]);
+    return 2;
+  }
+  const std::string bootstrap = argv[1];
   auto tracer = std::make_shared<TraceparentInterceptor>();
   kfk::ProducerOptions options;
   options.interceptors.push_back(tracer);
   std::unique_ptr<kfk::Producer> producer;
-  kfk::Error err = kfk::Producer::create({{"bootstrap.servers", broker.bootstrap()}}, &producer, options);
+  kfk::Error err = kfk::Producer::create({{"bootstrap.servers", bootstrap}}, &producer, options);
   if (!err.ok()) {
     std::fprintf(stderr, "config: %s\n", err.to_string().c_str());
     return 1;

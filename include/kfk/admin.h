@@ -44,6 +44,9 @@
 // errc::kDestroyed.
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -78,18 +81,20 @@ struct AdminCallOptions {
 
 // --- Topics -------------------------------------------------------------------
 
+// Every member has a default, so the documented aggregate form
+// NewTopic{"orders", 6, 3, {...}} compiles cleanly under -Wextra.
 struct NewTopic {
-  std::string name;
+  std::string name = {};
   // -1: the broker's num.partitions.
   int32_t partitions = -1;
   // -1: the broker's default.replication.factor.
   int16_t replication_factor = -1;
   // Topic configs, e.g. {"cleanup.policy", "compact"}.
-  std::map<std::string, std::string> configs;
+  std::map<std::string, std::string> configs = {};
   // Explicit replica assignment, partition -> broker ids (the first is the
   // preferred leader). When not empty, partitions and replication_factor
   // must stay -1 (the broker rejects the mix with INVALID_REQUEST).
-  std::map<int32_t, std::vector<int32_t>> replica_assignment;
+  std::map<int32_t, std::vector<int32_t>> replica_assignment = {};
 };
 
 struct CreateTopicsOptions : AdminCallOptions {
@@ -523,3 +528,5 @@ class Admin {
 };
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

@@ -31,6 +31,9 @@
 // hand instances to the consumer's options.
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -120,3 +123,5 @@ bool unregister_assignor(std::string_view name);
 Error create_assignor(std::string_view name, std::unique_ptr<PartitionAssignor>& out);
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

@@ -26,6 +26,9 @@
 // changed.
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <map>
 #include <memory>
 #include <string>
@@ -82,3 +85,5 @@ class BrokerRef {
 };
 
 }  // namespace kfk::testing
+
+#endif  // KFK_INTERNAL_CXX20

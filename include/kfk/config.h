@@ -1,8 +1,11 @@
 // kfk::Config: the configuration of a producer, consumer or admin client.
 //
-// A Config is a bag of string properties named as in the Java client and
-// librdkafka. Setting a property never fails; the whole configuration is
-// checked when a client is created, which then fails with
+// A Config is a bag of string properties named as in the Java client (two
+// keys Java lacks come from librdkafka, marked "librdkafka's key" below).
+// librdkafka's own names for Java's settings (e.g. queue.buffering.max.ms
+// for linger.ms) are not accepted: they fail as unknown keys (with a close
+// known name suggested when there is one). Setting a property never fails;
+// the whole configuration is checked when a client is created, which then fails with
 // errc::kInvalidConfig naming the offending key (unknown key, bad value,
 // conflicting keys), or errc::kUnsupportedFeature for a valid Kafka setting
 // that this build of kfk cannot honour (e.g. security.protocol=SSL).
@@ -427,6 +430,9 @@
 //     (librdkafka's key).
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -460,3 +466,5 @@ class Config {
 };
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

@@ -75,6 +75,9 @@
 // moves, rebalances, broken connections) itself; they are not reported.
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -413,3 +416,5 @@ class Consumer {
 };
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

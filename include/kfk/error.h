@@ -20,6 +20,9 @@
 // Error has no conversion to bool: write `err.ok()` or `!err.ok()`.
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <cstdint>
 #include <string>
 
@@ -161,3 +164,5 @@ inline constexpr int kTransactionAbortable = 120;
 
 }  // namespace errc
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

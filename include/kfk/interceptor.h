@@ -28,6 +28,9 @@
 // own callback (also for records that failed before being sent).
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include "kfk/error.h"
 #include "kfk/record.h"
 
@@ -56,3 +59,5 @@ class ProducerInterceptor {
 };
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

@@ -55,6 +55,9 @@
 //   kfk::register_partitioner("by-region", [] { return std::make_unique<ByRegion>(); });
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -156,3 +159,5 @@ Error create_partitioner(std::string_view name, std::unique_ptr<Partitioner>& ou
 std::vector<std::string> partitioner_names();
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

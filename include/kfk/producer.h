@@ -50,6 +50,9 @@
 //     errc::kState instead of deadlocking.
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -160,3 +163,5 @@ class Producer {
 };
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

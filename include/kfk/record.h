@@ -22,6 +22,9 @@
 //   });
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -270,3 +273,5 @@ class DeliveryCallback {
 };
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

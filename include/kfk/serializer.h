@@ -24,7 +24,9 @@
 //
 // Plugging in your own type, either way:
 //
-//   1. Specialize the templates (found by kfk::serialize / Producer<K, V>):
+//   1. Specialize the templates (found by kfk::serialize / kfk::deserialize
+//      and by ConsumerRecord::key_as / value_as; a ProducerRecord takes
+//      bytes, so serialize a key or value with kfk::serialize(topic, x)):
 //
 //        template <> struct kfk::Serializer<Point> {
 //          kfk::Bytes serialize(std::string_view topic, const Point& p) const;
@@ -44,6 +46,9 @@
 // SerializerFor / DeserializerFor concepts. Serializers must be callable
 // from several application threads at once (the built-in ones are stateless).
 #pragma once
+
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
 
 #include <bit>
 #include <concepts>
@@ -279,3 +284,5 @@ Error deserialize(std::string_view topic, std::span<const uint8_t> data, T& out,
 }
 
 }  // namespace kfk
+
+#endif  // KFK_INTERNAL_CXX20

@@ -6,6 +6,9 @@
 //   std::map<kfk::TopicPartition, int64_t> offsets{{tp, 42}};
 #pragma once
 
+#include "kfk/internal/require_cxx20.h"
+#if KFK_INTERNAL_CXX20
+
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -47,3 +50,5 @@ struct std::hash<kfk::TopicPartition> {
     return std::hash<std::string>()(tp.topic) * 31u + static_cast<size_t>(static_cast<uint32_t>(tp.partition));
   }
 };
+
+#endif  // KFK_INTERNAL_CXX20

@@ -8,8 +8,10 @@ port. Exits non-zero on the first failed check.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
@@ -21,7 +23,11 @@ failures = []
 
 
 def run(args, stdin=b"", timeout=60):
-    p = subprocess.run([KFK] + args, input=stdin, capture_output=True, timeout=timeout)
+    """Runs kfk; a run that exceeds `timeout` is killed and returns status None (a failed check, not a crash)."""
+    try:
+        p = subprocess.run([KFK] + args, input=stdin, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return None, e.stdout or b"", (e.stderr or b"") + f"\n(killed after {timeout} s)".encode()
     return p.returncode, p.stdout, p.stderr
 
 
@@ -56,6 +62,121 @@ def test_usage():
     check(rc == 2 and b"usage:" in err, "unknown mode exits 2", err)
     rc, out, err = run(["-P", "-b", "127.0.0.1:1"])
     check(rc == 2 and b"-t TOPIC is required" in err, "-P without -t exits 2", err)
+
+
+def test_version():
+    version = os.environ.get("KFK_VERSION", "").encode()
+    rc, out, err = run(["--version"])
+    check(version and rc == 0 and out == b"kfk " + version + b"\n", "kfk --version prints the project version",
+          out + err)
+    p = subprocess.run([os.environ["BROKER_REF"], "--version"], capture_output=True, timeout=60)
+    check(version and p.returncode == 0 and p.stdout == b"broker-ref " + version + b"\n",
+          "broker-ref --version prints the project version", p.stdout + p.stderr)
+
+
+def committed(bootstrap, group, topic, partition=0):
+    """The group's committed offset of topic/partition per `kfk groups describe` ("-": none)."""
+    rc, out, err = run(["groups", "describe", "--group", group, "-b", bootstrap])
+    return describe_rows(out).get((topic, partition), [None] * 4)[3]
+
+
+def test_commit_what_was_printed(bootstrap):
+    """-G and -C with a group id commit the records printed, not the poll position."""
+    rc, out, err = run(["topics", "create", "tenrecs", "-b", bootstrap, "--partitions", "1"])
+    check(rc == 0, "create tenrecs", err)
+    rc, out, err = run(["-P", "-b", bootstrap, "-t", "tenrecs"], stdin=b"".join(b"%d\n" % i for i in range(1, 11)))
+    check(rc == 0, "produce 1..10", err)
+    rc, out, err = run(["-G", "peek", "-b", bootstrap, "tenrecs", "-o", "beginning", "-c", "1", "-q"])
+    check(rc == 0 and out == b"1\n", "-G -c 1 prints one record", out + err)
+    c = committed(bootstrap, "peek", "tenrecs")
+    check(c == "1", "-G -c 1 commits offset 1 (the record printed), not the poll position", c)
+    rc, out, err = run(["-G", "peek", "-b", bootstrap, "tenrecs", "-c", "2", "-e", "-q"])
+    check(rc == 0 and out == b"2\n3\n", "a second -G run continues at the next record", out + err)
+    c = committed(bootstrap, "peek", "tenrecs")
+    check(c == "3", "... and commits offset 3", c)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "tenrecs", "-X", "group.id=cpeek", "-o", "beginning", "-c", "4",
+                        "-q"])
+    check(rc == 0 and out == b"1\n2\n3\n4\n", "-C -X group.id -c 4 prints four records", out + err)
+    c = committed(bootstrap, "cpeek", "tenrecs")
+    check(c == "4", "-C with a group id commits offset 4", c)
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "tenrecs", "-X", "group.id=cpeek", "-o", "stored", "-c", "1",
+                        "-e", "-q"])
+    check(rc == 0 and out == b"5\n", "-C -o stored continues at the next record", out + err)
+    rc, out, err = run(["-G", "peek", "-b", bootstrap, "tenrecs", "-X", "enable.auto.commit=true", "-c", "1",
+                        "-e"], timeout=30)
+    check(rc == 2 and b"enable.auto.commit" in err, "-G refuses enable.auto.commit=true (it would commit unprinted "
+          "records)", out + err)
+
+
+def wait_exit(p, timeout=10):
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None
+
+
+def test_interrupt(bootstrap):
+    """SIGINT/SIGTERM end every mode, even against a broker that never answers."""
+    unreachable = "127.0.0.1:1"
+    for sig, args in ((signal.SIGINT, ["-C", "-b", unreachable, "-t", "t", "-e"]),
+                      (signal.SIGTERM, ["-C", "-b", unreachable, "-t", "t", "-e"]),
+                      (signal.SIGINT, ["-L", "-b", unreachable]),
+                      (signal.SIGINT, ["topics", "list", "-b", unreachable]),
+                      (signal.SIGINT, ["-G", "g", "-b", unreachable, "t"])):
+        p = subprocess.Popen([KFK] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(1.5)  # into its first call to the broker
+        p.send_signal(sig)
+        rc = wait_exit(p)
+        out, err = p.stdout.read(), p.stderr.read()
+        # The metadata call cannot be cut short: the bounded exit path ends it with 128+signal.
+        want = (0,) if args[0] == "-G" else (128 + sig,)
+        check(rc in want, f"kfk {' '.join(args)} exits on {sig.name} with status {want} (got {rc})", out + err)
+
+    # -P against an unreachable broker: one record stuck in send() (metadata), then stdin left open.
+    p = subprocess.Popen([KFK, "-P", "-b", unreachable, "-t", "t"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(b"x\n")
+    p.stdin.flush()
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    rc = wait_exit(p)
+    check(rc == 130, f"kfk -P with a record stuck in send() (unreachable broker) exits 130 on SIGINT (got {rc})",
+          p.stderr.read())
+    p.stdin.close()
+
+    # -P waiting on stdin: SIGINT ends the read, what was read is delivered.
+    p = subprocess.Popen([KFK, "-P", "-b", bootstrap, "-t", "tenrecs"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(b"eleven\n")
+    p.stdin.flush()
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    rc = wait_exit(p)
+    check(rc == 0, f"kfk -P blocked reading stdin exits 0 on SIGINT (got {rc})", p.stderr.read())
+    p.stdin.close()
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "tenrecs", "-o", "-1", "-e", "-q"])
+    check(out == b"eleven\n", "... after delivering the line it had read", out + err)
+
+    # A live broker mid-consume: SIGINT, exit 0, and what was printed is committed.
+    p = subprocess.Popen([KFK, "-G", "sigint-group", "-b", bootstrap, "tenrecs", "-o", "beginning", "-q"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(p.stdout.readline, b"")), daemon=True)
+    reader.start()
+    deadline = time.time() + 30
+    while len(lines) < 11 and time.time() < deadline:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    rc = wait_exit(p)
+    reader.join(10)
+    err = p.stderr.read()
+    check(len(lines) == 11 and rc == 0, f"kfk -G mid-consume exits 0 on SIGINT (got {rc}, {len(lines)} lines)",
+          b"".join(lines) + err)
+    c = committed(bootstrap, "sigint-group", "tenrecs")
+    check(c == "11", "... having committed what it printed (offset 11)", c)
 
 
 def test_bad_config(bootstrap):
@@ -268,6 +389,12 @@ def test_groups(bootstrap):
     check(rc == 2 and b"exactly one of" in err, "reset-offsets without a target exits 2", err)
     rc, out, err = run(["groups", "describe", "-b", bootstrap])
     check(rc == 2 and b"needs a group" in err, "groups describe without a group exits 2", err)
+    rc, out, err = run(["groups", "describe", "nosuchgroup", "-b", bootstrap])
+    check(rc == 1 and b"Consumer group 'nosuchgroup' does not exist." in err and out == b"",
+          "groups describe of an unknown group says it does not exist, exit 1", out + err)
+    rc, out, err = run(["groups", "describe", "-b", bootstrap, "--group", "nosuchgroup"])
+    check(rc == 1 and b"Consumer group 'nosuchgroup' does not exist." in err,
+          "groups describe takes --group GROUP (the README's form)", out + err)
     if not KCAT:
         print("note: KCAT not set, group membership checks skipped")
         return
@@ -355,6 +482,7 @@ def test_groups(bootstrap):
 
 def main():
     test_usage()
+    test_version()
     with run_broker.Broker(extra_args=["--set", "auto.create.topics.enable=false",
                                         "--set", "group.initial.rebalance.delay.ms=0"]) as b:
         bootstrap = b.bootstrap
@@ -364,6 +492,8 @@ def main():
         test_perf(bootstrap)
         test_groups(bootstrap)
         test_consume(bootstrap)
+        test_commit_what_was_printed(bootstrap)
+        test_interrupt(bootstrap)
     if failures:
         print(f"{len(failures)} check(s) failed: {failures}")
         return 1

@@ -6,12 +6,14 @@
 #include <string_view>
 
 #include "cli.h"
+#include "interrupt.h"
+#include "kfk/version.h"
 #include "modes.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: kfk -L|-P|-C|-G [options]   |   kfk topics|groups <command> ...   |   kfk perf produce|consume ...   (kfk --help)";
+    "usage: kfk -L|-P|-C|-G [options]   |   kfk topics|groups <command> ...   |   kfk perf produce|consume ...   (kfk --help, kfk --version)";
 
 constexpr const char* kHelp = R"(kfk: a Kafka command-line client (kcat-compatible where kcat has the flag).
 
@@ -34,10 +36,18 @@ Modes:
   kfk perf consume -b BROKERS -t TOPIC --num-records N [-g GROUP] [--json]
       Consumer throughput.
 
+kfk --version prints "kfk VERSION" (the libkfk it runs with).
+
 Every mode takes -X key=value (repeatable) for client configuration (see
 kfk/config.h for every key) and --help for its own options.
 
 Exit status: 0 success, 1 the operation failed, 2 bad usage or configuration.
+
+SIGINT or SIGTERM (Ctrl-C) stops any mode within a second, whatever the
+broker does: consumers commit what they printed, producers deliver what they
+read, and the exit status is the mode's own (0 when that worked). When that
+cannot finish within the second (e.g. a broker that does not answer), or at
+a second signal, kfk exits at once with 128+signal (130 SIGINT, 143 SIGTERM).
 )";
 
 bool is_mode_flag(std::string_view a, char mode) {
@@ -45,15 +55,16 @@ bool is_mode_flag(std::string_view a, char mode) {
   return a.size() >= 2 && a[0] == '-' && a[1] == mode;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_mode(int argc, char** argv) {
   using namespace kfk::tool;
-  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout pipe must give EPIPE, not kill us mid-flush
   if (argc < 2) return usage_error("no mode given", kUsage);
   std::string_view first = argv[1];
   if (first == "--help" || first == "-h") {
     std::cout << kHelp;
+    return kExitOk;
+  }
+  if (first == "--version" || first == "-V") {
+    std::cout << "kfk " << kfk::version() << "\n";
     return kExitOk;
   }
   if (first == "topics") return run_topics(argc, argv, 2);
@@ -80,4 +91,14 @@ int main(int argc, char** argv) {
     }
   if (first.size() > 1 && first[0] == '-') return usage_error("unknown option " + std::string(first), kUsage);
   return usage_error("unknown mode '" + std::string(first) + "'", kUsage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout pipe must give EPIPE, not kill us mid-flush
+  kfk::tool::install_interrupt_handling();
+  int status = run_mode(argc, argv);
+  kfk::tool::finish_interrupt_handling();
+  return status;
 }

@@ -1,9 +1,12 @@
 // kfk -C and kfk -G: consume records to standard output as kcat does.
 // -C reads partitions directly (assign + seek); -G joins a consumer group
-// (subscribe), reading from the committed offsets and committing what it
-// printed before it exits.
-#include <atomic>
-#include <csignal>
+// (subscribe), reading from the committed offsets. Whenever a group id is
+// set (-G, or -C -X group.id=G) the tool commits exactly what it printed:
+// per partition the offset after the last printed record, never the poll
+// position (records fetched but not printed stay uncommitted).
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -11,6 +14,7 @@
 #include <set>
 
 #include "cli.h"
+#include "interrupt.h"
 #include "kfk/admin.h"
 #include "kfk/consumer.h"
 #include "modes.h"
@@ -27,8 +31,11 @@ constexpr const char* kHelp = R"(kfk -C / kfk -G: consume records to standard ou
   -C              read partitions directly (no group; -X group.id=G with
                   -o stored reads from G's committed offsets)
   -G GROUP        read as a member of consumer group GROUP the topics named
-                  after the options; offsets are committed as records are
-                  printed and before exit
+                  after the options. With a group (-G, or -C -X group.id=G)
+                  the offsets of the records printed (and only those) are
+                  committed every auto.commit.interval.ms (default 5000),
+                  when partitions are revoked, and before exit (also on
+                  SIGINT/SIGTERM); enable.auto.commit is not used
   -b BROKERS      bootstrap servers, host:port[,host:port...]
   -t TOPIC        the topic (-C)
   -p PARTITION    one partition (-C; default: every partition of the topic)
@@ -49,8 +56,67 @@ constexpr const char* kHelp = R"(kfk -C / kfk -G: consume records to standard ou
   --help          this help
 )";
 
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true); }
+// What a group member has printed and not yet handed to a commit: per
+// partition, the offset after the last printed record (what the group must
+// read next). Application thread only.
+class PrintedOffsets {
+ public:
+  void printed(const ConsumerRecord& r) {
+    // Records come in runs per partition: one map lookup per run.
+    if (last_ == nullptr || last_->first.partition != r.partition || last_->first.topic != r.topic)
+      last_ = &*pending_.try_emplace(TopicPartition(std::string(r.topic), r.partition)).first;
+    last_->second.offset = r.offset + 1;
+    last_->second.leader_epoch = r.leader_epoch;
+  }
+  bool empty() const { return pending_.empty(); }
+  // Takes the offsets to commit (of `only` when given).
+  std::map<TopicPartition, OffsetAndMetadata> take(const std::vector<TopicPartition>* only = nullptr) {
+    last_ = nullptr;
+    std::map<TopicPartition, OffsetAndMetadata> out;
+    if (only == nullptr) {
+      out.swap(pending_);
+      return out;
+    }
+    for (const auto& tp : *only)
+      if (auto it = pending_.find(tp); it != pending_.end()) out.insert(pending_.extract(it));
+    return out;
+  }
+  // A commit of `offsets` failed: commit those of partitions still `owned`
+  // again later, unless more was printed since.
+  void put_back(const std::map<TopicPartition, OffsetAndMetadata>& offsets, const std::vector<TopicPartition>& owned) {
+    for (const auto& tp : owned)
+      if (auto it = offsets.find(tp); it != offsets.end()) pending_.try_emplace(tp, it->second);
+  }
+  // Partitions this member no longer owns: their offsets are not ours to commit.
+  void forget(const std::vector<TopicPartition>& tps) {
+    last_ = nullptr;
+    for (const auto& tp : tps) pending_.erase(tp);
+  }
+
+ private:
+  std::map<TopicPartition, OffsetAndMetadata> pending_;
+  std::pair<const TopicPartition, OffsetAndMetadata>* last_ = nullptr;
+};
+
+// -G: commits what was printed of partitions being revoked (they are still
+// ours here), and drops what was printed of lost ones (another member may
+// own them already).
+class CommitPrintedOnRevoke : public RebalanceListener {
+ public:
+  explicit CommitPrintedOnRevoke(PrintedOffsets& printed) : printed_(printed) {}
+  void set_consumer(Consumer* c) { consumer_ = c; }
+  void on_partitions_revoked(const std::vector<TopicPartition>& partitions) override {
+    auto offsets = printed_.take(&partitions);
+    if (consumer_ == nullptr || offsets.empty()) return;
+    if (Error e = consumer_->commit_sync(offsets, stop_budget(std::chrono::seconds(30))); !e.ok())
+      std::cerr << "kfk: commit of revoked partitions: " << e.to_string() << "\n";
+  }
+  void on_partitions_lost(const std::vector<TopicPartition>& partitions) override { printed_.forget(partitions); }
+
+ private:
+  PrintedOffsets& printed_;
+  Consumer* consumer_ = nullptr;
+};
 
 // Appends `r` formatted by `fmt` (escapes already applied) to `out`.
 void format_record(const std::string& fmt, const ConsumerRecord& r, std::string& out) {
@@ -158,15 +224,31 @@ int run_consume(int argc, char** argv, int first) {
   }
   if (exit_at_end) config.set("enable.partition.eof", "true");
 
-  if (!config.contains("group.id") && !config.contains("enable.auto.commit")) config.set("enable.auto.commit", "false");
+  // The tool commits what it printed itself; auto-commit would commit the
+  // poll position, records never printed included.
+  std::string auto_commit = config.get("enable.auto.commit").value_or("false");
+  std::transform(auto_commit.begin(), auto_commit.end(), auto_commit.begin(), [](unsigned char ch) {
+    return static_cast<char>(std::tolower(ch));
+  });
+  if (auto_commit != "false")
+    return usage_error("-X enable.auto.commit=true is not supported: kfk commits the records it printed itself",
+                       kUsage);
+  config.set("enable.auto.commit", "false");
+  const bool committing = config.contains("group.id");
+  int64_t commit_interval_ms = 5000;
+  if (auto v = config.get("auto.commit.interval.ms"); v && !parse_int(*v, 0, INT32_MAX, &commit_interval_ms))
+    return usage_error("auto.commit.interval.ms expects milliseconds, got '" + *v + "'", kUsage);
+  PrintedOffsets printed_offsets;
+  auto listener = std::make_shared<CommitPrintedOnRevoke>(printed_offsets);
   ConsumerOptions copts;
   copts.log = [quiet](std::string_view m) {
     if (!quiet) std::cerr << "% " << m << "\n";
   };
+  if (group_mode) copts.rebalance_listener = listener;
   std::unique_ptr<Consumer> consumer;
   if (Error err = Consumer::create(config, &consumer, copts); !err.ok()) return creation_error(err);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  listener->set_consumer(consumer.get());
+  ScopedStopHook stop_hook([c = consumer.get()] { c->wakeup(); });
   auto info = [&](const std::string& m) {
     if (!quiet) std::cerr << "% " << m << "\n";
   };
@@ -239,8 +321,10 @@ int run_consume(int argc, char** argv, int first) {
   int64_t printed = 0;
   std::string buf;
   bool seen_assignment = false;
-  while (!g_stop.load() && (count < 0 || printed < count)) {
+  auto last_commit = std::chrono::steady_clock::now();
+  while (!interrupted() && (count < 0 || printed < count)) {
     ConsumerRecords recs = consumer->poll(std::chrono::milliseconds(100));
+    if (interrupted()) break;
     if (!recs.error().ok()) {
       if (recs.error().code() == errc::kPartitionEof) continue;
       std::cerr << "kfk: " << recs.error().to_string() << "\n";
@@ -251,17 +335,28 @@ int run_consume(int argc, char** argv, int first) {
       continue;
     }
     buf.clear();
-    for (const auto& r : recs) {
-      if (count >= 0 && printed >= count) break;
-      format_record(fmt, r, buf);
-      ++printed;
-    }
-    if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size()) {
+    size_t n = 0;
+    for (; n < recs.size() && (count < 0 || printed + static_cast<int64_t>(n) < count); ++n)
+      format_record(fmt, recs[n], buf);
+    if (!buf.empty() && (std::fwrite(buf.data(), 1, buf.size(), stdout) != buf.size() || std::fflush(stdout) != 0)) {
       std::cerr << "kfk: writing standard output failed\n";
       status = kExitFailed;
       break;
     }
-    std::fflush(stdout);
+    printed += static_cast<int64_t>(n);
+    if (committing)
+      for (size_t i = 0; i < n; ++i) printed_offsets.printed(recs[i]);
+    if (committing && !printed_offsets.empty() &&
+        std::chrono::steady_clock::now() - last_commit >= std::chrono::milliseconds(commit_interval_ms)) {
+      last_commit = std::chrono::steady_clock::now();
+      // The callback runs inside a later poll()/commit on this thread.
+      consumer->commit_async(printed_offsets.take(), [&printed_offsets, c = consumer.get()](const auto& offsets,
+                                                                                             const Error& e) {
+        if (e.ok()) return;
+        std::cerr << "kfk: commit: " << e.to_string() << "\n";
+        printed_offsets.put_back(offsets, c->assignment());
+      });
+    }
     if (group_mode && exit_at_end && !seen_assignment) {
       auto a = consumer->assignment();
       if (!a.empty()) {
@@ -275,13 +370,13 @@ int run_consume(int argc, char** argv, int first) {
     }
     if (exit_at_end && (!group_mode || seen_assignment) && unfinished.empty()) break;
   }
-  if (group_mode) {
-    if (Error e = consumer->commit_sync(); !e.ok()) {
+  if (committing && !printed_offsets.empty()) {
+    if (Error e = consumer->commit_sync(printed_offsets.take(), stop_budget(std::chrono::seconds(30))); !e.ok()) {
       std::cerr << "kfk: commit: " << e.to_string() << "\n";
       status = kExitFailed;
     }
   }
-  if (Error e = consumer->close(); !e.ok() && status == kExitOk) {
+  if (Error e = consumer->close(stop_budget(std::chrono::seconds(30))); !e.ok() && status == kExitOk) {
     std::cerr << "kfk: close: " << e.to_string() << "\n";
     status = kExitFailed;
   }

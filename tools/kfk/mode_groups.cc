@@ -22,10 +22,11 @@ constexpr const char* kHelp = R"(kfk groups: manage consumer groups through the 
       One group per line: id, state, protocol type. --state keeps only
       groups in that state (Stable, Empty, PreparingRebalance,
       CompletingRebalance, Dead; repeatable).
-  kfk groups describe GROUP... -b BROKERS
+  kfk groups describe -b BROKERS GROUP... | --group GROUP...
       State, assignor and members, then per partition the committed offset,
       the log end offset (high watermark), the lag and the member that
-      owns the partition.
+      owns the partition. A group that does not exist (no members, no
+      committed offsets: state Dead) is reported as such (exit status 1).
   kfk groups reset-offsets -b BROKERS --group GROUP --topic TOPIC [--partition P]
                     --to-earliest|--to-latest|--to-offset N|--to-datetime MS [--dry-run]
       Commits new offsets for the group (every partition of TOPIC unless
@@ -99,6 +100,11 @@ class GroupsCommand {
       const ConsumerGroupDescription& g = r.groups[id];
       if (!g.error.ok()) {
         fail(id, g.error);
+        continue;
+      }
+      if (g.state == "Dead") {  // as kafka-consumer-groups.sh
+        std::cerr << "kfk: Consumer group '" << id << "' does not exist.\n";
+        status = kExitFailed;
         continue;
       }
       if (!first) std::cout << "\n";
@@ -267,6 +273,7 @@ int run_groups(int argc, char** argv, int first) {
   std::vector<OptionSpec> specs = {{'b', "brokers", true}, {'X', nullptr, true, true}, {0, "timeout", true},
                                    {'h', "help"}};
   if (command == "list") specs.push_back({0, "state", true, true});
+  if (command == "describe") specs.push_back({0, "group", true, true});
   if (command == "reset-offsets") {
     for (const char* o : {"group", "topic", "partition", "to-offset", "to-datetime"}) specs.push_back({0, o, true});
     for (const char* o : {"to-earliest", "to-latest", "dry-run"}) specs.push_back({0, o});
@@ -280,7 +287,12 @@ int run_groups(int argc, char** argv, int first) {
   bool takes_groups = command == "describe" || command == "delete";
   if (!takes_groups && !args.positional.empty())
     return usage_error("groups " + command + " takes no positional arguments", kUsage);
-  if (takes_groups && args.positional.empty()) return usage_error("groups " + command + " needs a group", kUsage);
+  std::vector<std::string> groups = args.positional;
+  if (command == "describe")
+    for (const auto& g : args.all("group")) groups.push_back(g);  // --group, as reset-offsets and Kafka's tool
+  for (const auto& g : groups)
+    if (g.empty()) return usage_error("groups " + command + ": empty group id", kUsage);
+  if (takes_groups && groups.empty()) return usage_error("groups " + command + " needs a group", kUsage);
 
   std::chrono::milliseconds timeout{-1};
   if (auto t = args.get("timeout")) {
@@ -327,9 +339,9 @@ int run_groups(int argc, char** argv, int first) {
   if (command == "list")
     cmd.list(args.all("state"));
   else if (command == "describe")
-    cmd.describe(args.positional);
+    cmd.describe(groups);
   else if (command == "delete")
-    cmd.remove(args.positional);
+    cmd.remove(groups);
   else
     cmd.reset(*args.get("group"), *args.get("topic"), partition, to, to_value, args.has("dry-run"));
   std::cout << std::flush;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "cli.h"
+#include "interrupt.h"
 #include "kfk/producer.h"
 #include "modes.h"
 
@@ -135,7 +136,8 @@ int run_produce(int argc, char** argv, int first) {
   std::string buf;
   char chunk[65536];
   size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+  // SIGINT/SIGTERM interrupt the read (EINTR): what was read is delivered.
+  while (!interrupted() && (n = std::fread(chunk, 1, sizeof chunk, stdin)) > 0) {
     buf.append(chunk, n);
     size_t start = 0, pos;
     while ((pos = buf.find(delim, start)) != std::string::npos) {
@@ -144,11 +146,12 @@ int run_produce(int argc, char** argv, int first) {
     }
     buf.erase(0, start);
   }
-  if (std::ferror(stdin)) std::cerr << "kfk: error reading stdin\n";
+  const bool read_failed = std::ferror(stdin) && !interrupted();
+  if (read_failed) std::cerr << "kfk: error reading stdin\n";
   if (!buf.empty()) send_record(buf);
 
-  err = producer->flush();
-  Error close_err = producer->close();
+  err = producer->flush(stop_budget(std::chrono::milliseconds::max()));
+  Error close_err = producer->close(stop_budget(std::chrono::milliseconds::max()));
   uint64_t failed = outcome->failed.load();
   if (failed > 0) {
     std::lock_guard<std::mutex> lock(outcome->mu);
@@ -159,7 +162,7 @@ int run_produce(int argc, char** argv, int first) {
     std::cerr << "kfk: flush failed: " << (!err.ok() ? err : close_err).to_string() << "\n";
     return kExitFailed;
   }
-  return std::ferror(stdin) ? kExitFailed : kExitOk;
+  return read_failed ? kExitFailed : kExitOk;
 }
 
 }  // namespace kfk::tool

@@ -1,6 +1,6 @@
 #include "client/net/net_options.h"
 
-#include "client/net/kfk_version.h"
+#include "kfk/version.h"
 
 namespace kfk::net {
 
