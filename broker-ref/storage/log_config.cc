@@ -80,7 +80,9 @@ constexpr ConfigDef kTopicDefs[] = {
     {"min.insync.replicas", "min.insync.replicas", ConfigType::kInt, "1",
      "Minimum in-sync replicas for acks=all produce requests.", false},
     {"preallocate", "log.preallocate", ConfigType::kBoolean, "false",
-     "Reserve a new segment's full segment.bytes on disk when it is created.", false},
+     "Kafka: create segment files at their full segment.bytes; stored and reported only (broker-ref "
+     "reserves disk blocks ahead of appends in every segment).",
+     false},
     {"remote.log.copy.disable", nullptr, ConfigType::kBoolean, "false",
      "Tiered storage: stop copying segments to remote storage; stored and reported only.", false},
     {"remote.log.delete.on.disable", nullptr, ConfigType::kBoolean, "false",

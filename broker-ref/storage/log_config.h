@@ -82,16 +82,17 @@ struct LogConfig {
   int32_t compression_gzip_level = -1;  // -1: zlib's default
   int32_t compression_lz4_level = 9;
   int32_t compression_zstd_level = 3;
-  int64_t file_delete_delay_ms = 60000;
+  int64_t file_delete_delay_ms = 60000;  // Log::remove_deleted_files
   int64_t max_compaction_lag_ms = INT64_MAX;
-  bool preallocate = false;
-  int64_t segment_jitter_ms = 0;
   // CreateTime bounds: a record more than this before (after) the broker's
   // clock is refused with INVALID_TIMESTAMP. INT64_MAX: no bound.
   int64_t timestamp_before_max_ms = INT64_MAX;
   int64_t timestamp_after_max_ms = INT64_MAX;
   int64_t timestamp_difference_max_ms = INT64_MAX;  // 3.x: both bounds when they are unset
-  // Stored and reported only (no replication, no tiered storage here).
+  // Stored and reported only (no replication, no tiered storage here;
+  // segments reserve disk ahead of appends whatever preallocate says).
+  bool preallocate = false;
+  int64_t segment_jitter_ms = 0;
   bool unclean_leader_election_enable = false;
   bool message_downconversion_enable = true;
   std::string message_format_version = "3.0-IV1";
