@@ -305,11 +305,17 @@ std::string BrokerConfig::keys_help() {
   o << "Broker keys:\n";
   for (const auto& d : kKeys) line(d.name, d.type, d.default_value, d.doc);
   o << "Storage keys (topic defaults; topics override them by the name in brackets):\n";
+  std::string topic_only;
   for (const auto& d : topic_config_defs()) {
+    if (d.broker_name == nullptr) {
+      topic_only += std::string(topic_only.empty() ? "" : ", ") + d.name;
+      continue;
+    }
     std::string doc = std::string(d.doc) + " [" + d.name + "]";
     line(d.broker_name, d.type, d.default_value, doc.c_str());
   }
   for (const auto& d : storage_broker_config_defs()) line(d.broker_name, d.type, d.default_value, d.doc);
+  o << "Topic-only keys (no broker default, as Kafka): " << topic_only << "\n";
   return o.str();
 }
 

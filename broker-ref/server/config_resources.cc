@@ -112,7 +112,7 @@ std::vector<ConfigEntry> topic_config_entries(Broker& b, const ConfigMap& overri
       e.source = ConfigSource::kTopic;
     } else {
       for (const auto& be : broker)
-        if (be.name == d.broker_name) e.source = be.source;
+        if (d.broker_name != nullptr && be.name == d.broker_name) e.source = be.source;
     }
     e.is_default = e.source == ConfigSource::kDefault;
     out.push_back(std::move(e));

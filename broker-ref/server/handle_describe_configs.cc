@@ -76,11 +76,15 @@ HandlerResult handle_describe_configs(RequestContext& ctx, proto::Reader& body, 
         };
         if (res.resource_type == kResourceTopic) {
           if (e.source == ConfigSource::kTopic) add(e.name, e.value, ConfigSource::kTopic);
+          // Kafka lists the broker key behind the topic key (none for
+          // topic-only keys such as the replication throttles).
           const ConfigDef* d = find_topic_config(e.name);
-          std::string broker_name = d ? d->broker_name : e.name;
-          for (const auto& be : broker_entries)
-            if (be.name == broker_name && be.source != ConfigSource::kDefault) add(be.name, be.value, be.source);
-          add(broker_name, default_of(broker_name), ConfigSource::kDefault);
+          if (d != nullptr && d->broker_name != nullptr) {
+            std::string broker_name = d->broker_name;
+            for (const auto& be : broker_entries)
+              if (be.name == broker_name && be.source != ConfigSource::kDefault) add(be.name, be.value, be.source);
+            add(broker_name, default_of(broker_name), ConfigSource::kDefault);
+          }
         } else {
           if (e.source != ConfigSource::kDefault) add(e.name, e.value, e.source);
           add(e.name, default_of(e.name), ConfigSource::kDefault);

@@ -15,6 +15,7 @@
 #include "protocol/messages.h"
 #include "server/broker.h"
 #include "server/handler_table.h"
+#include "server/produce_topic_config.h"
 #include "server/produce_validation.h"
 #include "storage/file_util.h"
 
@@ -82,6 +83,7 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
         ProduceValidation val = validate_produce_records(std::span(pd.records.data(), pd.records.size()), v, cfg, tp);
         st = val.status;
         record_errors = std::move(val.record_errors);
+        if (st.ok()) st = check_timestamp_bounds(std::span(pd.records.data(), pd.records.size()), cfg, now, &record_errors);
       }
       PartitionResponse pr;
       if (st.ok()) {
@@ -90,8 +92,11 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
         const uint8_t* p = pd.records.data();
         size_t off = pd.records.size() == 0 ? 0 : static_cast<size_t>(p - ctx.frame.data());
         std::span<uint8_t> batches = ctx.frame.subspan(off, pd.records.size());
+        std::vector<uint8_t> recompressed;  // compression.type: the topic's codec
+        st = recompress_to_topic_codec(batches, cfg, &recompressed);
+        if (!recompressed.empty()) batches = recompressed;
         AppendInfo info;
-        st = log->append(batches, Broker::kLeaderEpoch, now, &info);
+        if (st.ok()) st = log->append(batches, Broker::kLeaderEpoch, now, &info);
         if (st.ok()) {
           pr.index = pd.index;
           pr.base_offset = info.base_offset;

@@ -53,6 +53,12 @@ void write_nullable(proto::Writer& w, const std::optional<std::span<const uint8_
 
 void rebuild_batch(const proto::BatchHeader& original, std::span<const proto::Record* const> kept,
                    std::optional<int64_t> delete_horizon_ms, std::vector<uint8_t>* out) {
+  rebuild_batch(original, kept, delete_horizon_ms, original.compression(), -1, out);
+}
+
+void rebuild_batch(const proto::BatchHeader& original, std::span<const proto::Record* const> kept,
+                   std::optional<int64_t> delete_horizon_ms, proto::Compression codec, int level,
+                   std::vector<uint8_t>* out) {
   const bool log_append = original.timestamp_type() == proto::TimestampType::kLogAppendTime;
   int64_t base_ts = original.base_timestamp;
   int64_t max_ts = original.max_timestamp;
@@ -93,9 +99,8 @@ void rebuild_batch(const proto::BatchHeader& original, std::span<const proto::Re
     recs.raw(body.data(), body.position());
   }
 
-  proto::Compression codec = original.compression();
   std::vector<uint8_t> compressed;
-  if (codec != proto::Compression::kNone && !proto::compress(codec, -1, recs.buffer(), compressed)) {
+  if (codec != proto::Compression::kNone && !proto::compress(codec, level, recs.buffer(), compressed)) {
     codec = proto::Compression::kNone;  // codec not built in: store uncompressed
   }
   attrs = static_cast<int16_t>((attrs & ~kCompressionMask) | static_cast<int16_t>(codec));

@@ -26,6 +26,11 @@ namespace kfk::broker {
 // codec is not available in this build).
 void rebuild_batch(const proto::BatchHeader& original, std::span<const proto::Record* const> kept,
                    std::optional<int64_t> delete_horizon_ms, std::vector<uint8_t>* out);
+// The same with another codec and level (-1: the codec's default): the
+// broker recompressing a produced batch to its topic's compression.type.
+void rebuild_batch(const proto::BatchHeader& original, std::span<const proto::Record* const> kept,
+                   std::optional<int64_t> delete_horizon_ms, proto::Compression codec, int level,
+                   std::vector<uint8_t>* out);
 
 // A batch with no records that keeps the header (offsets, producer id,
 // epoch, sequence): Kafka retains the last batch of an active producer this

@@ -136,7 +136,7 @@ Status Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now
     const SegmentPtr& seg = active();
     int64_t waited = seg->rolling_timestamp() >= 0 ? max_ts - seg->rolling_timestamp() : now_ms - seg->created_ms();
     if (!seg->empty() && (uint64_t{seg->size()} + batches.size() > static_cast<uint64_t>(cfg.segment_bytes) ||
-                          waited > cfg.segment_ms || seg->index_full(cfg.max_index_entries()) ||
+                          waited > cfg.max_segment_ms() || seg->index_full(cfg.max_index_entries()) ||
                           !seg->can_hold(off - 1))) {
       if (Status s = roll_locked(now_ms); !s.ok()) return s;
       rolled = true;

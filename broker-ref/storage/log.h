@@ -189,7 +189,8 @@ class Log {
   // --------------------------------------------------- maintenance thread
   // Retention: whole non-active segments past retention.ms / retention.bytes
   // (cleanup.policy delete) or wholly below the log start offset. Files are
-  // renamed .deleted, then removed after the mutex is released.
+  // renamed .deleted, then removed after file.delete.delay.ms (at once,
+  // after the mutex is released, when it is 0).
   Status delete_old_segments(int64_t now_ms, RetentionResult* out = nullptr);
   // fsync up to `offset` (-1: everything) and advance the recovery point.
   Status flush(int64_t offset = -1);
@@ -200,6 +201,10 @@ class Log {
   bool needs_compaction(int64_t now_ms) const;
   Status compact(int64_t now_ms, const CleanerOptions& options, CleanResult* out = nullptr);
   int64_t cleaner_checkpoint() const;
+  // file.delete.delay.ms: the files of segments deleted by retention or
+  // replaced by the cleaner stay (as *.deleted) this long, as Kafka's; this
+  // removes those due and returns when the next is (INT64_MAX: none).
+  int64_t remove_deleted_files(int64_t now_ms);
 
   // ------------------------------------------------------------ any thread
   void set_config(const LogConfig& config);
@@ -234,6 +239,9 @@ class Log {
   Status flush_segments(const std::vector<SegmentPtr>& segs);
   void warn(const std::string& msg) const;
   int64_t now_or_wall(int64_t now_ms) const;
+  // Without mu_: removes the files now, or queues them for
+  // remove_deleted_files after file.delete.delay.ms.
+  void delete_files_later(std::vector<SegmentPtr> segs, int64_t now_ms);
 
   std::string dir_;
   UniqueFd dirfd_;
@@ -256,6 +264,7 @@ class Log {
   ProducerStateManager producers_;
   std::function<void()> on_roll_;
   std::function<void(const std::string&)> log_fn_;
+  std::vector<std::pair<int64_t, SegmentPtr>> deleted_files_;  // (due ms, renamed segment)
 };
 
 }  // namespace kfk::broker

@@ -88,11 +88,19 @@ bool Log::needs_compaction(int64_t now_ms) const {
                       now_ms, config_, &p);
   if (p.segs.empty()) return false;
   int64_t dirty = 0, total = 0;
+  int64_t first_dirty_ts = -1;  // the first dirty segment's first batch timestamp
   for (size_t i = 0; i < p.segs.size(); ++i) {
     total += p.sizes[i];
-    if (p.next_base[i] > first_dirty) dirty += p.sizes[i];
+    if (p.next_base[i] <= first_dirty) continue;
+    if (dirty == 0) first_dirty_ts = p.segs[i]->rolling_timestamp();
+    dirty += p.sizes[i];
   }
   if (dirty > 0 && static_cast<double>(dirty) >= config_.min_cleanable_dirty_ratio * static_cast<double>(total))
+    return true;
+  // Kafka's needCompactionNow: dirty records older than max.compaction.lag.ms
+  // are cleaned whatever the dirty ratio.
+  if (dirty > 0 && config_.max_compaction_lag_ms != INT64_MAX && first_dirty_ts >= 0 &&
+      now_ms - first_dirty_ts > config_.max_compaction_lag_ms)
     return true;
   return clean_due_ms_ >= 0 && now_ms >= clean_due_ms_;
 }
@@ -301,7 +309,7 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
       segments_[cleaned->base_offset()] = cleaned;
       res.bytes_after += cleaned->size();
     }
-    for (const auto& g : group) g->remove_files();
+    delete_files_later(group, now_ms);
     (void)fsync_fd(dirfd_.get(), dir_);
     res.segments_cleaned += static_cast<int>(group.size());
   }

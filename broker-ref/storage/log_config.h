@@ -8,11 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "protocol/compression.h"
 #include "protocol/record_batch.h"
 #include "storage/status.h"
 
@@ -32,7 +35,10 @@ enum class ConfigSource : int8_t {
 
 struct ConfigDef {
   const char* name;         // topic-level name ("retention.ms"); for broker-only keys, the broker name
-  const char* broker_name;  // broker-level default ("log.retention.ms")
+  // The broker-level key that sets the default (Kafka's synonym,
+  // "log.retention.ms"); nullptr for topic-only keys (no broker default:
+  // the replication throttles, the remote.* keys).
+  const char* broker_name;
   ConfigType type;
   const char* default_value;
   const char* doc;
@@ -70,6 +76,33 @@ struct LogConfig {
   int64_t flush_messages = INT64_MAX;
   int64_t flush_ms = INT64_MAX;
   int32_t index_interval_bytes = 4096;
+  // compression.type: nullopt = "producer" (batches keep the producer's
+  // codec); else the codec the broker recompresses produced batches to.
+  std::optional<proto::Compression> compression;
+  int32_t compression_gzip_level = -1;  // -1: zlib's default
+  int32_t compression_lz4_level = 9;
+  int32_t compression_zstd_level = 3;
+  int64_t file_delete_delay_ms = 60000;  // Log::remove_deleted_files
+  int64_t max_compaction_lag_ms = INT64_MAX;
+  // CreateTime bounds: a record more than this before (after) the broker's
+  // clock is refused with INVALID_TIMESTAMP. INT64_MAX: no bound.
+  int64_t timestamp_before_max_ms = INT64_MAX;
+  int64_t timestamp_after_max_ms = INT64_MAX;
+  int64_t timestamp_difference_max_ms = INT64_MAX;  // 3.x: both bounds when they are unset
+  // Stored and reported only (no replication, no tiered storage here;
+  // segments reserve disk ahead of appends whatever preallocate says).
+  bool preallocate = false;
+  int64_t segment_jitter_ms = 0;
+  bool unclean_leader_election_enable = false;
+  bool message_downconversion_enable = true;
+  std::string message_format_version = "3.0-IV1";
+  std::string leader_replication_throttled_replicas;
+  std::string follower_replication_throttled_replicas;
+  int64_t local_retention_bytes = -2;  // -2: retention.bytes
+  int64_t local_retention_ms = -2;     // -2: retention.ms
+  bool remote_storage_enable = false;
+  bool remote_log_copy_disable = false;
+  bool remote_log_delete_on_disable = false;
 
   // Sets one topic-level key. INVALID_CONFIG (naming the key) for an
   // unknown key or a bad value.
@@ -79,6 +112,25 @@ struct LogConfig {
 
   // Max index entries per segment (Kafka: segment.index.bytes / 8).
   int64_t max_index_entries() const { return segment_index_bytes / 8; }
+  // The codec level compression.type's codec uses (-1: the codec default).
+  int compression_level() const;
+  // Effective CreateTime bounds (Kafka 3.x: message.timestamp.difference.max.ms
+  // stands in for a bound left at its default).
+  int64_t effective_before_max_ms() const {
+    return timestamp_before_max_ms != INT64_MAX ? timestamp_before_max_ms : timestamp_difference_max_ms;
+  }
+  int64_t effective_after_max_ms() const {
+    return timestamp_after_max_ms != INT64_MAX ? timestamp_after_max_ms : timestamp_difference_max_ms;
+  }
+  // Kafka's maxSegmentMs: a compacted log also rolls by max.compaction.lag.ms.
+  int64_t max_segment_ms() const {
+    return compact && max_compaction_lag_ms > 0 ? std::min(max_compaction_lag_ms, segment_ms) : segment_ms;
+  }
+  // Checks across keys, as Kafka's LogConfig.validate: min.compaction.lag.ms
+  // <= max.compaction.lag.ms; remote.storage.enable needs tiered storage,
+  // which this broker does not have (Kafka's answer when
+  // remote.log.storage.system.enable is false).
+  Status validate() const;
 
   // `base` overlaid with topic-level `overrides`.
   static Status with_overrides(const LogConfig& base, const ConfigMap& overrides, LogConfig* out);

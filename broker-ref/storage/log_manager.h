@@ -170,6 +170,7 @@ class LogManager {
   int64_t next_retention_ms_ = 0;
   int64_t next_clean_ms_ = 0;
   int64_t next_checkpoint_ms_ = 0;
+  int64_t next_file_delete_ms_ = INT64_MAX;  // file.delete.delay.ms of some segment passes
 
   std::thread thread_;
   std::mutex thread_mu_;

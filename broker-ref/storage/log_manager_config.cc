@@ -121,8 +121,8 @@ Status LogManager::describe_topic_config(std::string_view topic, std::vector<Con
     e.doc = d.doc;
     e.read_only = d.read_only;
     if (it->second.info.overrides.count(d.name)) e.source = ConfigSource::kTopic;
-    else if (dynamic_broker_.count(d.broker_name)) e.source = ConfigSource::kDynamicDefaultBroker;
-    else if (options_.broker_config.count(d.broker_name)) e.source = ConfigSource::kStaticBroker;
+    else if (d.broker_name != nullptr && dynamic_broker_.count(d.broker_name)) e.source = ConfigSource::kDynamicDefaultBroker;
+    else if (d.broker_name != nullptr && options_.broker_config.count(d.broker_name)) e.source = ConfigSource::kStaticBroker;
     else e.source = ConfigSource::kDefault;
     e.is_default = e.source == ConfigSource::kDefault;
     out->push_back(std::move(e));
@@ -139,6 +139,7 @@ std::vector<ConfigEntry> LogManager::describe_broker_config() const {
     return ConfigSource::kDefault;
   };
   for (const ConfigDef& d : topic_config_defs()) {
+    if (d.broker_name == nullptr) continue;  // topic-only key
     ConfigEntry e{d.broker_name, defaults_.get(d.name), source_of(d.broker_name), d.type, d.read_only, true, d.doc};
     e.is_default = e.source == ConfigSource::kDefault;
     out.push_back(std::move(e));

@@ -51,12 +51,16 @@ void LogManager::run_maintenance(bool force) {
     if (Status s = write_checkpoints(false); !s.ok()) warn("checkpoint write failed: " + s.message);
     next_checkpoint_ms_ = t + st.flush_offset_checkpoint_interval_ms;
   }
+  // After retention and cleaning, which may have queued some.
+  int64_t next_delete = INT64_MAX;
+  for (const auto& [tp, log] : logs) next_delete = std::min(next_delete, log->remove_deleted_files(t));
+  next_file_delete_ms_ = next_delete;
 }
 
 int64_t LogManager::next_wait_ms(int64_t t) {
   std::lock_guard pass(pass_mu_);  // the next_* deadlines belong to passes
   std::lock_guard lk(mu_);
-  int64_t next = std::min({next_retention_ms_, next_checkpoint_ms_,
+  int64_t next = std::min({next_retention_ms_, next_checkpoint_ms_, next_file_delete_ms_,
                            settings_.cleaner_enable ? next_clean_ms_ : INT64_MAX});
   // flush.ms needs a look at least that often.
   int64_t flush_every = settings_.flush_scheduler_interval_ms;

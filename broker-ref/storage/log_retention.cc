@@ -76,8 +76,40 @@ Status Log::delete_old_segments(int64_t now_ms, RetentionResult* out) {
         warn("leader epoch checkpoint: " + s.message);
     }
   }
-  for (auto& seg : doomed) seg->remove_files();
+  delete_files_later(std::move(doomed), now_ms);
   return Status::Ok();
+}
+
+void Log::delete_files_later(std::vector<SegmentPtr> segs, int64_t now_ms) {
+  {
+    std::lock_guard lk(mu_);
+    const int64_t delay = config_.file_delete_delay_ms;
+    if (delay > 0 && !deleted_) {
+      const int64_t due = now_ms > INT64_MAX - delay ? INT64_MAX : now_ms + delay;
+      for (auto& s : segs) deleted_files_.emplace_back(due, std::move(s));
+      return;
+    }
+  }
+  for (auto& s : segs) s->remove_files();
+}
+
+int64_t Log::remove_deleted_files(int64_t now_ms) {
+  std::vector<SegmentPtr> due;
+  int64_t next = INT64_MAX;
+  {
+    std::lock_guard lk(mu_);
+    for (auto it = deleted_files_.begin(); it != deleted_files_.end();) {
+      if (it->first <= now_ms) {
+        due.push_back(std::move(it->second));
+        it = deleted_files_.erase(it);
+      } else {
+        next = std::min(next, it->first);
+        ++it;
+      }
+    }
+  }
+  for (auto& s : due) s->remove_files();
+  return next;
 }
 
 Status Log::flush_segments(const std::vector<SegmentPtr>& segs) {

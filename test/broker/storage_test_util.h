@@ -157,6 +157,7 @@ inline LogConfig small_config(int32_t segment_bytes = 2048, int32_t index_interv
   LogConfig c;
   c.segment_bytes = segment_bytes;
   c.index_interval_bytes = index_interval;
+  c.file_delete_delay_ms = 0;  // deleted segment files go at once (Kafka's default keeps them 60 s)
   return c;
 }
 

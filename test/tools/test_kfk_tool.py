@@ -254,6 +254,48 @@ def test_produce(bootstrap):
     check(rc == 1 and b"failed" in err, "-P exits 1 naming the error when a record fails", err)
 
 
+def stored_codecs(data_dir, topic):
+    """The codec (attributes & 7) of every batch in the partition's first segment file."""
+    path = os.path.join(data_dir, topic + "-0", "%020d.log" % 0)
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        data = f.read()
+    codecs, pos = [], 0
+    while pos + 61 <= len(data):
+        length = int.from_bytes(data[pos + 8:pos + 12], "big")
+        codecs.append(int.from_bytes(data[pos + 21:pos + 23], "big") & 7)
+        pos += 12 + length
+    return codecs
+
+
+def test_topic_compression(bootstrap, data_dir):
+    """compression.type=lz4: batches produced uncompressed are stored (and fetched) as lz4."""
+    rc, out, err = run(["topics", "create", "c-lz4", "-b", bootstrap, "--partitions", "1",
+                        "--config", "compression.type=lz4"])
+    check(rc == 0, "topics create --config compression.type=lz4", out + err)
+    if rc != 0:
+        return
+    rc, out, err = run(["-P", "-b", bootstrap, "-t", "c-lz4", "-p", "0", "-z", "none"], stdin=b"a1\na2\n")
+    check(rc == 0, "-P uncompressed into an lz4 topic", err)
+    want = b"a1\na2\n"
+    if KCAT:
+        p = subprocess.run([KCAT, "-b", bootstrap, "-P", "-t", "c-lz4", "-p", "0", "-z", "none"],
+                           input=b"b1\nb2\n", capture_output=True, timeout=60)
+        check(p.returncode == 0, "kcat -P uncompressed into an lz4 topic", p.stderr)
+        want += b"b1\nb2\n"
+    n = want.count(b"\n")
+    rc, out, err = run(["-C", "-b", bootstrap, "-t", "c-lz4", "-o", "beginning", "-e", "-f", "%s\\n"])
+    check(rc == 0 and out == want, "kfk -C reads the recompressed records", repr(out) + err.decode())
+    if KCAT:
+        rc, out, err = kcat_consume(bootstrap, "c-lz4", "%s\\n", n)
+        check(rc == 0 and out == want, "kcat reads the recompressed records", repr(out) + err.decode())
+    codecs = stored_codecs(data_dir, "c-lz4")
+    check(len(codecs) >= 1 and set(codecs) == {3}, "every stored batch is lz4 (codec 3)", repr(codecs))
+    rc, out, err = run(["topics", "create", "c-bad", "-b", bootstrap, "--config", "compression.type=brotli"])
+    check(rc != 0 and b"compression.type" in err, "a bad compression.type is refused naming the key", out + err)
+
+
 def test_perf(bootstrap):
     run(["topics", "create", "perf", "-b", bootstrap, "--partitions", "2"])
     rc, out, err = run(["perf", "produce", "-b", bootstrap, "-t", "perf", "--num-records", "20000",
@@ -489,6 +531,7 @@ def main():
         test_bad_config(bootstrap)
         test_topics_and_metadata(bootstrap)
         test_produce(bootstrap)
+        test_topic_compression(bootstrap, b.data_dir)
         test_perf(bootstrap)
         test_groups(bootstrap)
         test_consume(bootstrap)
