@@ -392,3 +392,48 @@ TEST_CASE("server versions: transactional ids fail at once, non-retriably, with 
   g.coordinator_keys = {"group-1"};
   CHECK(c.call<proto::FindCoordinatorResponse>(g, 3).error_code == 0);
 }
+
+TEST_CASE("server versions: Fetch v0-v3 down-convert record batches from a modern producer") {
+  auto broker = start_broker({{"num.partitions", "1"}});
+  RawConn c(broker->port());
+  ensure_topic(c, "down");
+  // Timestamps of now: older ones would roll a segment per batch
+  // (segment.ms), and a fetch reads one segment.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<TestRecord> with_headers = {{"a", "1", now, {{"h", "x"}}}, {"b", "2", now + 1}};
+  std::vector<TestRecord> sample = kSample;
+  for (auto& r : sample) r.timestamp += now - kSample[0].timestamp;
+  CHECK(produce_at(c, "down", make_batch(with_headers), 9).error_code == 0);
+  CHECK(produce_at(c, "down", make_batch(sample, {-1, -1, -1, false, proto::Compression::kLz4}), 9).error_code == 0);
+  for (int16_t v : {0, 1, 2, 3}) {
+    CAPTURE(v);
+    auto old = fetch_at(c, "down", 0, v);
+    CHECK(old.high_watermark == 5);
+    std::vector<LegacyRead> msgs;
+    read_legacy({old.records.data(), old.records.size()}, msgs);
+    REQUIRE(msgs.size() == 5);
+    for (int i = 0; i < 5; ++i) {
+      CAPTURE(i);
+      CHECK(msgs[i].offset == i);
+      CHECK(msgs[i].magic == (v <= 1 ? 0 : 1));
+      const TestRecord& want = i < 2 ? with_headers[i] : sample[i - 2];
+      CHECK(msgs[i].key == want.key);
+      CHECK(msgs[i].value == want.value);
+      CHECK(msgs[i].timestamp == (v <= 1 ? -1 : want.timestamp));
+    }
+    // From the middle of the compressed batch: the whole batch, as Kafka.
+    std::vector<LegacyRead> mid;
+    auto m = fetch_at(c, "down", 3, v);
+    read_legacy({m.records.data(), m.records.size()}, mid);
+    REQUIRE(mid.size() == 3);
+    CHECK(mid.front().offset == 2);
+  }
+  // zstd cannot be carried by magic 0/1: UNSUPPORTED_COMPRESSION_TYPE, as
+  // Kafka answers a Fetch older than v10.
+  ensure_topic(c, "down-zstd");
+  CHECK(produce_at(c, "down-zstd", make_batch(kSample, {-1, -1, -1, false, proto::Compression::kZstd}), 9).error_code ==
+        0);
+  auto f = c.call<proto::FetchResponse>(fetch_request("down-zstd", 0, 0), 3);
+  CHECK(f.responses.at(0).partitions.at(0).error_code == 76);
+}
