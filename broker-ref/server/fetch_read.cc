@@ -30,8 +30,8 @@ Status down_convert(const proto::Records& slice, int16_t version, proto::Records
                           static_cast<off_t>(slice.file().offset + static_cast<int64_t>(done)));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0)
-        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR,
-                             std::string("reading the log for down-conversion: ") + (n < 0 ? std::strerror(errno) : "short read"));
+        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, std::string("reading the log for down-conversion: ") +
+                                                                 (n < 0 ? std::strerror(errno) : "short read"));
       done += static_cast<size_t>(n);
     }
   } else if (slice.size() > 0) {

@@ -105,7 +105,8 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
         // may rewrite (base offsets, leader epoch, LogAppendTime).
         const uint8_t* p = pd.records.data();
         size_t off = pd.records.size() == 0 ? 0 : static_cast<size_t>(p - ctx.frame.data());
-        std::span<uint8_t> batches = converted.empty() ? ctx.frame.subspan(off, pd.records.size()) : std::span(converted);
+        std::span<uint8_t> batches =
+            converted.empty() ? ctx.frame.subspan(off, pd.records.size()) : std::span(converted);
         AppendInfo info;
         st = log->append(batches, Broker::kLeaderEpoch, now, &info);
         if (st.ok()) {

@@ -70,7 +70,8 @@ Status next_message(proto::Reader& r, LegacyMessage* m) {
                                                           " is corrupt (stored crc = " + std::to_string(crc) + ")");
   m->magic = b.i8();
   m->attributes = b.i8();
-  if (m->magic != 0 && m->magic != 1) return corrupt("message magic " + std::to_string(m->magic) + " inside a legacy message set");
+  if (m->magic != 0 && m->magic != 1)
+    return corrupt("message magic " + std::to_string(m->magic) + " inside a legacy message set");
   m->timestamp = m->magic == 1 ? b.i64() : -1;
   m->key = read_bytes(b);
   m->value = read_bytes(b);
@@ -82,7 +83,8 @@ Status next_message(proto::Reader& r, LegacyMessage* m) {
 Status check_codec(Compression c) {
   if (static_cast<int>(c) > static_cast<int>(Compression::kLz4)) {
     if (c == Compression::kZstd)
-      return Status::error(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE, "ZStandard compression needs record batches (magic 2)");
+      return Status::error(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE,
+                           "ZStandard compression needs record batches (magic 2)");
     return corrupt("unknown compression codec id " + std::to_string(static_cast<int>(c)));
   }
   if (!proto::compression_available(c))
@@ -198,9 +200,9 @@ Status convert_legacy_message_set(std::span<const uint8_t> message_set, int32_t 
     LegacyMessage m;
     if (Status s = next_message(r, &m); !s.ok()) return s;
     if (m.size > static_cast<size_t>(max_message_bytes))
-      return Status::error(ErrorCode::MESSAGE_TOO_LARGE,
-                           "The message size is " + std::to_string(m.size) +
-                               " bytes which exceeds the maximum configured value of " + std::to_string(max_message_bytes) + ".");
+      return Status::error(ErrorCode::MESSAGE_TOO_LARGE, "The message size is " + std::to_string(m.size) +
+                                                             " bytes which exceeds the maximum configured value of " +
+                                                             std::to_string(max_message_bytes) + ".");
     if (m.codec() != Compression::kNone) {
       if (Status s = check_codec(m.codec()); !s.ok()) return s;
       codec = m.codec();  // Kafka: the last compressed wrapper's codec
