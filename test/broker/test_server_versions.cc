@@ -5,6 +5,7 @@
 // converted on Produce v0-v2 and served down-converted on Fetch v0-v3
 // (3.9), refused as Kafka 4.0 refuses them (4.0); requests for what
 // broker-ref does not do (transactions) fail at once, non-retriably.
+#include <set>
 #include <type_traits>
 
 #include "protocol/api_list.h"
@@ -436,4 +437,46 @@ TEST_CASE("server versions: Fetch v0-v3 down-convert record batches from a moder
         0);
   auto f = c.call<proto::FetchResponse>(fetch_request("down-zstd", 0, 0), 3);
   CHECK(f.responses.at(0).partitions.at(0).error_code == 76);
+}
+
+TEST_CASE("server versions: malformed magic 0/1 message sets get an error, never a crash") {
+  auto broker = start_broker({{"num.partitions", "1"}});
+  RawConn c(broker->port());
+  ensure_topic(c, "badlegacy");
+  // Every truncation of a gzip wrapper set, and of a plain one (except
+  // at a message boundary, which leaves a valid shorter set).
+  for (const auto& good : {legacy_gzip_set(1, kSample), legacy_set(0, kSample)}) {
+    std::set<size_t> boundaries;
+    for (size_t pos = 0; pos + 12 <= good.size();) {
+      pos += 12 + ((size_t{good[pos + 8]} << 24) | (size_t{good[pos + 9]} << 16) | (size_t{good[pos + 10]} << 8) |
+                   good[pos + 11]);
+      boundaries.insert(pos);
+    }
+    for (size_t n = 17; n < good.size(); ++n) {
+      if (boundaries.count(n)) continue;
+      CAPTURE(n);
+      std::vector<uint8_t> cut(good.begin(), good.begin() + static_cast<long>(n));
+      CHECK(produce_at(c, "badlegacy", cut, 2).error_code == kCorruptMessage);
+    }
+  }
+  // A wrapper whose value is not gzip (CRC right), one nesting another
+  // wrapper, a zstd wrapper (magic 0/1 cannot carry zstd), a huge size.
+  std::vector<uint8_t> not_gzip;
+  put_legacy(not_gzip, 0, 1, 1, 0, std::nullopt, std::string("definitely not gzip"));
+  CHECK(produce_at(c, "badlegacy", not_gzip, 2).error_code == kCorruptMessage);
+  auto inner_wrapper = legacy_gzip_set(1, kSample);
+  std::vector<uint8_t> packed, nested;
+  REQUIRE(proto::compress(proto::Compression::kGzip, -1, inner_wrapper, packed));
+  put_legacy(nested, 0, 1, 1, 0, std::nullopt, std::string(packed.begin(), packed.end()));
+  CHECK(produce_at(c, "badlegacy", nested, 2).error_code == kCorruptMessage);
+  std::vector<uint8_t> zstd;
+  put_legacy(zstd, 0, 1, 4, 0, std::nullopt, std::string("x"));
+  CHECK(produce_at(c, "badlegacy", zstd, 2).error_code == 76);  // UNSUPPORTED_COMPRESSION_TYPE
+  auto huge = legacy_set(1, kSample);
+  huge[8] = 0x7f;  // message_size
+  CHECK(produce_at(c, "badlegacy", huge, 2).error_code == kCorruptMessage);
+  // Nothing was appended; a good set still is.
+  auto ok = produce_at(c, "badlegacy", legacy_set(1, kSample), 2);
+  CHECK(ok.error_code == 0);
+  CHECK(ok.base_offset == 0);
 }
