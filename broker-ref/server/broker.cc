@@ -16,7 +16,8 @@ Broker::Broker(uv_loop_t* loop, BrokerConfig config, std::unique_ptr<LogManager>
       waiters_(loop),
       auto_create_(config_.get_bool("auto.create.topics.enable")),
       num_partitions_(static_cast<int32_t>(config_.get_long("num.partitions"))),
-      fetch_max_bytes_(static_cast<int32_t>(config_.get_long("fetch.max.bytes"))) {
+      fetch_max_bytes_(static_cast<int32_t>(config_.get_long("fetch.max.bytes"))),
+      emulated_kafka_(config_.emulated_kafka()) {
   groups_ = std::make_unique<GroupCoordinator>(loop_, *logs_, config_, [this](int32_t partition, size_t bytes) {
     waiters_.notify(kOffsetsTopic, partition, bytes);
   });

@@ -52,6 +52,7 @@ class Broker {
   bool auto_create_topics() const { return auto_create_; }
   int32_t num_partitions() const { return num_partitions_; }
   int32_t fetch_max_bytes() const { return fetch_max_bytes_; }
+  KafkaGeneration emulated_kafka() const { return emulated_kafka_; }
 
   static bool is_internal_topic(std::string_view name) {
     return name == "__consumer_offsets" || name == "__transaction_state";
@@ -77,6 +78,7 @@ class Broker {
   bool auto_create_;
   int32_t num_partitions_;
   int32_t fetch_max_bytes_;
+  KafkaGeneration emulated_kafka_;
 };
 
 }  // namespace kfk::broker

@@ -51,6 +51,14 @@ constexpr BrokerKeyDef kKeys[] = {
     {"transaction.state.log.replication.factor", ConfigType::kShort, "1",
      "Replication factor of __transaction_state (accepted for compatibility; always 1).", 1},
     {"transaction.state.log.min.isr", ConfigType::kInt, "1", "min.insync.replicas of __transaction_state.", 1},
+    {"broker.emulated.kafka.version", ConfigType::kString, "3.9",
+     "The Apache Kafka generation whose API versions broker-ref serves. 3.9: every version the codec has, "
+     "including Produce v0-v2 with magic 0/1 message sets (converted to record batches on append) and "
+     "Fetch v0-v3 (down-converted to magic 0/1), as Kafka 3.x. 4.0: Kafka 4.0's minimums (KIP-896: Fetch v4+, "
+     "Metadata v4+, ...; lower versions close the connection) and Produce v0-v2 refused with "
+     "UNSUPPORTED_VERSION though still listed by ApiVersions, as Kafka 4.0 (KAFKA-18659). The default, 3.9, "
+     "takes every client that some supported Kafka takes; 4.0 checks that a client needs nothing Kafka 4.0 "
+     "removed.", 0},
 };
 
 std::string_view trim(std::string_view s) {
@@ -171,6 +179,10 @@ bool BrokerConfig::set(std::string_view key_in, std::string_view value_in, std::
                "only 1 is possible";
       return false;
     }
+    if (key == "broker.emulated.kafka.version" && value != "3.9" && value != "4.0") {
+      *error = "invalid value '" + value + "' for config key broker.emulated.kafka.version: expected 3.9 or 4.0";
+      return false;
+    }
     if (key == "broker.id") key = "node.id";
     values_[key] = value;
     return true;
@@ -263,6 +275,10 @@ ConfigMap BrokerConfig::storage_config() const {
   for (const auto& [k, v] : values_)
     if (is_storage_broker_key(k)) out[k] = v;
   return out;
+}
+
+KafkaGeneration BrokerConfig::emulated_kafka() const {
+  return get("broker.emulated.kafka.version") == "4.0" ? KafkaGeneration::kKafka4 : KafkaGeneration::kKafka3;
 }
 
 HostPort BrokerConfig::listener() const {

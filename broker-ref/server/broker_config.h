@@ -39,6 +39,11 @@ struct HostPort {
 };
 bool parse_listener(std::string_view text, HostPort* out, std::string* error);
 
+// The Apache Kafka generation broker-ref answers as
+// (broker.emulated.kafka.version): kKafka3 serves the old API versions
+// with magic 0/1 message sets, kKafka4 only what Kafka 4.0 serves.
+enum class KafkaGeneration { kKafka3, kKafka4 };
+
 class BrokerConfig {
  public:
   // Sets one key (broker-ref's or storage's); false with *error naming the
@@ -65,6 +70,7 @@ class BrokerConfig {
   // advertised.listeners when set; else the listener (port 0: the bound port).
   HostPort advertised() const;
   int32_t node_id() const { return static_cast<int32_t>(get_long("node.id")); }
+  KafkaGeneration emulated_kafka() const;
 
   // `broker-ref --help`'s key list: every key with its default and doc.
   static std::string keys_help();

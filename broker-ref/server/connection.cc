@@ -240,11 +240,12 @@ void Connection::dispatch(const Frame& frame) {
   const int16_t key = h.request_api_key;
   const int16_t version = h.request_api_version;
   const HandlerEntry* e = find_handler(key);
-  if (e == nullptr || version < e->min_version || version > e->max_version) {
+  const int16_t min_version = e == nullptr ? 0 : e->min_version_for(broker_.emulated_kafka());
+  if (e == nullptr || version < min_version || version > e->max_version) {
     if (key == kApiVersionsKey) {
       proto::Writer w(512);
       size_t at = proto::begin_response(w, key, 0, h.correlation_id);
-      encode_unsupported_api_versions(w);
+      encode_unsupported_api_versions(broker_.emulated_kafka(), w);
       proto::finish_frame(w, at);
       sender_.send(std::move(w));
       return;
@@ -253,7 +254,7 @@ void Connection::dispatch(const Frame& frame) {
       close("unknown API key " + std::to_string(key) + " (correlation id " + std::to_string(h.correlation_id) + ")");
     else
       close(std::string("unsupported ") + api_name(key) + " version " + std::to_string(version) + " (supported " +
-            std::to_string(e->min_version) + "-" + std::to_string(e->max_version) + ")");
+            std::to_string(min_version) + "-" + std::to_string(e->max_version) + ")");
     return;
   }
 

@@ -1,14 +1,49 @@
 #include "server/fetch_read.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
+#include <memory>
 
 #include "protocol/error_codes.h"
 #include "server/broker.h"
+#include "server/legacy_message_sets.h"
 
 namespace kfk::broker {
 
 using proto::ErrorCode;
+
+namespace {
+
+// Fetch v0-v3 (only served emulating Kafka 3.9): the slice read from the
+// log, down-converted to the magic the version implies (v0-v1: 0, v2-v3:
+// 1), as Kafka 3.x. The converted bytes are this response's own.
+Status down_convert(const proto::Records& slice, int16_t version, proto::Records* out) {
+  auto raw = std::make_shared<std::vector<uint8_t>>(slice.size());
+  if (slice.is_file()) {
+    size_t done = 0;
+    while (done < raw->size()) {
+      ssize_t n = ::pread(slice.file().fd, raw->data() + done, raw->size() - done,
+                          static_cast<off_t>(slice.file().offset + static_cast<int64_t>(done)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, std::string("reading the log for down-conversion: ") +
+                                                                 (n < 0 ? std::strerror(errno) : "short read"));
+      done += static_cast<size_t>(n);
+    }
+  } else if (slice.size() > 0) {
+    std::memcpy(raw->data(), slice.data(), slice.size());
+  }
+  auto converted = std::make_shared<std::vector<uint8_t>>();
+  if (Status s = down_convert_batches(*raw, version <= 1 ? 0 : 1, converted.get()); !s.ok()) return s;
+  *out = proto::Records::view(converted->data(), converted->size(), converted);
+  return Status::Ok();
+}
+
+}  // namespace
 
 std::vector<PartitionFetch> read_fetch_targets(Broker& b, const FetchParams& params,
                                                const std::vector<FetchTarget>& targets, size_t* total_bytes,
@@ -65,6 +100,12 @@ std::vector<PartitionFetch> read_fetch_targets(Broker& b, const FetchParams& par
     pf.last_stable_offset = std::min(log->last_stable_offset(), rr.high_watermark);
     pf.log_start_offset = rr.log_start_offset;
     pf.records = rr.records();
+    if (params.version <= 3) {
+      if (Status s = down_convert(rr.records(), params.version, &pf.records); !s.ok()) {
+        fail(s.code);
+        continue;
+      }
+    }
     if (rr.size > 0) {
       min_one_batch = false;
       left -= std::min(left, rr.size);

@@ -7,7 +7,9 @@
 // if larger (KIP-74); before v3 the limits are hard (a batch may be cut).
 // Consumers read up to the high watermark (read_committed: the last
 // stable offset); followers (replica_id >= 0) up to the log end.
-// Records are zero-copy file slices of the segment (owner: the segment).
+// Records are zero-copy file slices of the segment (owner: the segment);
+// Fetch v0-v3 (served emulating Kafka 3.9) gets them down-converted to
+// magic 0 (v0-v1) or 1 (v2-v3) message sets, as Kafka 3.x.
 //
 // Thread ownership: the loop thread.
 #pragma once

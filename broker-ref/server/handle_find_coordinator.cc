@@ -18,14 +18,18 @@ struct Answer {
   std::optional<std::string> message;  // null on success, as Kafka
 };
 
+// Shared with InitProducerId's answer to a transactional id.
+constexpr const char* kNoTransactions =
+    "broker-ref does not support transactions (it has no transaction coordinator): unset transactional.id";
+
 Answer answer_for(Broker& b, int8_t key_type) {
   Answer a;
   if (key_type == 0) {
     a.error = b.groups().ensure_offsets_topic();
     if (a.error != 0) a.message = "The coordinator is not available.";
   } else if (key_type == 1) {
-    a.error = proto::to_int(ErrorCode::COORDINATOR_NOT_AVAILABLE);
-    a.message = "broker-ref has no transaction coordinator yet";
+    a.error = proto::to_int(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    a.message = std::string(kNoTransactions);
   } else {
     a.error = proto::to_int(ErrorCode::INVALID_REQUEST);
     a.message = "Unknown coordinator key type " + std::to_string(key_type);

@@ -5,9 +5,10 @@
 // a producer id this broker handed out, with its epoch, gets the same id
 // with epoch + 1 (a new id when the epoch would overflow).
 //
-// Transactional ids get COORDINATOR_NOT_AVAILABLE (retriable) until the
-// transaction coordinator arrives; NOT_COORDINATOR would send clients
-// looking for another broker that does not exist.
+// Transactional ids fail at once and for good until the transaction
+// coordinator arrives: TRANSACTIONAL_ID_AUTHORIZATION_FAILED with a message
+// saying why (see handle_find_coordinator.cc for the choice of code; a
+// retriable COORDINATOR_NOT_AVAILABLE made clients wait out their timeout).
 #include <cstdint>
 
 #include "protocol/error_codes.h"
@@ -26,7 +27,7 @@ HandlerResult handle_init_producer_id(RequestContext& ctx, proto::Reader& body, 
   resp.producer_id = -1;
   resp.producer_epoch = -1;
   if (req.transactional_id && !req.transactional_id->empty()) {
-    resp.error_code = proto::to_int(proto::ErrorCode::COORDINATOR_NOT_AVAILABLE);
+    resp.error_code = proto::to_int(proto::ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   } else if (ctx.api_version >= 3 && req.producer_id >= 0 && req.producer_epoch >= 0 &&
              b.producer_ids().allocated(req.producer_id) && req.producer_epoch < INT16_MAX - 1) {
     resp.producer_id = req.producer_id;

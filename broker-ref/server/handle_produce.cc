@@ -1,5 +1,9 @@
-// Produce (key 0), v0-v11 (record batches of magic 2 only, also for
-// v0-v2). Per partition: the partition must exist (Produce never creates
+// Produce (key 0), v0-v11. Record batches (magic 2) at every version; on
+// v0-v2 also magic 0/1 message sets, converted to one record batch first
+// (legacy_message_sets.h), as Kafka 3.x. Emulating Kafka 4.0
+// (broker.emulated.kafka.version), v0-v2 are refused with
+// UNSUPPORTED_VERSION, as Kafka 4.0 (which still lists them in ApiVersions,
+// KAFKA-18659). Per partition: the partition must exist (Produce never creates
 // topics, as Kafka), the records are validated (produce_validation.h),
 // then Log::append assigns offsets in place in the request buffer and
 // checks the idempotent producer's state (duplicates answer with the
@@ -15,6 +19,7 @@
 #include "protocol/messages.h"
 #include "server/broker.h"
 #include "server/handler_table.h"
+#include "server/legacy_message_sets.h"
 #include "server/produce_topic_config.h"
 #include "server/produce_validation.h"
 #include "storage/file_util.h"
@@ -51,6 +56,11 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
   Status request_error;
   if (req.acks != 0 && req.acks != 1 && req.acks != -1)
     request_error = Status::error(ErrorCode::INVALID_REQUIRED_ACKS, "Invalid required acks " + std::to_string(req.acks));
+  else if (v < 3 && b.emulated_kafka() == KafkaGeneration::kKafka4)
+    request_error = Status::error(ErrorCode::UNSUPPORTED_VERSION,
+                                  "Produce v" + std::to_string(v) +
+                                      " is not supported by Kafka 4.0 (KIP-896), which broker-ref emulates "
+                                      "(broker.emulated.kafka.version=4.0)");
   else if (req.transactional_id)
     request_error = Status::error(ErrorCode::INVALID_REQUEST,
                                   "transactions not supported yet (broker-ref has no transaction coordinator)");
@@ -79,11 +89,17 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
                                  std::to_string(cfg.min_insync_replicas) + " for partition " + tp);
       }
       std::vector<RecordError> record_errors;
+      std::vector<uint8_t> converted;  // a legacy message set, as one record batch
+      std::span<const uint8_t> records(pd.records.data(), pd.records.size());
+      if (st.ok() && v <= 2 && (records_magic(records) == 0 || records_magic(records) == 1)) {
+        st = convert_legacy_message_set(records, cfg.max_message_bytes, &converted);
+        records = converted;
+      }
       if (st.ok()) {
-        ProduceValidation val = validate_produce_records(std::span(pd.records.data(), pd.records.size()), v, cfg, tp);
+        ProduceValidation val = validate_produce_records(records, v, cfg, tp);
         st = val.status;
         record_errors = std::move(val.record_errors);
-        if (st.ok()) st = check_timestamp_bounds(std::span(pd.records.data(), pd.records.size()), cfg, now, &record_errors);
+        if (st.ok()) st = check_timestamp_bounds(records, cfg, now, &record_errors);
       }
       PartitionResponse pr;
       if (st.ok()) {
@@ -91,7 +107,8 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
         // may rewrite (base offsets, leader epoch, LogAppendTime).
         const uint8_t* p = pd.records.data();
         size_t off = pd.records.size() == 0 ? 0 : static_cast<size_t>(p - ctx.frame.data());
-        std::span<uint8_t> batches = ctx.frame.subspan(off, pd.records.size());
+        std::span<uint8_t> batches =
+            converted.empty() ? ctx.frame.subspan(off, pd.records.size()) : std::span(converted);
         std::vector<uint8_t> recompressed;  // compression.type: the topic's codec
         st = recompress_to_topic_codec(batches, cfg, &recompressed);
         if (!recompressed.empty()) batches = recompressed;

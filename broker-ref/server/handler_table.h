@@ -1,13 +1,17 @@
 // The broker's API table: one entry per implemented API with the version
-// range this broker serves. ApiVersions answers from it, so what is
+// range this broker serves, which depends on the emulated Kafka generation
+// (broker.emulated.kafka.version: 3.9 serves min_version and up, 4.0
+// kafka4_min_version and up). ApiVersions answers from it, so what is
 // advertised is exactly what is implemented; every range lies within the
-// codec's (checked by check_handler_table()).
+// codec's (checked by check_handler_table()). Requests outside the range
+// close the connection, as Kafka's (ApiVersions excepted).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 
+#include "server/broker_config.h"
 #include "server/request_context.h"
 
 namespace kfk::broker {
@@ -16,9 +20,12 @@ using HandlerFn = HandlerResult (*)(RequestContext& ctx, proto::Reader& body, pr
 
 struct HandlerEntry {
   int16_t api_key;
-  int16_t min_version;
+  int16_t min_version;         // Kafka 3.x's (and the codec's)
   int16_t max_version;
+  int16_t kafka4_min_version;  // Kafka 4.0's (KIP-896)
   HandlerFn fn;
+
+  int16_t min_version_for(KafkaGeneration g) const;
 };
 
 std::span<const HandlerEntry> handler_table();
@@ -58,6 +65,6 @@ HandlerResult handle_offset_delete(RequestContext&, proto::Reader&, proto::Write
 // The ApiVersions answer to an unsupported ApiVersions version: v0 with
 // UNSUPPORTED_VERSION and the full table (as Kafka, so old clients learn
 // which versions to use).
-void encode_unsupported_api_versions(proto::Writer& response);
+void encode_unsupported_api_versions(KafkaGeneration g, proto::Writer& response);
 
 }  // namespace kfk::broker
