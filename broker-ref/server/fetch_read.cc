@@ -87,6 +87,12 @@ std::vector<PartitionFetch> read_fetch_targets(Broker& b, const FetchParams& par
       fail(static_cast<ErrorCode>(e));
       continue;
     }
+    // message.downconversion.enable=false: a consumer that needs magic 0/1
+    // gets UNSUPPORTED_VERSION instead of converted data (Kafka 3.x).
+    if (params.version <= 3 && !params.from_follower && !log->config().message_downconversion_enable) {
+      fail(ErrorCode::UNSUPPORTED_VERSION);
+      continue;
+    }
     int64_t max_offset = params.from_follower ? -1
                          : params.isolation_level == 1 ? log->last_stable_offset()
                                                        : log->high_watermark();

@@ -439,6 +439,23 @@ TEST_CASE("server versions: Fetch v0-v3 down-convert record batches from a moder
   CHECK(f.responses.at(0).partitions.at(0).error_code == 76);
 }
 
+TEST_CASE("server versions: message.downconversion.enable=false answers Fetch v0-v3 with UNSUPPORTED_VERSION") {
+  auto broker = start_broker({{"num.partitions", "1"}, {"log.message.downconversion.enable", "false"}});
+  RawConn c(broker->port());
+  ensure_topic(c, "no-down");
+  CHECK(produce_at(c, "no-down", make_batch(kSample), 9).error_code == 0);
+  for (int16_t v : {0, 1, 2, 3}) {
+    CAPTURE(v);
+    auto f = c.call<proto::FetchResponse>(fetch_request("no-down", 0, 0), v);
+    CHECK(f.responses.at(0).partitions.at(0).error_code == 35);
+    CHECK(f.responses.at(0).partitions.at(0).records.size() == 0);
+  }
+  // A client that reads record batches is served as usual.
+  auto modern = fetch_at(c, "no-down", 0, 4);
+  CHECK(modern.error_code == 0);
+  CHECK(modern.records.size() > 0);
+}
+
 TEST_CASE("server versions: malformed magic 0/1 message sets get an error, never a crash") {
   auto broker = start_broker({{"num.partitions", "1"}});
   RawConn c(broker->port());
