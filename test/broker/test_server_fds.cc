@@ -1,6 +1,10 @@
 // broker-ref's file descriptors (issue 21, item 3): a broker-ref process
 // under `ulimit -n 1024` hosts 2,000 partitions, takes a record in each and
 // serves them all back, before and after a restart, driven by librdkafka.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <set>
 
 #include "rdkafka_test_util.h"
@@ -135,4 +139,48 @@ TEST_CASE("broker-ref under ulimit -n 1024 hosts 2000 partitions: create, produc
     CHECK(after_restart < static_cast<int>(kNoFile) * 3 / 4);
     CHECK(broker.stop() == 0);
   }
+}
+
+TEST_CASE("a full descriptor table fails CreateTopics with an error naming RLIMIT_NOFILE, and the broker carries on") {
+  kfk::broker::test::TempDir tmp;
+  constexpr uint64_t kLimit = 64;
+  BrokerProcess broker(tmp.sub("data"), kLimit);
+  char err[512];
+  rd_kafka_t* admin = rd_kafka_new(RD_KAFKA_PRODUCER, conf_for(broker.bootstrap()), err, sizeof err);
+  REQUIRE(admin != nullptr);
+  REQUIRE(create_topics(admin, {"before"}, 1)["before"].empty());  // the admin's connections are up
+
+  // Idle connections take every descriptor the broker has left.
+  const auto colon = broker.bootstrap().rfind(':');
+  const int port = std::stoi(broker.bootstrap().substr(colon + 1));
+  std::vector<int> socks;
+  for (uint64_t i = 0; i < kLimit; ++i) {
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socks.push_back(s);
+  }
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (broker.open_fds() < static_cast<int>(kLimit) - 1 && std::chrono::steady_clock::now() < until)
+    ::usleep(20000);
+  MESSAGE("broker descriptors with the table full: " << broker.open_fds());
+
+  auto full = create_topics(admin, {"during"}, 4);
+  CHECK(full["during"].find("Too many open files (RLIMIT_NOFILE 64)") != std::string::npos);
+  MESSAGE("CreateTopics with the table full: " << full["during"]);
+  REQUIRE(broker.alive());
+
+  for (int s : socks) ::close(s);
+  until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::map<std::string, std::string> after;
+  do {  // the broker notices the closed connections on its next loop turn
+    after = create_topics(admin, {"after"}, 4);
+  } while (!after["after"].empty() && std::chrono::steady_clock::now() < until && (::usleep(100000), true));
+  CHECK_MESSAGE(after["after"].empty(), after["after"]);
+  rd_kafka_destroy(admin);
+  REQUIRE(broker.alive());
+  CHECK(broker.stop() == 0);
 }
