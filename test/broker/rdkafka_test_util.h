@@ -33,10 +33,11 @@ inline rd_kafka_conf_t* conf_for(const std::string& bootstrap, std::map<std::str
 }
 
 // A broker-ref executable (BROKER_REF_EXE, or $KFK_BROKER_REF) run with
-// RLIMIT_NOFILE soft = hard = `nofile` (0: inherited), as `ulimit -n` would.
+// RLIMIT_NOFILE soft = hard = `nofile` (0: inherited), as `ulimit -n` would,
+// and `sets` as --set key=value.
 class BrokerProcess {
  public:
-  BrokerProcess(const std::string& data_dir, uint64_t nofile) {
+  BrokerProcess(const std::string& data_dir, uint64_t nofile, std::vector<std::string> sets = {}) {
     const char* env = std::getenv("KFK_BROKER_REF");
     const std::string exe = env != nullptr ? env : BROKER_REF_EXE;
     int out[2];
@@ -51,7 +52,12 @@ class BrokerProcess {
         struct rlimit rl{nofile, nofile};
         if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(126);
       }
-      ::execl(exe.c_str(), exe.c_str(), "--data-dir", data_dir.c_str(), "--listen", "127.0.0.1:0", (char*)nullptr);
+      std::vector<std::string> args = {exe, "--data-dir", data_dir, "--listen", "127.0.0.1:0"};
+      for (const auto& kv : sets) args.insert(args.end(), {"--set", kv});
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(exe.c_str(), argv.data());
       ::_exit(127);
     }
     ::close(out[1]);
