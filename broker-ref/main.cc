@@ -17,6 +17,8 @@
 #include "kfk/version.h"
 #include "server/broker_config.h"
 #include "server/server.h"
+#include "server/server_log.h"
+#include "storage/fd_cache.h"
 
 namespace {
 
@@ -116,6 +118,15 @@ int main(int argc, char** argv) {
 
   // Peers that vanish mid-write must not kill the broker.
   ::signal(SIGPIPE, SIG_IGN);
+  // Every partition needs descriptors: take the whole hard limit, as
+  // Kafka's packaging asks (segment files beyond the cache's share are
+  // closed while idle and reopened on use).
+  uint64_t hard = 0;
+  const uint64_t soft = kfk::broker::raise_fd_limit(&hard);
+  kfk::broker::server_log("file descriptor limit RLIMIT_NOFILE " + std::to_string(soft) + " (hard " +
+                          (hard == 0 ? std::string("unlimited") : std::to_string(hard)) + "); up to " +
+                          std::to_string(kfk::broker::FdCache::instance().capacity()) +
+                          " segment files kept open");
   auto server = kfk::broker::Server::create(options, &error);
   if (!server) {
     std::fprintf(stderr, "broker-ref: %s\n", error.c_str());

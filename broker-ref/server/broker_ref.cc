@@ -11,6 +11,7 @@
 
 #include "server/server.h"
 #include "server/server_log.h"
+#include "storage/fd_cache.h"
 
 namespace kfk::testing {
 
@@ -53,6 +54,9 @@ std::unique_ptr<BrokerRef> BrokerRef::start(const Options& options, std::string*
     impl->temp_dir = true;
   }
   so.data_dir = impl->data_dir;
+  // As the broker-ref executable: the whole hard descriptor limit (it is
+  // the process's, so an embedding test process gains it too).
+  (void)broker::raise_fd_limit();
   impl->server = broker::Server::create(so, &err);
   if (!impl->server) {
     if (impl->temp_dir) {

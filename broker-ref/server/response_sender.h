@@ -10,7 +10,7 @@
 // interest by fd and file, so the two do not collide). Only if that cannot
 // be set up does the next piece of the range (up to 256 KiB) go out
 // through a staging buffer and uv_write. Each frame's Writer, and with it
-// every owner of spliced bytes (segment handles), lives until the frame is
+// every owner of spliced bytes (segment file handles), lives until the frame is
 // fully written.
 //
 // Thread ownership: the loop thread only.

@@ -1,5 +1,7 @@
 #include "storage/file_util.h"
 
+#include "storage/fd_cache.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +16,9 @@
 namespace kfk::broker {
 
 Status io_error(const std::string& what, int err) {
-  return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, what + ": " + std::strerror(err));
+  std::string msg = what + ": " + std::strerror(err);
+  if (err == EMFILE) msg += " (RLIMIT_NOFILE " + std::to_string(fd_soft_limit()) + ")";
+  return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, msg);
 }
 
 void UniqueFd::reset(int fd) {

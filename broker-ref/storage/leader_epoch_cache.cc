@@ -6,12 +6,13 @@
 
 namespace kfk::broker {
 
-Status LeaderEpochCache::load(int dirfd, bool* was_corrupt) {
-  dirfd_ = dirfd;
+Status LeaderEpochCache::load(std::shared_ptr<const PartitionDir> dir, bool* was_corrupt) {
+  dir_ = std::move(dir);
+  UniqueFd dirfd = dir_->open();
   entries_.clear();
   if (was_corrupt != nullptr) *was_corrupt = false;
   std::vector<std::vector<std::string>> lines;
-  Status s = read_checkpoint_at(dirfd, kLeaderEpochCheckpoint, 0, 2, &lines);
+  Status s = read_checkpoint_at(dirfd.get(), kLeaderEpochCheckpoint, 0, 2, &lines);
   if (s.code == ErrorCode::CORRUPT_MESSAGE) {
     if (was_corrupt != nullptr) *was_corrupt = true;
     return Status::Ok();
@@ -31,12 +32,13 @@ Status LeaderEpochCache::load(int dirfd, bool* was_corrupt) {
 }
 
 Status LeaderEpochCache::flush() {
+  if (!dir_) return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, "leader epoch cache flushed before load");
   std::vector<std::string> lines;
   lines.reserve(entries_.size());
   for (const auto& e : entries_) lines.push_back(std::to_string(e.epoch) + " " + std::to_string(e.start_offset));
   // Durable, as Kafka: epoch changes are rare and a follower's truncation
   // depends on them.
-  return write_checkpoint_at(dirfd_, kLeaderEpochCheckpoint, 0, lines, true);
+  return write_checkpoint_at(dir_->open().get(), kLeaderEpochCheckpoint, 0, lines, true);
 }
 
 Status LeaderEpochCache::assign(int32_t epoch, int64_t start_offset, bool defer_flush) {

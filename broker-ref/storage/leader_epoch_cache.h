@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "storage/fd_cache.h"
 #include "storage/status.h"
 
 namespace kfk::broker {
@@ -26,9 +28,9 @@ class LeaderEpochCache {
   static constexpr int32_t kUndefinedEpoch = -1;
   static constexpr int64_t kUndefinedOffset = -1;
 
-  // Reads the checkpoint in `dirfd` (a missing file is an empty cache; a
+  // Reads the checkpoint in `dir` (a missing file is an empty cache; a
   // malformed one is dropped and rebuilt from the log by the caller).
-  Status load(int dirfd, bool* was_corrupt = nullptr);
+  Status load(std::shared_ptr<const PartitionDir> dir, bool* was_corrupt = nullptr);
 
   // Records that `epoch` starts at `start_offset`, when epoch is newer than
   // the latest one (older or equal epochs are ignored). Writes the file
@@ -55,7 +57,7 @@ class LeaderEpochCache {
   const std::vector<EpochEntry>& entries() const { return entries_; }
 
  private:
-  int dirfd_ = -1;
+  std::shared_ptr<const PartitionDir> dir_;
   std::vector<EpochEntry> entries_;  // ascending epoch and start offset
 };
 

@@ -179,13 +179,14 @@ Status Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now
 Status Log::roll_locked(int64_t now_ms) {
   (void)active()->seal();
   SegmentPtr seg;
-  if (Status s = LogSegment::create(dirfd_.get(), next_offset_, "", now_or_wall(now_ms), &seg); !s.ok()) return s;
+  if (Status s = LogSegment::create(pdir_, next_offset_, "", now_or_wall(now_ms), &seg); !s.ok()) return s;
   segments_[next_offset_] = std::move(seg);
   // Kafka snapshots producer state at every roll, so loading replays at
   // most one segment.
-  if (Status s = producers_.write_snapshot(dirfd_.get(), next_offset_); !s.ok())
+  UniqueFd dfd = pdir_->open();
+  if (Status s = producers_.write_snapshot(dfd.get(), next_offset_); !s.ok())
     warn("could not write a producer snapshot in " + dir_ + ": " + s.message);
-  ProducerStateManager::retain_latest_snapshots(dirfd_.get(), 2);
+  ProducerStateManager::retain_latest_snapshots(dfd.get(), 2);
   // The rolled segment is complete: the maintenance thread fsyncs it and
   // advances the recovery point (Kafka flushes rolled segments async).
   pending_flush_offset_ = next_offset_;
@@ -250,10 +251,13 @@ ReadResult Log::read(int64_t offset, size_t max_bytes, bool min_one_batch, int64
       }
       size = end - start;
     }
-    r.fd = seg->fd();
+    if (Status s = seg->log_file(&r.file); !s.ok()) {
+      r.status = s;
+      return r;
+    }
+    r.fd = r.file->get();
     r.position = start;
     r.size = static_cast<size_t>(size);
-    r.segment = seg;
     return r;
   }
   return r;
@@ -295,10 +299,10 @@ Status Log::offset_for_timestamp(int64_t ts, TimestampOffset* out) const {
 namespace {
 
 // Reads and decodes the batch at `position`.
-Status read_records(const LogSegment& seg, uint32_t position, const proto::BatchHeader& h, std::vector<uint8_t>& buf,
-                    std::vector<uint8_t>& scratch, std::vector<proto::Record>& recs) {
+Status read_records(const LogSegment& seg, int fd, uint32_t position, const proto::BatchHeader& h,
+                    std::vector<uint8_t>& buf, std::vector<uint8_t>& scratch, std::vector<proto::Record>& recs) {
   buf.resize(h.total_size());
-  if (pread_full(seg.fd(), buf.data(), buf.size(), position) != static_cast<int64_t>(buf.size()))
+  if (pread_full(fd, buf.data(), buf.size(), position) != static_cast<int64_t>(buf.size()))
     return io_error("read " + seg.file_name(LogSegment::kLogExt), errno);
   const char* why = nullptr;
   if (!proto::decode_records(proto::BatchSpan{h, buf}, recs, scratch, kMaxDecompressed, &why))
@@ -328,14 +332,16 @@ Status Log::offset_for_timestamp_locked(int64_t ts, TimestampOffset* out) const 
     if (seg->max_timestamp() < ts || seg->next_offset() <= log_start_offset_) continue;
     // Time index -> offset -> offset index -> position, then scan.
     int64_t from = std::max(seg->time_index().lookup(ts).offset, log_start_offset_);
-    BatchScanner sc(seg->fd(), seg->offset_index().lookup(from).position, seg->size());
+    FileHandle fd;
+    if (Status s = seg->log_file(&fd); !s.ok()) return s;
+    BatchScanner sc(fd->get(), seg->offset_index().lookup(from).position, seg->size());
     for (;;) {
       BatchScanner::Step st = sc.next(false);
       if (st == BatchScanner::Step::kError) return io_error("read " + seg->file_name(".log"), sc.error_number());
       if (st != BatchScanner::Step::kBatch) break;
       const proto::BatchHeader h = sc.header();
       if (h.max_timestamp < ts || h.last_offset() < log_start_offset_) continue;
-      if (Status s = read_records(*seg, static_cast<uint32_t>(sc.position()), h, buf, scratch, recs); !s.ok()) return s;
+      if (Status s = read_records(*seg, fd->get(), static_cast<uint32_t>(sc.position()), h, buf, scratch, recs); !s.ok()) return s;
       for (const auto& rec : recs) {
         if (rec.offset >= log_start_offset_ && rec.timestamp >= ts) {
           *out = {rec.offset, rec.timestamp, h.partition_leader_epoch};
@@ -355,9 +361,11 @@ Status Log::max_timestamp_offset_locked(TimestampOffset* out) const {
   std::optional<LogSegment::BatchPos> pos;
   if (Status s = best->find_batch(best->offset_of_max_timestamp(), &pos); !s.ok()) return s;
   if (!pos) return Status::Ok();
+  FileHandle fd;
+  if (Status s = best->log_file(&fd); !s.ok()) return s;
   std::vector<uint8_t> buf, scratch;
   std::vector<proto::Record> recs;
-  if (Status s = read_records(*best, pos->position, pos->header, buf, scratch, recs); !s.ok()) return s;
+  if (Status s = read_records(*best, fd->get(), pos->position, pos->header, buf, scratch, recs); !s.ok()) return s;
   for (const auto& rec : recs) {
     if (rec.timestamp == best->max_timestamp()) {
       *out = {rec.offset, rec.timestamp, pos->header.partition_leader_epoch};
@@ -401,7 +409,7 @@ Status Log::truncate_to(int64_t offset) {
       }
       segments_.clear();
       SegmentPtr seg;
-      if (Status s = LogSegment::create(dirfd_.get(), offset, "", wall_clock_ms(), &seg); !s.ok()) return s;
+      if (Status s = LogSegment::create(pdir_, offset, "", wall_clock_ms(), &seg); !s.ok()) return s;
       segments_[offset] = std::move(seg);
       log_start_offset_ = offset;
     } else {
@@ -490,6 +498,7 @@ void Log::set_roll_listener(std::function<void()> fn) {
 void Log::mark_deleted() {
   std::lock_guard lk(mu_);
   deleted_ = true;
+  pdir_->mark_gone();
 }
 
 bool Log::deleted() const {

@@ -73,7 +73,7 @@ struct ReadResult {
   int fd = -1;
   int64_t position = 0;
   size_t size = 0;
-  std::shared_ptr<const LogSegment> segment;  // keeps fd open
+  FileHandle file;  // keeps fd open until the response is sent
   bool first_batch_incomplete = false;
   int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;
@@ -82,7 +82,7 @@ struct ReadResult {
   // The slice as a Records value for a Fetch response (owner = segment).
   proto::Records records() const {
     if (size == 0) return proto::Records::view(nullptr, 0);
-    return proto::Records::of_file(fd, position, size, segment);
+    return proto::Records::of_file(fd, position, size, file);
   }
 };
 
@@ -215,7 +215,8 @@ class Log {
   // Called (without the mutex) after a segment roll: the LogManager wakes
   // its maintenance thread to flush the rolled segment.
   void set_roll_listener(std::function<void()> fn);
-  // delete_topic: the directory is going away; maintenance skips this log.
+  // delete_topic: the directory is going away; maintenance skips this log
+  // and no file of it is reopened (the name may soon be a new topic's).
   void mark_deleted();
   bool deleted() const;
 
@@ -244,7 +245,7 @@ class Log {
   void delete_files_later(std::vector<SegmentPtr> segs, int64_t now_ms);
 
   std::string dir_;
-  UniqueFd dirfd_;
+  PartitionDirPtr pdir_;  // no descriptor kept: opened when needed
   mutable std::mutex mu_;
   LogConfig config_;
   std::map<int64_t, SegmentPtr> segments_;  // by base offset; never empty

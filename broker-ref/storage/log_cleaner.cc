@@ -133,7 +133,9 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
   int64_t end_offset = p.first_dirty;
   for (size_t i = 0; i < p.segs.size() && !full; ++i) {
     if (p.next_base[i] <= p.first_dirty) continue;
-    BatchScanner sc(p.segs[i]->fd(), 0, p.sizes[i], kWriteBuffer);
+    FileHandle fd;
+    if (Status s = p.segs[i]->log_file(&fd); !s.ok()) return s;
+    BatchScanner sc(fd->get(), 0, p.sizes[i], kWriteBuffer);
     for (;;) {
       BatchScanner::Step st = sc.next(true);
       if (st == BatchScanner::Step::kEnd) break;
@@ -183,7 +185,7 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
     i = j;
 
     SegmentPtr cleaned;
-    if (Status s = LogSegment::create(dirfd_.get(), group.front()->base_offset(), LogSegment::kCleanedSuffix, now_ms,
+    if (Status s = LogSegment::create(pdir_, group.front()->base_offset(), LogSegment::kCleanedSuffix, now_ms,
                                       &cleaned);
         !s.ok())
       return s;
@@ -207,7 +209,9 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
     };
     for (size_t k = 0; k < group.size() && fail.ok(); ++k) {
       res.bytes_before += sizes[k];
-      BatchScanner sc(group[k]->fd(), 0, sizes[k], kWriteBuffer);
+      FileHandle fd;
+      if (fail = group[k]->log_file(&fd); !fail.ok()) break;
+      BatchScanner sc(fd->get(), 0, sizes[k], kWriteBuffer);
       for (;;) {
         BatchScanner::Step st = sc.next(true);
         if (st == BatchScanner::Step::kEnd) break;
@@ -310,7 +314,7 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
       res.bytes_after += cleaned->size();
     }
     delete_files_later(group, now_ms);
-    (void)fsync_fd(dirfd_.get(), dir_);
+    (void)pdir_->fsync();
     res.segments_cleaned += static_cast<int>(group.size());
   }
 

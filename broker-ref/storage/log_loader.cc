@@ -40,11 +40,9 @@ struct Log::Loader {
 Status Log::open(const std::string& dir, const LogConfig& config, const LogOpenOptions& options,
                  std::unique_ptr<Log>* out) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return io_error("create log dir " + dir, errno);
-  int dfd = open_dir(dir);
-  if (dfd < 0) return io_error("open log dir " + dir, errno);
   std::unique_ptr<Log> log(new Log());
   log->dir_ = dir;
-  log->dirfd_.reset(dfd);
+  log->pdir_ = std::make_shared<PartitionDir>(dir);
   log->config_ = config;
   log->log_fn_ = options.log;
   log->hw_follows_leo_ = options.high_watermark_follows_leo;
@@ -54,7 +52,10 @@ Status Log::open(const std::string& dir, const LogConfig& config, const LogOpenO
 }
 
 Status Log::Loader::load(Log& log, const LogOpenOptions& o) {
-  const int dfd = log.dirfd_.get();
+  // The directory's descriptor is held while loading only.
+  UniqueFd dir_fd = log.pdir_->open();
+  if (!dir_fd.valid()) return io_error("open log dir " + log.dir_, errno);
+  const int dfd = dir_fd.get();
   const int64_t now = o.now_ms != 0 ? o.now_ms : wall_clock_ms();
   const int32_t interval = log.config_.index_interval_bytes;
 
@@ -76,7 +77,7 @@ Status Log::Loader::load(Log& log, const LogOpenOptions& o) {
   for (int64_t x : swaps) {
     SegmentPtr seg;
     std::string why;
-    if (Status s = LogSegment::open(dfd, x, LogSegment::kSwapSuffix, now, &seg, &why); !s.ok()) return s;
+    if (Status s = LogSegment::open(log.pdir_, x, LogSegment::kSwapSuffix, now, &seg, &why); !s.ok()) return s;
     LogSegment::RecoverResult rr;
     if (Status s = seg->recover(interval, nullptr, &rr); !s.ok()) return s;
     int64_t limit = std::max(seg->next_offset(), x + 1);
@@ -102,13 +103,13 @@ Status Log::Loader::load(Log& log, const LogOpenOptions& o) {
   for (int64_t b : bases) {
     SegmentPtr seg;
     std::string why;
-    if (Status s = LogSegment::open(dfd, b, "", now, &seg, &why); !s.ok()) return s;
+    if (Status s = LogSegment::open(log.pdir_, b, "", now, &seg, &why); !s.ok()) return s;
     if (!why.empty()) needs[b] = why;
     log.segments_[b] = std::move(seg);
   }
 
   bool epochs_corrupt = false;
-  if (Status s = log.epochs_.load(dfd, &epochs_corrupt); !s.ok()) return s;
+  if (Status s = log.epochs_.load(log.pdir_, &epochs_corrupt); !s.ok()) return s;
   if (epochs_corrupt) log.warn("malformed leader-epoch-checkpoint in " + log.dir_ + ": rebuilding it from the log");
   const std::vector<EpochEntry> epochs_before = log.epochs_.entries();
 
@@ -143,7 +144,7 @@ Status Log::Loader::load(Log& log, const LogOpenOptions& o) {
 
   if (log.segments_.empty()) {
     SegmentPtr seg;
-    if (Status s = LogSegment::create(dfd, std::max<int64_t>(o.log_start_offset, 0), "", now, &seg); !s.ok()) return s;
+    if (Status s = LogSegment::create(log.pdir_, std::max<int64_t>(o.log_start_offset, 0), "", now, &seg); !s.ok()) return s;
     log.segments_[seg->base_offset()] = std::move(seg);
   }
   for (auto it = log.segments_.begin(); std::next(it) != log.segments_.end(); ++it) (void)it->second->seal();
@@ -171,7 +172,7 @@ Status Log::Loader::load(Log& log, const LogOpenOptions& o) {
 
 Status Log::rebuild_producer_state_locked(int64_t up_to) {
   int64_t snap = -1;
-  if (Status s = producers_.load_latest_snapshot(dirfd_.get(), up_to, &snap); !s.ok()) return s;
+  if (Status s = producers_.load_latest_snapshot(pdir_->open().get(), up_to, &snap); !s.ok()) return s;
   return replay_producer_state_locked(snap >= 0 ? snap : segments_.begin()->first, up_to);
 }
 
@@ -179,7 +180,9 @@ Status Log::replay_producer_state_locked(int64_t from, int64_t to) {
   for (const auto& [base, seg] : segments_) {
     if (seg->next_offset() <= from) continue;
     if (base >= to) break;
-    BatchScanner sc(seg->fd(), seg->offset_index().lookup(from).position, seg->size());
+    FileHandle fd;
+    if (Status s = seg->log_file(&fd); !s.ok()) return s;
+    BatchScanner sc(fd->get(), seg->offset_index().lookup(from).position, seg->size());
     for (;;) {
       BatchScanner::Step st = sc.next(false);
       if (st == BatchScanner::Step::kError) return io_error("read " + seg->file_name(".log"), sc.error_number());
@@ -190,7 +193,7 @@ Status Log::replay_producer_state_locked(int64_t from, int64_t to) {
       std::optional<ControlMarker> marker;
       if (h.is_control()) {
         std::vector<uint8_t> bytes(h.total_size());
-        if (pread_full(seg->fd(), bytes.data(), bytes.size(), static_cast<int64_t>(sc.position())) ==
+        if (pread_full(fd->get(), bytes.data(), bytes.size(), static_cast<int64_t>(sc.position())) ==
             static_cast<int64_t>(bytes.size()))
           marker = parse_control_marker(proto::BatchSpan{h, bytes});
       }

@@ -116,7 +116,7 @@ Status Log::flush_segments(const std::vector<SegmentPtr>& segs) {
   for (const auto& s : segs)
     if (Status st = s->flush(); !st.ok()) return st;
   // New segment files must survive too: their directory entries.
-  return fsync_fd(dirfd_.get(), dir_);
+  return pdir_->fsync();
 }
 
 Status Log::flush(int64_t offset) {
@@ -161,15 +161,16 @@ Status Log::close() {
     std::lock_guard lk(mu_);
     if (deleted_) return Status::Ok();
     (void)active()->seal();
-    if (Status s = producers_.write_snapshot(dirfd_.get(), next_offset_); !s.ok())
+    UniqueFd dfd = pdir_->open();
+    if (Status s = producers_.write_snapshot(dfd.get(), next_offset_); !s.ok())
       warn("could not write a producer snapshot in " + dir_ + ": " + s.message);
-    ProducerStateManager::retain_latest_snapshots(dirfd_.get(), 2);
+    ProducerStateManager::retain_latest_snapshots(dfd.get(), 2);
   }
   if (Status s = flush(-1); !s.ok()) return s;
   // Sealing wrote to the active time index even with nothing to flush.
   std::lock_guard lk(mu_);
   if (Status s = active()->flush(); !s.ok()) return s;
-  return fsync_fd(dirfd_.get(), dir_);
+  return pdir_->fsync();
 }
 
 int64_t Log::cleaner_checkpoint() const {

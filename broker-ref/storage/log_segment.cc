@@ -27,8 +27,11 @@ Status scan_failure(BatchScanner::Step step, const BatchScanner& sc, const std::
 std::string LogSegment::file_name(const char* ext) const { return offset_file_name(base_, std::string(ext) + suffix_); }
 
 int64_t LogSegment::last_modified_ms() const {
+  // By name: retention asks this of every old segment, which must not
+  // reopen them all.
   struct stat st;
-  if (::fstat(fd_.get(), &st) != 0) return 0;
+  UniqueFd d = dir_->open();
+  if (!d.valid() || ::fstatat(d.get(), log_.name().c_str(), &st, 0) != 0) return 0;
   return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
@@ -37,16 +40,15 @@ bool LogSegment::index_full(int64_t max_entries) const {
          static_cast<int64_t>(ti_.entries()) >= max_entries * 8 / 12;
 }
 
-Status LogSegment::create(int dirfd, int64_t base_offset, const std::string& suffix, int64_t now_ms,
+Status LogSegment::create(const PartitionDirPtr& dir, int64_t base_offset, const std::string& suffix, int64_t now_ms,
                           std::shared_ptr<LogSegment>* out) {
-  std::shared_ptr<LogSegment> seg(new LogSegment(dirfd, base_offset, suffix));
-  std::string log = seg->file_name(kLogExt);
-  int fd = ::openat(dirfd, log.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("create " + log, errno);
-  seg->fd_.reset(fd);
+  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, suffix));
+  seg->log_.init(dir, seg->file_name(kLogExt));
+  FileHandle fd;
+  if (Status s = seg->log_.get(&fd, O_CREAT | O_TRUNC); !s.ok()) return s;
   bool existed = false;
-  if (Status s = seg->oi_.open(dirfd, seg->file_name(kIndexExt), base_offset, &existed); !s.ok()) return s;
-  if (Status s = seg->ti_.open(dirfd, seg->file_name(kTimeIndexExt), base_offset, &existed); !s.ok()) return s;
+  if (Status s = seg->oi_.open(dir, seg->file_name(kIndexExt), base_offset, &existed); !s.ok()) return s;
+  if (Status s = seg->ti_.open(dir, seg->file_name(kTimeIndexExt), base_offset, &existed); !s.ok()) return s;
   if (seg->oi_.entries() > 0 || seg->ti_.entries() > 0) {  // stale files under the same name
     (void)seg->oi_.reset();
     (void)seg->ti_.reset();
@@ -60,16 +62,16 @@ Status LogSegment::create(int dirfd, int64_t base_offset, const std::string& suf
   return Status::Ok();
 }
 
-Status LogSegment::open(int dirfd, int64_t base_offset, const std::string& suffix, int64_t now_ms,
+Status LogSegment::open(const PartitionDirPtr& dir, int64_t base_offset, const std::string& suffix, int64_t now_ms,
                         std::shared_ptr<LogSegment>* out, std::string* needs_recovery) {
   needs_recovery->clear();
-  std::shared_ptr<LogSegment> seg(new LogSegment(dirfd, base_offset, suffix));
+  std::shared_ptr<LogSegment> seg(new LogSegment(dir, base_offset, suffix));
   std::string log = seg->file_name(kLogExt);
-  int fd = ::openat(dirfd, log.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return io_error("open " + log, errno);
-  seg->fd_.reset(fd);
+  seg->log_.init(dir, log);
+  FileHandle fd;
+  if (Status s = seg->log_.get(&fd); !s.ok()) return s;
   struct stat st;
-  if (::fstat(fd, &st) != 0) return io_error("stat " + log, errno);
+  if (::fstat(fd->get(), &st) != 0) return io_error("stat " + log, errno);
   if (st.st_size > INT32_MAX) {
     // Positions are int32 in the index format; Kafka caps segments the same way.
     return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, log + " is larger than 2 GiB");
@@ -77,14 +79,14 @@ Status LogSegment::open(int dirfd, int64_t base_offset, const std::string& suffi
   seg->size_ = static_cast<uint32_t>(st.st_size);
   seg->created_ms_ = now_ms;
   bool oi_existed = false, ti_existed = false;
-  if (Status s = seg->oi_.open(dirfd, seg->file_name(kIndexExt), base_offset, &oi_existed); !s.ok()) return s;
-  if (Status s = seg->ti_.open(dirfd, seg->file_name(kTimeIndexExt), base_offset, &ti_existed); !s.ok()) return s;
+  if (Status s = seg->oi_.open(dir, seg->file_name(kIndexExt), base_offset, &oi_existed); !s.ok()) return s;
+  if (Status s = seg->ti_.open(dir, seg->file_name(kTimeIndexExt), base_offset, &ti_existed); !s.ok()) return s;
 
   std::string why;
   if (seg->size_ > 0 && (!oi_existed || !ti_existed)) why = "missing index file";
   if (why.empty()) why = seg->oi_.sanity_check(seg->size_);
   if (why.empty()) {
-    if (Status s = seg->rescan_tail(&why); !s.ok()) return s;
+    if (Status s = seg->rescan_tail(*fd, &why); !s.ok()) return s;
   } else {
     // Do not trust the index to find the tail; recovery rebuilds it.
     (void)seg->oi_.reset();
@@ -96,7 +98,7 @@ Status LogSegment::open(int dirfd, int64_t base_offset, const std::string& suffi
   return Status::Ok();
 }
 
-Status LogSegment::rescan_tail(std::string* corrupt_why) {
+Status LogSegment::rescan_tail(const UniqueFd& fd, std::string* corrupt_why) {
   corrupt_why->clear();
   auto last = oi_.last();
   uint32_t start = last ? last->position : 0;
@@ -114,11 +116,11 @@ Status LogSegment::rescan_tail(std::string* corrupt_why) {
   // The first batch's timestamp drives segment.ms.
   uint8_t hdr[proto::kBatchHeaderSize];
   proto::BatchHeader first;
-  if (pread_full(fd_.get(), hdr, sizeof hdr, 0) == static_cast<int64_t>(sizeof hdr) &&
+  if (pread_full(fd.get(), hdr, sizeof hdr, 0) == static_cast<int64_t>(sizeof hdr) &&
       proto::parse_batch_header(hdr, first))
     rolling_ts_ = first.max_timestamp;
 
-  BatchScanner sc(fd_.get(), start, size_);
+  BatchScanner sc(fd.get(), start, size_);
   for (;;) {
     switch (sc.next(false)) {
       case BatchScanner::Step::kBatch: {
@@ -167,7 +169,7 @@ void LogSegment::index_batch(const proto::BatchHeader& h, uint32_t position, int
 // most 16 MiB ahead, so small partitions take no extra disk; a rolled or
 // truncated segment gives the rest back. A file system without fallocate
 // (or a full disk) just appends as before: the write reports the error.
-void LogSegment::preallocate_for(size_t bytes) {
+void LogSegment::preallocate_for(int fd, size_t bytes) {
 #ifdef FALLOC_FL_KEEP_SIZE
   constexpr uint64_t kMinSegment = 1u << 20, kMaxAhead = 16u << 20;
   const uint64_t end = uint64_t{size_} + bytes;
@@ -175,11 +177,12 @@ void LogSegment::preallocate_for(size_t bytes) {
   const uint64_t from = std::max<uint64_t>(preallocated_end_, size_);
   const uint64_t ahead = std::min<uint64_t>(kMaxAhead, std::max<uint64_t>(size_, bytes));
   const uint64_t to = (end + ahead + kMinSegment - 1) / kMinSegment * kMinSegment;
-  if (::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(to - from)) == 0)
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(to - from)) == 0)
     preallocated_end_ = to;
   else
     can_preallocate_ = false;
 #else
+  (void)fd;
   (void)bytes;
 #endif
 }
@@ -188,7 +191,8 @@ void LogSegment::preallocate_for(size_t bytes) {
 // grows no more): truncating to the same size drops them (punching a hole
 // would not: ext4 punches only below the file's size).
 void LogSegment::release_preallocation() {
-  if (preallocated_end_ > size_) (void)::ftruncate(fd_.get(), size_);
+  FileHandle fd;
+  if (preallocated_end_ > size_ && log_.get(&fd).ok()) (void)::ftruncate(fd->get(), size_);
   preallocated_end_ = 0;
 }
 
@@ -197,11 +201,13 @@ Status LogSegment::append(std::span<const uint8_t> bytes, std::span<const proto:
   if (bytes.empty()) return Status::Ok();
   if (uint64_t{size_} + bytes.size() > INT32_MAX)
     return Status::error(ErrorCode::RECORD_LIST_TOO_LARGE, "segment " + file_name(kLogExt) + " would exceed 2 GiB");
-  preallocate_for(bytes.size());
+  FileHandle fd;
+  if (Status s = log_.get(&fd); !s.ok()) return s;
+  preallocate_for(fd->get(), bytes.size());
   int err = 0;
-  if (!pwrite_all(fd_.get(), bytes.data(), bytes.size(), size_, &err)) {
+  if (!pwrite_all(fd->get(), bytes.data(), bytes.size(), size_, &err)) {
     // Leave the file as it was: a partial batch must never be served.
-    (void)::ftruncate(fd_.get(), size_);
+    (void)::ftruncate(fd->get(), size_);
     return io_error("append to " + file_name(kLogExt), err);
   }
   uint32_t pos = size_;
@@ -216,7 +222,9 @@ Status LogSegment::append(std::span<const uint8_t> bytes, std::span<const proto:
 Status LogSegment::find_batch(int64_t offset, std::optional<BatchPos>* out) const {
   out->reset();
   if (offset >= next_offset_) return Status::Ok();
-  BatchScanner sc(fd_.get(), oi_.lookup(offset).position, size_, 16 * 1024);
+  FileHandle fd;
+  if (Status s = log_.get(&fd); !s.ok()) return s;
+  BatchScanner sc(fd->get(), oi_.lookup(offset).position, size_, 16 * 1024);
   for (;;) {
     switch (auto step = sc.next(false); step) {
       case BatchScanner::Step::kBatch:
@@ -244,7 +252,9 @@ Status LogSegment::whole_batches_end(uint32_t start, uint32_t limit, uint32_t* e
   uint32_t from = start;
   if (auto e = oi_.floor_by_position(limit); e && e->position > start) from = e->position;
   *end = from;
-  BatchScanner sc(fd_.get(), from, size_, 16 * 1024);
+  FileHandle fd;
+  if (Status s = log_.get(&fd); !s.ok()) return s;
+  BatchScanner sc(fd->get(), from, size_, 16 * 1024);
   for (;;) {
     switch (auto step = sc.next(false); step) {
       case BatchScanner::Step::kBatch:
@@ -270,7 +280,9 @@ Status LogSegment::recover(int32_t index_interval_bytes, LeaderEpochCache* epoch
   bytes_since_index_ = 0;
   next_offset_ = base_;
 
-  BatchScanner sc(fd_.get(), 0, size_, 1024 * 1024);
+  FileHandle fd;
+  if (Status s = log_.get(&fd); !s.ok()) return s;
+  BatchScanner sc(fd->get(), 0, size_, 1024 * 1024);
   uint32_t valid = 0;
   int64_t min_base = base_;
   bool done = false;
@@ -312,7 +324,7 @@ Status LogSegment::recover(int32_t index_interval_bytes, LeaderEpochCache* epoch
   out->valid_bytes = valid;
   out->truncated_bytes = size_ - valid;
   if (valid < size_) {
-    if (::ftruncate(fd_.get(), valid) != 0) return io_error("truncate " + file_name(kLogExt), errno);
+    if (::ftruncate(fd->get(), valid) != 0) return io_error("truncate " + file_name(kLogExt), errno);
     size_ = valid;
   }
   if (Status s = oi_.finish_rebuild(); !s.ok()) return s;
@@ -326,33 +338,39 @@ Status LogSegment::truncate_to(int64_t offset, uint32_t* truncated_bytes) {
   if (!at) return Status::Ok();
   if (Status s = oi_.truncate_to_offset(offset); !s.ok()) return s;
   if (Status s = ti_.truncate_to_offset(offset); !s.ok()) return s;
-  if (::ftruncate(fd_.get(), at->position) != 0) return io_error("truncate " + file_name(kLogExt), errno);
+  FileHandle fd;
+  if (Status s = log_.get(&fd); !s.ok()) return s;
+  if (::ftruncate(fd->get(), at->position) != 0) return io_error("truncate " + file_name(kLogExt), errno);
   preallocated_end_ = 0;  // truncation freed every block past the new end
   *truncated_bytes = size_ - at->position;
   size_ = at->position;
   std::string why;
-  return rescan_tail(&why);
+  return rescan_tail(*fd, &why);
 }
 
 Status LogSegment::seal() {
   release_preallocation();
-  if (max_ts_ < 0) return Status::Ok();
-  return ti_.maybe_append(max_ts_, offset_of_max_ts_);
+  Status s = max_ts_ < 0 ? Status::Ok() : ti_.maybe_append(max_ts_, offset_of_max_ts_);
+  oi_.file().close();
+  ti_.file().close();
+  return s;
 }
 
 Status LogSegment::flush() {
-  // Runs without the Log's mutex: only fds here (names may be changing).
-  if (::fsync(fd_.get()) != 0) return io_error("fsync " + offset_file_name(base_, kLogExt), errno);
+  // Runs without the Log's mutex (names may be changing: the cache reopens
+  // under its own). fsync flushes the file whichever descriptor asks.
+  FileHandle fd;
+  if (Status s = log_.get(&fd); !s.ok()) return s;
+  if (::fsync(fd->get()) != 0) return io_error("fsync " + offset_file_name(base_, kLogExt), errno);
   if (Status s = oi_.file().flush(); !s.ok()) return s;
   return ti_.file().flush();
 }
 
 Status LogSegment::change_suffix(const std::string& new_suffix) {
-  std::string old = suffix_;
   auto name = [&](const char* ext, const std::string& sfx) { return offset_file_name(base_, std::string(ext) + sfx); };
   if (Status s = oi_.file().rename(name(kIndexExt, new_suffix)); !s.ok()) return s;
   if (Status s = ti_.file().rename(name(kTimeIndexExt, new_suffix)); !s.ok()) return s;
-  if (Status s = rename_at(dirfd_, name(kLogExt, old), name(kLogExt, new_suffix)); !s.ok()) return s;
+  if (Status s = log_.rename(name(kLogExt, new_suffix)); !s.ok()) return s;
   suffix_ = new_suffix;
   return Status::Ok();
 }
@@ -360,7 +378,7 @@ Status LogSegment::change_suffix(const std::string& new_suffix) {
 void LogSegment::remove_files() {
   oi_.file().remove();
   ti_.file().remove();
-  unlink_at(dirfd_, file_name(kLogExt));
+  log_.remove();
 }
 
 }  // namespace kfk::broker

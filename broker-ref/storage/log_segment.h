@@ -16,6 +16,7 @@
 #include <string>
 
 #include "protocol/record_batch.h"
+#include "storage/fd_cache.h"
 #include "storage/file_util.h"
 #include "storage/segment_index.h"
 
@@ -34,20 +35,21 @@ class LogSegment {
   static constexpr const char* kSwapSuffix = ".swap";
 
   // A new, empty segment (files with the same names are truncated).
-  static Status create(int dirfd, int64_t base_offset, const std::string& suffix, int64_t now_ms,
+  static Status create(const PartitionDirPtr& dir, int64_t base_offset, const std::string& suffix, int64_t now_ms,
                        std::shared_ptr<LogSegment>* out);
   // An existing segment: loads the indexes and finds the next offset by
   // scanning from the last index entry. *needs_recovery gets a reason when an
   // index is missing or fails its sanity check, or the tail does not parse;
   // the caller then runs recover().
-  static Status open(int dirfd, int64_t base_offset, const std::string& suffix, int64_t now_ms,
+  static Status open(const PartitionDirPtr& dir, int64_t base_offset, const std::string& suffix, int64_t now_ms,
                      std::shared_ptr<LogSegment>* out, std::string* needs_recovery);
 
   LogSegment(const LogSegment&) = delete;
   LogSegment& operator=(const LogSegment&) = delete;
 
   int64_t base_offset() const { return base_; }
-  int fd() const { return fd_.get(); }
+  // The open `.log` (reopened when the cache closed it).
+  Status log_file(FileHandle* out) const { return log_.get(out); }
   uint32_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   // Last offset + 1 (base offset when empty).
@@ -97,7 +99,8 @@ class LogSegment {
   // Removes the batch holding `offset` and everything after it.
   Status truncate_to(int64_t offset, uint32_t* truncated_bytes);
   // The segment stops being active: record its final max timestamp in the
-  // time index (Kafka's onBecomeInactiveSegment).
+  // time index (Kafka's onBecomeInactiveSegment) and close the index files
+  // (lookups are in memory; they reopen if truncation needs them).
   Status seal();
   // fsync of the log and both indexes.
   Status flush();
@@ -110,19 +113,20 @@ class LogSegment {
   const TimeIndex& time_index() const { return ti_; }
 
  private:
-  LogSegment(int dirfd, int64_t base, std::string suffix) : dirfd_(dirfd), base_(base), suffix_(std::move(suffix)) {}
+  LogSegment(PartitionDirPtr dir, int64_t base, std::string suffix)
+      : dir_(std::move(dir)), base_(base), suffix_(std::move(suffix)) {}
   void index_batch(const proto::BatchHeader& h, uint32_t position, int32_t index_interval_bytes);
   // Recomputes next offset, max timestamp, bytes since the last index entry
   // and the rolling timestamp from the indexes plus a scan of the tail.
-  Status rescan_tail(std::string* corrupt_why);
+  Status rescan_tail(const UniqueFd& fd, std::string* corrupt_why);
 
-  void preallocate_for(size_t bytes);
+  void preallocate_for(int fd, size_t bytes);
   void release_preallocation();
 
-  int dirfd_;
+  PartitionDirPtr dir_;
   int64_t base_;
   std::string suffix_;
-  UniqueFd fd_;
+  mutable CachedFile log_;
   uint32_t size_ = 0;
   // Disk blocks are reserved past the end of the .log up to here
   // (fallocate with FALLOC_FL_KEEP_SIZE: the file's size stays the log's).

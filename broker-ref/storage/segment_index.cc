@@ -24,61 +24,73 @@ uint64_t get64(const uint8_t* p) { return (uint64_t(get32(p)) << 32) | get32(p +
 
 // ------------------------------------------------------------- IndexFile
 
-Status IndexFile::open(int dirfd, const std::string& name, std::vector<uint8_t>* content, bool* existed) {
-  dirfd_ = dirfd;
-  name_ = name;
-  *existed = exists_at(dirfd, name);
-  int fd = ::openat(dirfd, name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("open index " + name, errno);
-  fd_.reset(fd);
+Status IndexFile::open(const PartitionDirPtr& dir, const std::string& name, std::vector<uint8_t>* content,
+                       bool* existed) {
+  file_.init(dir, name);
+  UniqueFd d = dir->open();
+  *existed = d.valid() && exists_at(d.get(), name);
+  d.reset();
+  FileHandle fd;
+  if (Status s = file_.get(&fd, O_CREAT); !s.ok()) return s;
   content->clear();
-  off_t size = ::lseek(fd, 0, SEEK_END);
+  off_t size = ::lseek(fd->get(), 0, SEEK_END);
   if (size < 0) return io_error("seek index " + name, errno);
   content->resize(static_cast<size_t>(size));
-  if (size > 0 && pread_full(fd, content->data(), content->size(), 0) != size) return io_error("read index " + name, errno);
+  if (size > 0 && pread_full(fd->get(), content->data(), content->size(), 0) != size)
+    return io_error("read index " + name, errno);
   return Status::Ok();
 }
 
 Status IndexFile::append(const uint8_t* entry, size_t size, uint64_t at) {
+  FileHandle fd;
+  if (Status s = file_.get(&fd); !s.ok()) return s;
   int err = 0;
-  if (!pwrite_all(fd_.get(), entry, size, static_cast<int64_t>(at), &err)) return io_error("write index " + name_, err);
+  if (!pwrite_all(fd->get(), entry, size, static_cast<int64_t>(at), &err)) return io_error("write index " + name(), err);
   return Status::Ok();
 }
 
 Status IndexFile::truncate(uint64_t size) {
-  if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) return io_error("truncate index " + name_, errno);
+  FileHandle fd;
+  if (Status s = file_.get(&fd); !s.ok()) return s;
+  if (::ftruncate(fd->get(), static_cast<off_t>(size)) != 0) return io_error("truncate index " + name(), errno);
   return Status::Ok();
 }
 
 Status IndexFile::rewrite(const std::vector<uint8_t>& content) {
-  if (Status s = truncate(0); !s.ok()) return s;
+  FileHandle fd;
+  if (Status s = file_.get(&fd); !s.ok()) return s;
+  if (::ftruncate(fd->get(), 0) != 0) return io_error("truncate index " + name(), errno);
   int err = 0;
-  if (!content.empty() && !pwrite_all(fd_.get(), content.data(), content.size(), 0, &err))
-    return io_error("write index " + name_, err);
+  if (!content.empty() && !pwrite_all(fd->get(), content.data(), content.size(), 0, &err))
+    return io_error("write index " + name(), err);
   return Status::Ok();
 }
 
-Status IndexFile::rename(const std::string& new_name) {
-  if (Status s = rename_at(dirfd_, name_, new_name); !s.ok()) return s;
-  name_ = new_name;
-  return Status::Ok();
-}
+Status IndexFile::rename(const std::string& new_name) { return file_.rename(new_name); }
 
-void IndexFile::remove() { unlink_at(dirfd_, name_); }
+void IndexFile::remove() { file_.remove(); }
 
 Status IndexFile::flush() {
-  if (::fsync(fd_.get()) != 0) return io_error("fsync of an index file", errno);
+  // fsync flushes the file's pages whichever descriptor asks: a closed
+  // file (a sealed segment's) is reopened for it and closed again.
+  const bool was_open = file_.get_if_open() != nullptr;
+  FileHandle fd;
+  if (Status s = file_.get(&fd); !s.ok()) return s;
+  const int rc = ::fsync(fd->get());
+  const int err = errno;
+  if (!was_open) file_.close();
+  if (rc != 0) return io_error("fsync of an index file", err);
   return Status::Ok();
 }
 
 // ----------------------------------------------------------- OffsetIndex
 
-Status OffsetIndex::open(int dirfd, const std::string& name, int64_t base_offset, bool* existed) {
+Status OffsetIndex::open(const PartitionDirPtr& dir, const std::string& name, int64_t base_offset, bool* existed) {
   base_ = base_offset;
   rel_.clear();
   pos_.clear();
   std::vector<uint8_t> bytes;
-  if (Status s = file_.open(dirfd, name, &bytes, existed); !s.ok()) return s;
+  if (Status s = file_.open(dir, name, &bytes, existed); !s.ok()) return s;
   bad_size_ = bytes.size() % kEntrySize != 0;
   size_t n = bytes.size() / kEntrySize;
   rel_.reserve(n);
@@ -170,12 +182,12 @@ std::string OffsetIndex::sanity_check(uint32_t log_size) const {
 
 // ------------------------------------------------------------- TimeIndex
 
-Status TimeIndex::open(int dirfd, const std::string& name, int64_t base_offset, bool* existed) {
+Status TimeIndex::open(const PartitionDirPtr& dir, const std::string& name, int64_t base_offset, bool* existed) {
   base_ = base_offset;
   ts_.clear();
   rel_.clear();
   std::vector<uint8_t> bytes;
-  if (Status s = file_.open(dirfd, name, &bytes, existed); !s.ok()) return s;
+  if (Status s = file_.open(dir, name, &bytes, existed); !s.ok()) return s;
   bad_size_ = bytes.size() % kEntrySize != 0;
   size_t n = bytes.size() / kEntrySize;
   ts_.reserve(n);

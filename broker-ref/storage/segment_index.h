@@ -5,7 +5,8 @@
 //
 // Both are held in memory (sorted vectors, binary-searched) and every new
 // entry is also written to the file at once with pwrite(2), so a kill -9
-// loses nothing. Files are not preallocated: their size is exactly
+// loses nothing. Lookups never touch the file, so its descriptor is a
+// CachedFile: closed when idle, reopened for the next write. Files are not preallocated: their size is exactly
 // entries * entry size, which is what the sanity checks rely on.
 //
 // Thread ownership: owned by a LogSegment; mutated only under the owning
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/fd_cache.h"
 #include "storage/file_util.h"
 
 namespace kfk::broker {
@@ -25,20 +27,18 @@ namespace kfk::broker {
 class IndexFile {
  public:
   // Opens (creating if missing) and reads the whole file into *content.
-  Status open(int dirfd, const std::string& name, std::vector<uint8_t>* content, bool* existed);
+  Status open(const PartitionDirPtr& dir, const std::string& name, std::vector<uint8_t>* content, bool* existed);
   Status append(const uint8_t* entry, size_t size, uint64_t at);
   Status truncate(uint64_t size);
   Status rewrite(const std::vector<uint8_t>& content);
   Status rename(const std::string& new_name);
   void remove();
   Status flush();
-  const std::string& name() const { return name_; }
-  int fd() const { return fd_.get(); }
+  std::string name() const { return file_.name(); }
+  void close() { file_.close(); }
 
  private:
-  int dirfd_ = -1;
-  std::string name_;
-  UniqueFd fd_;
+  CachedFile file_;
 };
 
 class OffsetIndex {
@@ -51,7 +51,7 @@ class OffsetIndex {
 
   // Loads the file. A size that is not a multiple of 8 is noted (see
   // sanity_check) rather than failing: the caller rebuilds the index.
-  Status open(int dirfd, const std::string& name, int64_t base_offset, bool* existed);
+  Status open(const PartitionDirPtr& dir, const std::string& name, int64_t base_offset, bool* existed);
 
   // The entry with the largest offset <= target, or {base offset, 0}.
   Entry lookup(int64_t target) const;
@@ -92,7 +92,7 @@ class TimeIndex {
     int64_t offset = 0;
   };
 
-  Status open(int dirfd, const std::string& name, int64_t base_offset, bool* existed);
+  Status open(const PartitionDirPtr& dir, const std::string& name, int64_t base_offset, bool* existed);
 
   // The entry with the largest timestamp <= target, or {-1, base offset}.
   Entry lookup(int64_t target) const;

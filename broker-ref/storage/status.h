@@ -29,7 +29,8 @@ struct [[nodiscard]] Status {
   static Status error(ErrorCode c, std::string msg) { return Status{c, std::move(msg)}; }
 };
 
-// An I/O failure: KAFKA_STORAGE_ERROR with "what: strerror(err)".
+// An I/O failure: KAFKA_STORAGE_ERROR with "what: strerror(err)"; a full
+// descriptor table adds the limit: "...: Too many open files (RLIMIT_NOFILE 1024)".
 Status io_error(const std::string& what, int err);
 
 }  // namespace kfk::broker

@@ -53,7 +53,7 @@ TEST_CASE("append assigns offsets and reads round-trip across many segment rolls
       REQUIRE(!hs.empty());
       CHECK(hs.front().base_offset <= off);
       CHECK(hs.front().last_offset() >= off);
-      CHECK(r.segment != nullptr);
+      CHECK(r.file != nullptr);
     }
   }
   SUBCASE("whole batches only, up to max_bytes") {
