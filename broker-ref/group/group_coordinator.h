@@ -154,6 +154,13 @@ class GroupCoordinator {
   int16_t delete_offsets(const std::string& group_id, const std::vector<std::pair<std::string, int32_t>>& partitions,
                          std::vector<int16_t>* errors);
 
+  // DeleteTopics: every group forgets its committed offsets of `topic`
+  // (tombstones in __consumer_offsets), and a group left Empty without
+  // offsets becomes Dead and is removed, as Kafka's onPartitionsDeleted /
+  // cleanupGroupMetadata. A group recreated later on a topic of the same
+  // name starts from auto.offset.reset instead of the old topic's offsets.
+  void remove_offsets_of_deleted_topic(const std::string& topic);
+
   // For tests and logs.
   size_t group_count() const { return groups_.size(); }
   int32_t partition_for(const std::string& group_id) const { return log_.partition_for(group_id); }

@@ -233,4 +233,28 @@ int16_t GroupCoordinator::delete_offsets(const std::string& group_id,
   return 0;
 }
 
+void GroupCoordinator::remove_offsets_of_deleted_topic(const std::string& topic) {
+  const int64_t ts = wall_now();
+  std::vector<std::string> emptied;
+  for (auto& [id, g] : groups_) {
+    std::vector<GroupLog::KeyValue> records;
+    for (const auto& [tp, c] : g.offsets)
+      if (tp.first == topic) records.push_back(GroupLog::offset_record(id, tp.first, tp.second, nullptr, ts));
+    if (records.empty()) continue;
+    const bool drop = g.state == GroupState::kEmpty && records.size() == g.offsets.size();
+    if (drop) records.push_back(GroupLog::group_tombstone(id, ts));
+    if (Status s = log_.append(id, records, ts); !s.ok()) {
+      // The offsets stay; the group log is what a restart reads back.
+      log("group " + id + ": writing offset deletions for deleted topic " + topic + " failed: " + s.to_string());
+      continue;
+    }
+    std::erase_if(g.offsets, [&](const auto& kv) { return kv.first.first == topic; });
+    log("group " + id + ": removed " + std::to_string(drop ? records.size() - 1 : records.size()) +
+        " committed offset(s) of deleted topic " + topic);
+    if (drop) emptied.push_back(id);
+  }
+  for (const auto& id : emptied) groups_.erase(id);
+  if (!emptied.empty()) arm();
+}
+
 }  // namespace kfk::broker

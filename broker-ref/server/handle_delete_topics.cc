@@ -44,6 +44,7 @@ HandlerResult handle_delete_topics(RequestContext& ctx, proto::Reader& body, pro
       r.name = info->name;
       r.topic_id = info->id;
       s = b.logs().delete_topic(info->name);
+      if (s.ok()) b.groups().remove_offsets_of_deleted_topic(info->name);
     }
     if (!s.ok()) {
       r.error_code = s.kafka_code();
