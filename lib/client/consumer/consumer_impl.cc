@@ -54,10 +54,9 @@ void ConsumerImpl::start() {
   net::NetOptions no = net::NetOptions::from(rc_);
   no.log = [this](std::string_view msg) { log(msg); };
   nc_ = std::make_unique<net::NetClient>(no);
-  nc_->set_down_notifier([this] {  // network thread: poll() reports it
-    std::lock_guard<std::mutex> lock(state_.mu);
-    state_.cv.notify_all();
-  });
+  // Network thread: wakes poll() to report it (without state_.mu: a wakeup
+  // lost to a race only waits for poll()'s next periodic check).
+  nc_->set_down_notifier([this] { state_.cv.notify_all(); });
   nc_->start();
   next_auto_commit_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(auto_commit_interval_ms_);
   on_loop([this] {

@@ -78,20 +78,13 @@ void ConnectionPool::update_all_down(int32_t node_id, BrokerConnection::State s,
   if (node_id >= kDedicatedBase) return;  // a second link to a broker counted already
   const bool failed = s == BrokerConnection::State::kDisconnected && !why.ok() && why.code() != errc::kDestroyed;
   const bool was_down = !all_down_.ok();
-  // Each candidate: its label and why it is down (empty: not down).
-  std::vector<std::pair<std::string, std::string>> down;
-  bool all = !shut_down_;
-  auto check = [&](int32_t id, const std::string& label) {
+  auto is_down = [this](int32_t id) {
     BrokerConnection* c = find(id);
-    if (c == nullptr || !c->down()) {
-      all = false;
-      return;
-    }
-    down.emplace_back(label, c->failure_reason());
+    return c != nullptr && c->down();
   };
-  for (auto it = bootstrap_.rbegin(); it != bootstrap_.rend(); ++it) check(it->first, it->second.to_string());
-  for (const auto& [id, b] : brokers_) check(id, "broker " + std::to_string(id) + " at " + b.address.to_string());
-  all = all && !down.empty();
+  bool all = !shut_down_ && !(bootstrap_.empty() && brokers_.empty());
+  for (const auto& [id, addr] : bootstrap_) all = all && is_down(id);
+  for (const auto& [id, b] : brokers_) all = all && is_down(id);
   if (!all) {
     if (was_down) {
       all_down_ = Error();
@@ -100,10 +93,15 @@ void ConnectionPool::update_all_down(int32_t node_id, BrokerConnection::State s,
     return;
   }
   if (was_down && !failed) return;  // still down: nothing new to say
-  std::string msg = "All " + std::to_string(down.size()) + (brokers_.empty() ? " bootstrap" : "") +
-                    " brokers are down: ";
-  for (size_t i = 0; i < down.size(); ++i)
-    msg += (i ? ", " : "") + down[i].first + " (" + down[i].second + ")";
+  std::string msg = "All " + std::to_string(bootstrap_.size() + brokers_.size()) +
+                    (brokers_.empty() ? " bootstrap" : "") + " brokers are down: ";
+  bool first = true;
+  auto add = [&](int32_t id, const std::string& label) {
+    msg += (first ? "" : ", ") + label + " (" + find(id)->failure_reason() + ")";
+    first = false;
+  };
+  for (auto it = bootstrap_.rbegin(); it != bootstrap_.rend(); ++it) add(it->first, it->second.to_string());
+  for (const auto& [id, b] : brokers_) add(id, "broker " + std::to_string(id) + " at " + b.address.to_string());
   all_down_ = Error(errc::kAllBrokersDown, msg, /*retriable=*/true);
   if (down_listener_) down_listener_(all_down_);
 }
