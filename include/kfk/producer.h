@@ -113,8 +113,9 @@ struct ProducerOptions {
   // Interceptors, run in this order (see kfk/interceptor.h).
   std::vector<std::shared_ptr<ProducerInterceptor>> interceptors;
   // Where the producer reports what has no caller to return an error to
-  // (an interceptor or callback that threw, adjusted defaults). Called from
-  // any producer thread; default: stderr.
+  // (an interceptor or callback that threw, adjusted defaults, a failed
+  // connection, every broker down). Called from any producer thread
+  // (including the network thread: do not block); default: stderr.
   std::function<void(std::string_view message)> log;
 };
 
@@ -123,7 +124,10 @@ class Producer {
   // Validates `config` (errc::kInvalidConfig naming the key, see
   // kfk/config.h), starts the network and callback threads and begins
   // bootstrapping. Does not wait for the cluster: an unreachable cluster
-  // shows up as sends that time out.
+  // shows up as sends that fail with errc::kAllBrokersDown (the first after
+  // max.block.ms), and each failed connection attempt is logged through
+  // ProducerOptions::log with the address and the reason (repeats of the
+  // same reason at most every 30 s per broker).
   static Error create(const Config& config, std::unique_ptr<Producer>* out, ProducerOptions options = {});
 
   // close() with delivery.timeout.ms as its timeout.
@@ -138,9 +142,37 @@ class Producer {
   // metadata fails at once (UNKNOWN_TOPIC_OR_PARTITION, as librdkafka) and
   // refreshes the metadata, so partitions just added are found by a later
   // send without waiting for metadata.max.age.ms.
+  //
+  // Only the first send to a topic waits max.block.ms for metadata that
+  // does not come: once the cluster answered that the topic does not
+  // exist, later sends to it fail at once with UNKNOWN_TOPIC_OR_PARTITION
+  // until the metadata shows it; when every broker was down at the end of
+  // the wait, later sends to it fail at once with errc::kAllBrokersDown
+  // ("All 1 bootstrap brokers are down: 127.0.0.1:1 (...)") until a broker
+  // answers again.
+  //
+  // Called from a delivery callback (the callback thread), send() never
+  // waits for buffer.memory: only that thread frees it, so waiting could
+  // only time out. It fails at once with errc::kQueueFull instead.
   virtual void send(ProducerRecord record, DeliveryCallback callback) = 0;
   // The same, completing a future instead of calling back.
   virtual std::future<DeliveryResult> send(ProducerRecord record) = 0;
+
+  // Non-blocking send (librdkafka's produce(), franz-go's TryProduce):
+  // queues `record` as send() does but never waits. Returns ok() when the
+  // record was queued: `callback` was moved from and runs once with the
+  // outcome. Otherwise returns the error at once and `record` and `callback`
+  // are left as they were (the callback is not called; interceptors'
+  // on_acknowledgement() sees the error, as for send()):
+  //   - errc::kQueueFull: buffer.memory is full (retry after some
+  //     callbacks ran, or slow down);
+  //   - UNKNOWN_TOPIC_OR_PARTITION (retriable): the topic's metadata is not
+  //     known yet (it has been requested: retry shortly), or the cluster
+  //     said the topic does not exist;
+  //   - errc::kAllBrokersDown: the topic is unknown and every broker is down;
+  //   - any error send() reports before queueing (partition out of range,
+  //     record too large, producer closed or fatal).
+  virtual Error try_send(ProducerRecord&& record, DeliveryCallback&& callback) = 0;
 
   // Makes every queued record sendable now and waits until each record sent
   // before the call has completed (its callback has run). errc::kTimedOut

@@ -68,7 +68,11 @@ ConsumerImpl::AppCall::~AppCall() {
 
 void ConsumerImpl::start() {
   net::NetOptions no = net::NetOptions::from(rc_);
+  no.log = [this](std::string_view msg) { log(msg); };
   nc_ = std::make_unique<net::NetClient>(no);
+  // Network thread: wakes poll() to report it (without state_.mu: a wakeup
+  // lost to a race only waits for poll()'s next periodic check).
+  nc_->set_down_notifier([this] { state_.cv.notify_all(); });
   nc_->start();
   next_auto_commit_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(auto_commit_interval_ms_);
   on_loop([this] {
@@ -420,6 +424,8 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
       }
       if (mode_ == Mode::kNone && state_.partitions.empty())
         return ConsumerRecords(Error::from_code(errc::kState, "poll(): no subscription or assignment"));
+      // Every broker down: reported again after each further failed attempt (librdkafka).
+      if (Error down = nc_->all_brokers_down_since(&brokers_down_reported_); !down.ok()) return ConsumerRecords(down);
       for (auto& [tp, ps] : state_.partitions) {
         if (!ps.error.ok() && !ps.paused) {
           Error e = ps.error;

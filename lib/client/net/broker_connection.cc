@@ -43,6 +43,29 @@ Error BrokerConnection::transport_error(const std::string& what) const {
                           "broker " + std::to_string(node_id_) + " at " + address_.to_string() + ": " + what);
 }
 
+Error BrokerConnection::setup_error(const std::string& reason, int16_t code) {
+  attempt_reason_ = reason;
+  return Error::from_code(code, "broker " + std::to_string(node_id_) + " at " + address_.to_string() + ": " + reason);
+}
+
+void BrokerConnection::log_connect_failure(State in_state) {
+  if (!opts_.log) return;
+  const TimePoint t = now();
+  if (failure_reason_ == logged_reason_ && t < add_ms(logged_at_, kConnectLogIntervalMs)) {
+    ++unlogged_failures_;
+    return;
+  }
+  const int64_t took = std::chrono::duration_cast<Millis>(t - attempt_started_).count();
+  std::string msg = "Connect to broker " + std::to_string(node_id_) + " at " + address_.to_string() + " failed: " +
+                    failure_reason_ + " (after " + std::to_string(took) + " ms in state " + state_name(in_state) + ")";
+  if (unlogged_failures_ > 0)
+    msg += "; " + std::to_string(unlogged_failures_) + " similar failure(s) not logged";
+  unlogged_failures_ = 0;
+  logged_reason_ = failure_reason_;
+  logged_at_ = t;
+  opts_.log(msg);
+}
+
 bool BrokerConnection::in_backoff() const {
   return state_ == State::kDisconnected && now() < next_attempt_;
 }
@@ -72,6 +95,8 @@ void BrokerConnection::connect() {
     return;
   }
   ++connect_attempts_;
+  attempt_started_ = now();
+  attempt_reason_.clear();
   setup_timeout_ms_ = setup_backoff_.backoff_ms(failed_connect_attempts_);
   setup_deadline_ = setup_timeout_ms_ > 0 ? after_ms(setup_timeout_ms_) : kNever;
   api_versions_version_ = proto::ApiVersionsRequest::kFlexibleVersion;  // v3: understood by Kafka 2.4+
@@ -94,6 +119,7 @@ void BrokerConnection::fail_connection(const Error& why, bool count_failure, int
                                        const Error& blamed_error) {
   bool was_connecting = connecting();
   bool was_up = state_ != State::kDisconnected;
+  const State was_state = state_;
   close_socket();
   state_ = State::kDisconnected;
   setup_deadline_ = kNever;
@@ -102,6 +128,8 @@ void BrokerConnection::fail_connection(const Error& why, bool count_failure, int
     next_attempt_ = after_ms(reconnect_backoff_.backoff_ms(failed_attempts_));
     ++failed_attempts_;
     failed_connect_attempts_ = was_connecting ? failed_connect_attempts_ + 1 : 0;
+    failure_reason_ = attempt_reason_.empty() ? why.message() : attempt_reason_;
+    if (was_connecting) log_connect_failure(was_state);
   }
 
   // Detach everything first: callbacks may submit new work to this object.
@@ -161,8 +189,8 @@ void BrokerConnection::flush_queue() {
 void BrokerConnection::on_timer() {
   TimePoint t = now();
   if (connecting() && t >= setup_deadline_) {
-    fail_connection(transport_error("connection setup timed out after " + std::to_string(setup_timeout_ms_) +
-                                    " ms (" + state_name(state_) + ")"),
+    fail_connection(setup_error("connection setup timed out after " + std::to_string(setup_timeout_ms_) + " ms (" +
+                                state_name(state_) + ")"),
                     true);
     return;
   }

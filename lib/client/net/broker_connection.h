@@ -19,6 +19,12 @@
 // correlation id. A failed attempt fails the requests waiting for it with a
 // retriable errc::kTransport (errc::kResolve for a lookup failure); requests
 // submitted during backoff wait for the next attempt.
+//
+// A failed attempt is logged through NetOptions::log with the address, the
+// reason and how long the attempt took ("Connect to broker -1 at
+// 127.0.0.1:1 failed: ECONNREFUSED (connection refused) (after 0 ms in
+// state connecting)"); the same reason again is logged at most once per
+// kConnectLogIntervalMs, with the number of attempts not logged meanwhile.
 #pragma once
 
 #include <uv.h>
@@ -90,6 +96,14 @@ class BrokerConnection {
   // Counters, for tests and metrics.
   uint64_t connect_attempts() const { return connect_attempts_; }
   int consecutive_failures() const { return failed_attempts_; }
+  // The last attempt failed (or the connection was lost) and none has
+  // succeeded since: the broker counts as down, also while retrying.
+  bool down() const { return failed_attempts_ > 0 && state_ != State::kReady; }
+  // Why the last attempt failed, without the broker's address
+  // ("ECONNREFUSED (connection refused)"); empty before any failure.
+  const std::string& failure_reason() const { return failure_reason_; }
+  // Repeats of one connect failure reason are logged at most this often.
+  static constexpr int64_t kConnectLogIntervalMs = 30000;
   int64_t current_setup_timeout_ms() const { return setup_timeout_ms_; }
 
  private:
@@ -134,6 +148,10 @@ class BrokerConnection {
   void on_timer();
   void rearm_timer();
   Error transport_error(const std::string& what) const;
+  // A failed setup step: errc::kTransport (or `code`) naming the broker;
+  // `reason` becomes failure_reason() once the attempt has failed.
+  Error setup_error(const std::string& reason, int16_t code = errc::kTransport);
+  void log_connect_failure(State in_state);
 
   uv_loop_t* loop_;
   int32_t node_id_;
@@ -148,6 +166,13 @@ class BrokerConnection {
   std::vector<sockaddr_storage> addrs_;
   size_t addr_index_ = 0;
   std::string last_connect_error_;
+  std::string attempt_reason_;  // set by setup_error() during an attempt
+  std::string failure_reason_;  // of the last failure
+  TimePoint attempt_started_{};
+  // Connect failure logging (rate-limited per reason).
+  std::string logged_reason_;
+  TimePoint logged_at_{};
+  uint64_t unlogged_failures_ = 0;
 
   FrameReader reader_;
   std::deque<OutboundRequest> queue_;

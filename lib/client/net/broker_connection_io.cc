@@ -90,7 +90,7 @@ void BrokerConnection::start_resolve() {
       address_.host.c_str(), port.c_str(), &hints);
   if (rc < 0) {
     delete rr;
-    fail_connection(Error::from_code(errc::kResolve, address_.host + ": " + uv_error(rc)), true);
+    fail_connection(setup_error("host lookup failed: " + uv_error(rc), errc::kResolve), true);
     return;
   }
   resolve_ = rr;
@@ -98,9 +98,7 @@ void BrokerConnection::start_resolve() {
 
 void BrokerConnection::on_resolved(int status, addrinfo* res) {
   if (status < 0) {
-    fail_connection(Error::from_code(errc::kResolve, "broker " + std::to_string(node_id_) + ": " + address_.host +
-                                                         ": " + uv_error(status)),
-                    true);
+    fail_connection(setup_error("host lookup failed: " + uv_error(status), errc::kResolve), true);
     return;
   }
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
@@ -154,9 +152,7 @@ void BrokerConnection::try_next_address() {
     }
     return;
   }
-  fail_connection(transport_error("connect failed: " +
-                                  (last_connect_error_.empty() ? std::string("no address") : last_connect_error_)),
-                  true);
+  fail_connection(setup_error(last_connect_error_.empty() ? std::string("no address") : last_connect_error_), true);
 }
 
 void BrokerConnection::on_connected(Socket* s, int status) {

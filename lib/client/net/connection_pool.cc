@@ -51,6 +51,7 @@ BrokerConnection* ConnectionPool::connection(int32_t node_id) {
   if (!addr) return nullptr;
   auto conn = std::make_unique<BrokerConnection>(loop_, node_id, *addr, opts_);
   conn->set_state_listener([this](BrokerConnection& c, BrokerConnection::State s, const Error& why) {
+    update_all_down(c.node_id(), s, why);
     for (size_t i = 0; i < listeners_.size(); ++i) listeners_[i](c.node_id(), s, why);  // may add listeners
   });
   BrokerConnection* raw = conn.get();
@@ -71,6 +72,38 @@ void ConnectionPool::set_brokers(const std::vector<BrokerAddress>& brokers) {
     if (id < 0) continue;
     if (auto addr = address_of(id); addr && !(*addr == conn->address())) conn->set_address(*addr);
   }
+}
+
+void ConnectionPool::update_all_down(int32_t node_id, BrokerConnection::State s, const Error& why) {
+  if (node_id >= kDedicatedBase) return;  // a second link to a broker counted already
+  const bool failed = s == BrokerConnection::State::kDisconnected && !why.ok() && why.code() != errc::kDestroyed;
+  const bool was_down = !all_down_.ok();
+  auto is_down = [this](int32_t id) {
+    BrokerConnection* c = find(id);
+    return c != nullptr && c->down();
+  };
+  bool all = !shut_down_ && !(bootstrap_.empty() && brokers_.empty());
+  for (const auto& [id, addr] : bootstrap_) all = all && is_down(id);
+  for (const auto& [id, b] : brokers_) all = all && is_down(id);
+  if (!all) {
+    if (was_down) {
+      all_down_ = Error();
+      if (down_listener_) down_listener_(all_down_);
+    }
+    return;
+  }
+  if (was_down && !failed) return;  // still down: nothing new to say
+  std::string msg = "All " + std::to_string(bootstrap_.size() + brokers_.size()) +
+                    (brokers_.empty() ? " bootstrap" : "") + " brokers are down: ";
+  bool first = true;
+  auto add = [&](int32_t id, const std::string& label) {
+    msg += (first ? "" : ", ") + label + " (" + find(id)->failure_reason() + ")";
+    first = false;
+  };
+  for (auto it = bootstrap_.rbegin(); it != bootstrap_.rend(); ++it) add(it->first, it->second.to_string());
+  for (const auto& [id, b] : brokers_) add(id, "broker " + std::to_string(id) + " at " + b.address.to_string());
+  all_down_ = Error(errc::kAllBrokersDown, msg, /*retriable=*/true);
+  if (down_listener_) down_listener_(all_down_);
 }
 
 void ConnectionPool::submit(int32_t node_id, OutboundRequest req) {

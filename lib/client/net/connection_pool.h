@@ -71,6 +71,19 @@ class ConnectionPool {
   using StateListener = std::function<void(int32_t node_id, BrokerConnection::State, const Error&)>;
   void add_state_listener(StateListener l) { listeners_.push_back(std::move(l)); }
 
+  // Every broker is down: each bootstrap entry and each broker of the
+  // metadata has a connection whose last attempt failed (see
+  // BrokerConnection::down()), none is ready. Not ok() while that holds:
+  // errc::kAllBrokersDown, "All 2 bootstrap brokers are down: 127.0.0.1:1
+  // (ECONNREFUSED (connection refused)), ..." (librdkafka's
+  // _ALL_BROKERS_DOWN). A broker never tried yet keeps it ok().
+  const Error& all_brokers_down() const { return all_down_; }
+  // Called when every broker becomes down, and again on each further
+  // failed attempt while they stay down (so a client can report it
+  // repeatedly, as librdkafka does); then with ok() when one connects.
+  using DownListener = std::function<void(const Error& all_down)>;
+  void set_down_listener(DownListener l) { down_listener_ = std::move(l); }
+
   // Fails everything pending with errc::kDestroyed, closes every socket and
   // refuses further requests.
   void shutdown();
@@ -81,6 +94,8 @@ class ConnectionPool {
 
  private:
   std::optional<core::HostPort> address_of(int32_t node_id) const;
+  // Recomputes all_brokers_down() after `node_id` changed state.
+  void update_all_down(int32_t node_id, BrokerConnection::State s, const Error& why);
 
   uv_loop_t* loop_;
   NetOptions opts_;
@@ -88,6 +103,8 @@ class ConnectionPool {
   std::map<int32_t, BrokerAddress> brokers_;
   std::map<int32_t, std::unique_ptr<BrokerConnection>> conns_;
   std::vector<StateListener> listeners_;
+  Error all_down_;
+  DownListener down_listener_;
   uint32_t rr_ = 0;  // rotates the pick_node() scan start
   bool shut_down_ = false;
 };

@@ -54,7 +54,13 @@ void MetadataManager::add_topics(const std::vector<std::string>& topics) {
       missing = missing || ti == nullptr || !ti->usable();
     }
   }
-  if (missing) request_refresh("new topic");
+  if (missing) refresh_for_new_topics();
+}
+
+void MetadataManager::refresh_for_new_topics() {
+  new_topics_ = true;
+  if (consecutive_failures_ == 0 && consecutive_error_updates_ == 0) not_before_ = std::min(not_before_, now());
+  request_refresh("new topic");
 }
 
 void MetadataManager::remove_topic(const std::string& topic) { topics_.erase(topic); }
@@ -92,6 +98,7 @@ void MetadataManager::request_refresh(const std::string& reason) {
 void MetadataManager::send_refresh() {
   in_flight_ = true;
   pending_ = false;
+  new_topics_ = false;
   ++requests_sent_;
   last_attempt_ = now();
   proto::MetadataRequest req;
@@ -145,7 +152,8 @@ void MetadataManager::on_response(const Error& err, proto::MetadataResponse& res
     not_before_ = after_ms(backoff_.backoff_ms(consecutive_error_updates_++));
   } else {
     consecutive_error_updates_ = 0;
-    not_before_ = after_ms(opts_.retry_backoff_ms);
+    // Topics added while this request was out are asked for at once.
+    not_before_ = new_topics_ ? now() : after_ms(opts_.retry_backoff_ms);
   }
   check_waiters(false);
   for (const auto& w : waiters_)
@@ -206,7 +214,7 @@ void MetadataManager::wait_for_topic(const std::string& topic, TimePoint deadlin
     return;
   }
   const TopicInfo* ti = current_->topic(topic);
-  topics_.insert(topic);
+  const bool added = topics_.insert(topic).second;
   if (ti && ti->usable()) {
     cb(Error(), current_);
     return;
@@ -217,7 +225,10 @@ void MetadataManager::wait_for_topic(const std::string& topic, TimePoint deadlin
     return;
   }
   waiters_.push_back(std::move(w));
-  request_refresh("waiting for topic " + topic);
+  if (added && !all_topics_)
+    refresh_for_new_topics();
+  else
+    request_refresh("waiting for topic " + topic);
   schedule();
 }
 

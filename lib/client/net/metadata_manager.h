@@ -6,7 +6,10 @@
 // - Refreshes are coalesced: at most one Metadata request is in flight; a
 //   refresh asked for meanwhile is sent after it. Consecutive refreshes are
 //   spaced by retry.backoff.ms (exponentially up to retry.backoff.max.ms
-//   after failures), as the Java client's metadata backoff.
+//   after failures), as the Java client's metadata backoff. A topic of
+//   interest added for the first time is asked for without that spacing
+//   (Java's requestUpdateForNewTopics()): a producer's first send does not
+//   wait retry.backoff.ms behind the bootstrap refresh.
 // - Triggers: request_refresh(), handle_error() with a metadata-invalidating
 //   code, a broker connection failing, a response with retriable topic or
 //   partition errors or stale leader epochs, waiters, and metadata.max.age.ms.
@@ -117,6 +120,9 @@ class MetadataManager {
   };
 
   void send_refresh();
+  // A refresh for topics not asked for before: skips the spacing after a
+  // successful answer (not the backoff after failures).
+  void refresh_for_new_topics();
   void on_response(const Error& err, proto::MetadataResponse& resp);
   void schedule();
   void on_timer();
@@ -138,6 +144,7 @@ class MetadataManager {
 
   bool in_flight_ = false;
   bool pending_ = false;  // a refresh is wanted once the backoff allows
+  bool new_topics_ = false;  // topics added since the last request was built: no spacing
   std::string pending_reason_;
   TimePoint last_attempt_{};
   TimePoint not_before_{};  // backoff: no request before this

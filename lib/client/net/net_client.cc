@@ -12,6 +12,7 @@ void NetClient::start(bool bootstrap_metadata) {
   thread_.post([this, bootstrap_metadata] {
     // Runs on the network thread.
     pool_ = std::make_unique<ConnectionPool>(thread_.loop(), opts_);
+    pool_->set_down_listener([this](const Error& e) { on_all_down(e); });
     metadata_ = std::make_unique<MetadataManager>(*pool_, opts_, snapshot_);
     thread_.add_stop_hook([this] {
       // Waiters first, then requests (whose callbacks may touch metadata_).
@@ -25,6 +26,30 @@ void NetClient::start(bool bootstrap_metadata) {
 }
 
 void NetClient::stop() { thread_.stop(); }
+
+void NetClient::on_all_down(const Error& e) {
+  bool first;
+  {
+    std::lock_guard lock(down_mu_);
+    first = all_down_.ok() && !e.ok();
+    all_down_ = e;
+    if (!e.ok()) ++down_reports_;
+  }
+  if (first && opts_.log) opts_.log(e.message());
+  if (!e.ok() && down_notifier_) down_notifier_();
+}
+
+Error NetClient::all_brokers_down() const {
+  std::lock_guard lock(down_mu_);
+  return all_down_;
+}
+
+Error NetClient::all_brokers_down_since(uint64_t* seen) const {
+  std::lock_guard lock(down_mu_);
+  if (all_down_.ok() || down_reports_ <= *seen) return Error();
+  *seen = down_reports_;
+  return all_down_;
+}
 
 std::shared_ptr<const ClusterMetadata> NetClient::metadata_snapshot() const {
   return snapshot_->get();

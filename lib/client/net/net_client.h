@@ -17,7 +17,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 
 #include "client/net/connection_pool.h"
 #include "client/net/metadata_manager.h"
@@ -59,6 +61,18 @@ class NetClient {
   const NetOptions& options() const { return opts_; }
   NetworkThread& thread() { return thread_; }
 
+  // Any thread: ConnectionPool::all_brokers_down() as last reported (ok()
+  // while some broker is up or not tried yet). The first report of an
+  // episode is logged through NetOptions::log.
+  Error all_brokers_down() const;
+  // Any thread: the all-brokers-down error if it was reported again since
+  // *seen (a counter the caller keeps, 0 at first), advancing *seen; ok()
+  // otherwise. Lets a consumer's poll() repeat it while it lasts.
+  Error all_brokers_down_since(uint64_t* seen) const;
+  // Before start(): called on the network thread after each such report
+  // (e.g. to wake a poll() waiting for records).
+  void set_down_notifier(std::function<void()> fn) { down_notifier_ = std::move(fn); }
+
  private:
   NetOptions opts_;
   NetworkThread thread_;
@@ -66,6 +80,11 @@ class NetClient {
   std::unique_ptr<ConnectionPool> pool_;
   std::unique_ptr<MetadataManager> metadata_;
   std::atomic<bool> started_{false};
+  void on_all_down(const Error& e);  // network thread
+  mutable std::mutex down_mu_;
+  Error all_down_;
+  uint64_t down_reports_ = 0;
+  std::function<void()> down_notifier_;
   // The latest snapshot for other threads; outlives metadata_.
   std::shared_ptr<SnapshotCell> snapshot_ = std::make_shared<SnapshotCell>();
 };

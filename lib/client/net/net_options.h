@@ -4,12 +4,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/core/resolved_config.h"
 
 namespace kfk::net {
+
+// Where the network layer reports what has no caller to return an error to
+// (a failed connection attempt, every broker down). One sink per client:
+// the producer passes ProducerOptions::log, the consumer its logger. Called
+// on the network thread; empty: nothing is logged.
+using LogFn = std::function<void(std::string_view message)>;
 
 struct NetOptions {
   std::string client_id = "kfk";
@@ -36,6 +44,8 @@ struct NetOptions {
   int64_t retry_backoff_ms = 100;
   int64_t retry_backoff_max_ms = 1000;
   bool allow_auto_topic_creation = true;
+
+  LogFn log;  // set by the client after from()
 
   static NetOptions from(const core::ResolvedConfig& rc);
 };

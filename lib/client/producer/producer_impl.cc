@@ -140,7 +140,9 @@ ProducerImpl::ProducerImpl(core::ResolvedConfig config, ProducerOptions options,
   for (const auto& note : config_.adjustments()) options_.log(note);
   accumulator_ = std::make_unique<RecordAccumulator>(
       accumulator_config(config_, &executor_, &interceptors_, options_.log));
-  net_ = std::make_unique<net::NetClient>(net::NetOptions::from(config_));
+  net::NetOptions no = net::NetOptions::from(config_);
+  no.log = options_.log;
+  net_ = std::make_unique<net::NetClient>(std::move(no));
 }
 
 ProducerImpl::~ProducerImpl() { close(std::chrono::milliseconds(delivery_timeout_ms_)); }
@@ -216,20 +218,51 @@ Error ProducerImpl::wait_for_topic(const std::string& topic, int64_t timeout_ms)
     return Error::from_code(errc::kTimedOut, "topic " + topic + " not present in metadata after " +
                                                  std::to_string(timeout_ms) + " ms (max.block.ms)");
   Error e = f.get();
-  if (e.code() == errc::kTimedOut)
-    return Error::from_code(errc::kTimedOut, "topic " + topic + " not present in metadata after " +
-                                                 std::to_string(timeout_ms) + " ms (max.block.ms)");
-  return e;
+  if (e.code() != errc::kTimedOut) return e;
+  std::string msg = "topic " + topic + " not present in metadata after " + std::to_string(timeout_ms) +
+                    " ms (max.block.ms)";
+  // Name the real cause when it is that no broker could be reached.
+  if (Error down = net_->all_brokers_down(); !down.ok())
+    return Error(errc::kAllBrokersDown, msg + ": " + down.message(), true);
+  return Error::from_code(errc::kTimedOut, msg);
 }
 
-Error ProducerImpl::topic_view(const std::string& topic, const TopicView** out,
+Error ProducerImpl::known_topic_failure(const std::string& topic, const net::ClusterMetadata& snap) {
+  Error remembered;
+  {
+    std::shared_lock lock(topics_mu_);
+    auto it = failed_topics_.find(topic);
+    if (it == failed_topics_.end()) return Error();
+    remembered = it->second;
+  }
+  if (remembered.code() == errc::kAllBrokersDown) {
+    if (Error down = net_->all_brokers_down(); !down.ok())
+      return Error(errc::kAllBrokersDown, "topic " + topic + " not in metadata: " + down.message(), true);
+  } else {
+    const net::TopicInfo* info = snap.topic(topic);
+    if (info == nullptr || info->error == remembered.code())
+      return Error::from_code(remembered.code(), "topic " + topic + " does not exist: the cluster said so when a "
+                                                 "send waited for it, and the metadata has not changed since");
+  }
+  std::unique_lock lock(topics_mu_);
+  failed_topics_.erase(topic);  // things changed: a later send waits again
+  return Error();
+}
+
+void ProducerImpl::remember_topic_failure(const std::string& topic, const Error& err) {
+  if (err.code() != errc::kAllBrokersDown && err.code() != errc::kUnknownTopicOrPartition) return;
+  std::unique_lock lock(topics_mu_);
+  failed_topics_[topic] = err;
+}
+
+Error ProducerImpl::topic_view(const std::string& topic, bool may_wait, const TopicView** out,
                                std::shared_ptr<const TopicView>* keep) {
   ViewMemo& memo = t_view_memo[view_memo_slot(topic)];
   if (memo.owner == id_ && memo.generation == net_->metadata_generation() && memo.topic == topic) {
     *out = memo.view.get();
     return Error();
   }
-  if (Error e = shared_view(topic, keep); !e.ok()) return e;
+  if (Error e = shared_view(topic, may_wait, keep); !e.ok()) return e;
   *out = keep->get();
   if (t_send_depth == 1) {
     memo.owner = id_;
@@ -240,7 +273,7 @@ Error ProducerImpl::topic_view(const std::string& topic, const TopicView** out,
   return Error();
 }
 
-Error ProducerImpl::shared_view(const std::string& topic, std::shared_ptr<const TopicView>* out) {
+Error ProducerImpl::shared_view(const std::string& topic, bool may_wait, std::shared_ptr<const TopicView>* out) {
   auto snap = net_->metadata_snapshot();
   if (auto v = cached_view(topic, snap->generation())) {
     *out = std::move(v);
@@ -248,7 +281,21 @@ Error ProducerImpl::shared_view(const std::string& topic, std::shared_ptr<const 
   }
   const net::TopicInfo* info = snap->topic(topic);
   if (info == nullptr || !info->usable()) {
-    if (Error e = wait_for_topic(topic, max_block_ms_); !e.ok()) return e;
+    if (Error e = known_topic_failure(topic, *snap); !e.ok()) return e;
+    if (!may_wait) {
+      net_->post([this, topic] {
+        // Runs on the network thread.
+        net_->metadata().add_topics({topic});
+      });
+      if (Error down = net_->all_brokers_down(); !down.ok())
+        return Error(errc::kAllBrokersDown, "topic " + topic + " not in metadata: " + down.message(), true);
+      return Error(errc::kUnknownTopicOrPartition,
+                   "metadata of topic " + topic + " not known yet (requested; try again)", true);
+    }
+    if (Error e = wait_for_topic(topic, max_block_ms_); !e.ok()) {
+      remember_topic_failure(topic, e);
+      return e;
+    }
     snap = net_->metadata_snapshot();
     info = snap->topic(topic);
     if (info == nullptr || !info->usable())
@@ -262,6 +309,7 @@ Error ProducerImpl::shared_view(const std::string& topic, std::shared_ptr<const 
   {
     std::unique_lock lock(topics_mu_);
     topics_[topic] = view;
+    if (!failed_topics_.empty()) failed_topics_.erase(topic);
   }
   *out = std::move(view);
   return Error();
@@ -278,14 +326,39 @@ void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
     return;
   }
   if (!interceptors_.empty()) record = interceptors_.on_send(std::move(record));
+  int32_t partition = record.partition.value_or(-1);
+  // Only the callback thread frees buffer.memory: it must not wait for it.
+  const bool on_callback_thread = executor_.on_executor_thread();
+  Error e = enqueue(record, callback, true, !on_callback_thread, &partition);
+  if (e.ok()) return;
+  if (on_callback_thread && e.code() == errc::kQueueFull)
+    e = Error::from_code(errc::kQueueFull, e.message() + " (send() from a delivery callback: only the callback "
+                                                         "thread frees buffer.memory, so it does not wait)");
+  fail_early(std::move(record), partition, e, std::move(callback));
+}
 
+Error ProducerImpl::try_send(ProducerRecord&& record, DeliveryCallback&& callback) {
+  if (closed_.load(std::memory_order_acquire))
+    return Error::from_code(errc::kDestroyed, "producer closed: cannot send");
+  if (counters_.fatal.load(std::memory_order_acquire)) return counters_.fatal_error();
+  if (interceptors_.empty()) {
+    int32_t partition = record.partition.value_or(-1);
+    return enqueue(record, callback, false, false, &partition);
+  }
+  // `record` stays as it was on failure: the interceptors get a copy.
+  ProducerRecord intercepted = interceptors_.on_send(record);
+  int32_t partition = intercepted.partition.value_or(-1);
+  Error e = enqueue(intercepted, callback, false, false, &partition);
+  if (!e.ok()) fail_early(std::move(intercepted), partition, e, DeliveryCallback());  // on_acknowledgement
+  return e;
+}
+
+Error ProducerImpl::enqueue(const ProducerRecord& record, DeliveryCallback& callback, bool wait_for_metadata,
+                            bool wait_for_memory, int32_t* partition_out) {
   SendDepth depth;
   const TopicView* view = nullptr;
   std::shared_ptr<const TopicView> keep_view;
-  if (Error e = topic_view(record.topic, &view, &keep_view); !e.ok()) {
-    fail_early(std::move(record), record.partition.value_or(-1), e, std::move(callback));
-    return;
-  }
+  if (Error e = topic_view(record.topic, wait_for_metadata, &view, &keep_view); !e.ok()) return e;
   int32_t partition;
   PartitionerContext ctx;
   if (record.partition) {
@@ -299,12 +372,10 @@ void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
           // Runs on the network thread.
           net_->metadata().request_refresh(why);
         });
-      Error e = Error::from_code(errc::kUnknownTopicOrPartition,
-                                 "partition " + std::to_string(partition) + " of topic " + record.topic +
-                                     " does not exist (the topic has " + std::to_string(view->num_partitions) +
-                                     " partitions)");
-      fail_early(std::move(record), partition, e, std::move(callback));
-      return;
+      return Error::from_code(errc::kUnknownTopicOrPartition,
+                              "partition " + std::to_string(partition) + " of topic " + record.topic +
+                                  " does not exist (the topic has " + std::to_string(view->num_partitions) +
+                                  " partitions)");
     }
   } else {
     ctx.topic = record.topic;
@@ -314,22 +385,22 @@ void ProducerImpl::send(ProducerRecord record, DeliveryCallback callback) {
     ctx.available_partitions = view->available;
     partition = partitioner_->partition(ctx);
   }
+  *partition_out = partition;
   const int64_t timestamp = record.timestamp.value_or(wall_ms());
   const bool hints = !record.partition && partitioner_->new_batch_hints();
   // One clock read per record, for its timestamp: the accumulator reads the
   // monotonic clock only when it starts a batch.
   constexpr int64_t now = RecordAccumulator::kNowIfNeeded;
-  AppendResult r = accumulator_->append(record, partition, timestamp, std::move(callback), now, hints);
+  AppendResult r = accumulator_->append(record, partition, timestamp, std::move(callback), now, hints, wait_for_memory);
   if (r.aborted_for_new_batch) {
     partitioner_->on_new_batch(record.topic, partition);
     partition = partitioner_->partition(ctx);
-    r = accumulator_->append(record, partition, timestamp, std::move(callback), now);
+    *partition_out = partition;
+    r = accumulator_->append(record, partition, timestamp, std::move(callback), now, false, wait_for_memory);
   }
-  if (!r.error.ok()) {
-    fail_early(std::move(record), partition, r.error, std::move(callback));
-    return;
-  }
+  if (!r.error.ok()) return r.error;
   if (r.batch_full || r.new_batch_created) wake_sender();
+  return Error();
 }
 
 std::future<DeliveryResult> ProducerImpl::send(ProducerRecord record) {

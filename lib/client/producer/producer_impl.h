@@ -45,6 +45,7 @@ class ProducerImpl final : public Producer {
 
   void send(ProducerRecord record, DeliveryCallback callback) override;
   std::future<DeliveryResult> send(ProducerRecord record) override;
+  Error try_send(ProducerRecord&& record, DeliveryCallback&& callback) override;
   Error flush(std::chrono::milliseconds timeout) override;
   Error close(std::chrono::milliseconds timeout) override;
   Error partitions_for(std::string_view topic, std::vector<PartitionMetadata>* out) override;
@@ -54,8 +55,22 @@ class ProducerImpl final : public Producer {
   // Application thread: the topic's view, waiting (up to max.block.ms) for
   // its metadata when unknown. *out stays valid until this send() returns:
   // it is held by a per-thread memo (see producer_impl.cc) or by *keep.
-  Error topic_view(const std::string& topic, const TopicView** out, std::shared_ptr<const TopicView>* keep);
-  Error shared_view(const std::string& topic, std::shared_ptr<const TopicView>* out);
+  // With `may_wait` false, an unknown topic fails at once (its metadata is
+  // requested).
+  Error topic_view(const std::string& topic, bool may_wait, const TopicView** out,
+                   std::shared_ptr<const TopicView>* keep);
+  Error shared_view(const std::string& topic, bool may_wait, std::shared_ptr<const TopicView>* out);
+  // Application thread: what send() and try_send() share once the
+  // interceptors ran: the topic's view, the partition (*partition: -1 until
+  // chosen), the append. The callback is moved from only on success.
+  Error enqueue(const ProducerRecord& record, DeliveryCallback& callback, bool wait_for_metadata,
+                bool wait_for_memory, int32_t* partition);
+  // Why sends to `topic` (not usable in the metadata) should fail at once:
+  // an earlier wait for it ended with the cluster saying it does not exist
+  // (and the metadata still says so), or with every broker down (and they
+  // still are). ok(): wait (again).
+  Error known_topic_failure(const std::string& topic, const net::ClusterMetadata& snap);
+  void remember_topic_failure(const std::string& topic, const Error& err);
   std::shared_ptr<const TopicView> cached_view(std::string_view topic, uint64_t generation) const;
   Error wait_for_topic(const std::string& topic, int64_t timeout_ms);
   // Reports a record that failed before reaching a batch, on the callback
@@ -86,6 +101,9 @@ class ProducerImpl final : public Producer {
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
   };
   std::unordered_map<std::string, std::shared_ptr<const TopicView>, TopicHash, std::equal_to<>> topics_;
+  // Topics whose metadata wait failed for a known cause (see
+  // known_topic_failure()), with that failure. Guarded by topics_mu_.
+  std::unordered_map<std::string, Error> failed_topics_;
 
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> closed_{false};

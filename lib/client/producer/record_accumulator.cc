@@ -175,18 +175,20 @@ int64_t RecordAccumulator::mono_now_ms() {
 }
 
 AppendResult RecordAccumulator::append(const ProducerRecord& record, int32_t partition, int64_t timestamp,
-                                       DeliveryCallback&& callback, int64_t now_ms, bool abort_on_new_batch) {
+                                       DeliveryCallback&& callback, int64_t now_ms, bool abort_on_new_batch,
+                                       bool wait_for_memory) {
   std::optional<std::span<const uint8_t>> key, value;
   if (record.key) key = record.key->u8();
   if (record.value) value = record.value->u8();
   return append(record.topic, partition, timestamp, key, value, record.headers, std::move(callback), now_ms,
-                abort_on_new_batch);
+                abort_on_new_batch, wait_for_memory);
 }
 
 AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition, int64_t timestamp,
                                        std::optional<std::span<const uint8_t>> key,
                                        std::optional<std::span<const uint8_t>> value, std::span<const Header> headers,
-                                       DeliveryCallback&& callback, int64_t now_ms, bool abort_on_new_batch) {
+                                       DeliveryCallback&& callback, int64_t now_ms, bool abort_on_new_batch,
+                                       bool wait_for_memory) {
   AppendResult res;
   if (closed_.load(std::memory_order_relaxed)) {
     res.error = Error::from_code(errc::kDestroyed, "the producer is closed");
@@ -270,7 +272,7 @@ AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition
   // the sender can keep draining it.
   const size_t reserve = std::max(batch_size, batch_bound);
   int64_t waited_ms = 0;
-  ProducerBatch* fresh = allocate(reserve, &res.error, &waited_ms);
+  ProducerBatch* fresh = allocate(reserve, wait_for_memory, &res.error, &waited_ms);
   if (fresh == nullptr) return res;
   fresh->reserve_bookkeeping(q.last_records.load(std::memory_order_relaxed),
                              q.last_callbacks.load(std::memory_order_relaxed));
@@ -329,7 +331,7 @@ void RecordAccumulator::charge_bookkeeping(ProducerBatch* batch) {
 
 // ------------------------------------------------------------------ memory
 
-ProducerBatch* RecordAccumulator::allocate(size_t reserve, Error* error, int64_t* waited_ms) {
+ProducerBatch* RecordAccumulator::allocate(size_t reserve, bool wait, Error* error, int64_t* waited_ms) {
   const size_t bs = config_.batch_size;
   const size_t limit = config_.buffer_memory;
   std::vector<ProducerBatch*> to_delete;
@@ -363,6 +365,12 @@ ProducerBatch* RecordAccumulator::allocate(size_t reserve, Error* error, int64_t
       }
       if (used_ + reserve + pool_bytes_ <= limit) {
         fits = true;
+        break;
+      }
+      if (!wait) {
+        *error = Error::from_code(errc::kQueueFull, "buffer.memory (" + std::to_string(limit) +
+                                                        " bytes) exhausted: no room for a " + std::to_string(reserve) +
+                                                        "-byte batch, and this send does not wait for memory");
         break;
       }
       if (std::chrono::steady_clock::now() >= deadline) {

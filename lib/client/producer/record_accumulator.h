@@ -134,16 +134,17 @@ class RecordAccumulator {
   // errc::kMessageTooLarge (the record alone exceeds max.request.size or
   // buffer.memory), errc::kQueueFull (no buffer.memory within max.block.ms),
   // errc::kDestroyed (closed), errc::kInvalidArgument (negative partition;
-  // the partition count is the caller's business).
+  // the partition count is the caller's business). With `wait_for_memory`
+  // false, a full buffer.memory fails at once with errc::kQueueFull.
   // Called from application threads.
   AppendResult append(std::string_view topic, int32_t partition, int64_t timestamp,
                       std::optional<std::span<const uint8_t>> key, std::optional<std::span<const uint8_t>> value,
                       std::span<const Header> headers, DeliveryCallback&& callback, int64_t now_ms,
-                      bool abort_on_new_batch = false);
+                      bool abort_on_new_batch = false, bool wait_for_memory = true);
   // The same for a ProducerRecord (its key, value and headers; the topic,
   // partition and timestamp given explicitly, as the producer resolved them).
   AppendResult append(const ProducerRecord& record, int32_t partition, int64_t timestamp, DeliveryCallback&& callback,
-                      int64_t now_ms, bool abort_on_new_batch = false);
+                      int64_t now_ms, bool abort_on_new_batch = false, bool wait_for_memory = true);
 
   // Which leaders have a sendable batch: the head batch of a partition is
   // sendable when it is full (or a newer batch exists), has lingered
@@ -248,8 +249,9 @@ class RecordAccumulator {
   // more records, and remembers its size for its partition's next batch.
   void charge_bookkeeping(ProducerBatch* batch);
   // Takes a batch of `reserve` bytes from the pool or buffer.memory, waiting
-  // up to max.block.ms (*waited_ms: how long). Null on failure, with *error set.
-  ProducerBatch* allocate(size_t reserve, Error* error, int64_t* waited_ms);
+  // up to max.block.ms (not at all unless `wait`; *waited_ms: how long).
+  // Null on failure, with *error set.
+  ProducerBatch* allocate(size_t reserve, bool wait, Error* error, int64_t* waited_ms);
   // Returns a batch's memory (to the pool when it fits) after its callbacks
   // ran; wakes blocked appends and flush waiters.
   void recycle(ProducerBatch* batch);

@@ -189,7 +189,11 @@ void Sender::on_init_producer_id(const Error& err, const proto::InitProducerIdRe
   core::ExponentialBackoff backoff(config_.retry_backoff_ms, config_.retry_backoff_max_ms);
   const int64_t wait = backoff.backoff_ms(init_failures_++);
   init_not_before_ = net::after_ms(wait);
-  if (log_ && init_failures_ % 10 == 1) log_("InitProducerId failed, retrying: " + e.to_string());
+  // A broker that cannot be reached is the network layer's to report (it
+  // logs each failed connection with its address and reason).
+  const bool unreachable =
+      e.code() == errc::kTransport || e.code() == errc::kResolve || e.code() == errc::kAllBrokersDown;
+  if (log_ && !unreachable && init_failures_ % 10 == 1) log_("InitProducerId failed, retrying: " + e.to_string());
   arm_timer(wait);
 }
 
