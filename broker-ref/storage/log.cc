@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <random>
 
 #include "storage/batch_scanner.h"
 
@@ -136,12 +137,14 @@ Status Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now
     const SegmentPtr& seg = active();
     int64_t waited = seg->rolling_timestamp() >= 0 ? max_ts - seg->rolling_timestamp() : now_ms - seg->created_ms();
     if (!seg->empty() && (uint64_t{seg->size()} + batches.size() > static_cast<uint64_t>(cfg.segment_bytes) ||
-                          waited > cfg.max_segment_ms() || seg->index_full(cfg.max_index_entries()) ||
+                          waited > cfg.max_segment_ms() - roll_jitter_locked(cfg) ||
+                          seg->index_full(cfg.max_index_entries()) ||
                           !seg->can_hold(off - 1))) {
       if (Status s = roll_locked(now_ms); !s.ok()) return s;
       rolled = true;
     }
   }
+  if (cfg.preallocate) active()->reserve(static_cast<uint64_t>(cfg.segment_bytes));
   if (Status s = active()->append(batches, headers, cfg.index_interval_bytes); !s.ok()) return s;
 
   next_offset_ = off;
@@ -174,6 +177,17 @@ Status Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now
   lk.unlock();
   if (notify) notify();
   return Status::Ok();
+}
+
+int64_t Log::roll_jitter_locked(const LogConfig& cfg) {
+  const int64_t base = active()->base_offset();
+  if (base != jitter_segment_) {
+    jitter_segment_ = base;
+    const int64_t bound = std::min(cfg.segment_jitter_ms, cfg.segment_ms);
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    roll_jitter_ms_ = bound > 0 ? static_cast<int64_t>(rng() % static_cast<uint64_t>(bound)) : 0;
+  }
+  return roll_jitter_ms_;
 }
 
 Status Log::roll_locked(int64_t now_ms) {

@@ -232,6 +232,10 @@ class Log {
   // Requires mu_.
   const SegmentPtr& active() const { return segments_.rbegin()->second; }
   Status roll_locked(int64_t now_ms);
+  // segment.jitter.ms: the active segment's random roll jitter, drawn once
+  // per segment as Kafka's randomSegmentJitter (uniform in
+  // [0, min(segment.jitter.ms, segment.ms))).
+  int64_t roll_jitter_locked(const LogConfig& cfg);
   SegmentPtr floor_segment(int64_t offset) const;
   Status rebuild_producer_state_locked(int64_t up_to);
   Status replay_producer_state_locked(int64_t from, int64_t to);
@@ -258,6 +262,8 @@ class Log {
   int64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
   int64_t cleaner_checkpoint_ = 0;     // first dirty offset
+  int64_t jitter_segment_ = -1;        // base offset of the segment roll_jitter_ms_ was drawn for
+  int64_t roll_jitter_ms_ = 0;
   int64_t clean_due_ms_ = 0;           // a tombstone's delete horizon passes (-1: none)
   uint64_t generation_ = 0;            // bumped by truncation: the cleaner aborts
   bool deleted_ = false;

@@ -80,8 +80,8 @@ constexpr ConfigDef kTopicDefs[] = {
     {"min.insync.replicas", "min.insync.replicas", ConfigType::kInt, "1",
      "Minimum in-sync replicas for acks=all produce requests.", false},
     {"preallocate", "log.preallocate", ConfigType::kBoolean, "false",
-     "Kafka: create segment files at their full segment.bytes; stored and reported only (broker-ref "
-     "reserves disk blocks ahead of appends in every segment).",
+     "Reserve disk for a whole segment (segment.bytes) when it becomes active (fallocate, the file's "
+     "size staying the log's); given back at roll.",
      false},
     {"remote.log.copy.disable", nullptr, ConfigType::kBoolean, "false",
      "Tiered storage: stop copying segments to remote storage; stored and reported only.", false},
@@ -99,7 +99,9 @@ constexpr ConfigDef kTopicDefs[] = {
     {"segment.index.bytes", "log.index.size.max.bytes", ConfigType::kInt, "10485760",
      "Maximum size of a segment's offset index (the segment rolls when it is full).", false},
     {"segment.jitter.ms", "log.roll.jitter.ms", ConfigType::kLong, "0",
-     "Random jitter subtracted from segment.ms; stored and reported only.", false},
+     "Random jitter, drawn per segment in [0, min(segment.jitter.ms, segment.ms)), subtracted from "
+     "segment.ms.",
+     false},
     {"segment.ms", "log.roll.ms", ConfigType::kLong, "604800000",
      "Roll a new segment when the active one is this old, even if not full.", false},
     {"unclean.leader.election.enable", "unclean.leader.election.enable", ConfigType::kBoolean, "false",

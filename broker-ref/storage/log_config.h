@@ -89,10 +89,9 @@ struct LogConfig {
   int64_t timestamp_before_max_ms = INT64_MAX;
   int64_t timestamp_after_max_ms = INT64_MAX;
   int64_t timestamp_difference_max_ms = INT64_MAX;  // 3.x: both bounds when they are unset
-  // Stored and reported only (no replication, no tiered storage here;
-  // segments reserve disk ahead of appends whatever preallocate says).
-  bool preallocate = false;
-  int64_t segment_jitter_ms = 0;
+  bool preallocate = false;       // LogSegment::reserve(segment_bytes) for the active segment
+  int64_t segment_jitter_ms = 0;  // Log::roll_jitter_locked
+  // Stored and reported only (no replication, no tiered storage here).
   bool unclean_leader_election_enable = false;
   bool message_downconversion_enable = true;
   std::string message_format_version = "3.0-IV1";

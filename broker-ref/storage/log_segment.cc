@@ -187,6 +187,21 @@ void LogSegment::preallocate_for(int fd, size_t bytes) {
 #endif
 }
 
+void LogSegment::reserve(uint64_t bytes) {
+#ifdef FALLOC_FL_KEEP_SIZE
+  if (!can_preallocate_ || preallocated_end_ >= bytes || size_ >= bytes) return;
+  FileHandle fd;
+  if (!log_.get(&fd).ok()) return;
+  const uint64_t from = std::max<uint64_t>(preallocated_end_, size_);
+  if (::fallocate(fd->get(), FALLOC_FL_KEEP_SIZE, static_cast<off_t>(from), static_cast<off_t>(bytes - from)) == 0)
+    preallocated_end_ = bytes;
+  else
+    can_preallocate_ = false;
+#else
+  (void)bytes;
+#endif
+}
+
 // Frees the blocks reserved past the end of the log (a sealed segment
 // grows no more): truncating to the same size drops them (punching a hole
 // would not: ext4 punches only below the file's size).

@@ -108,6 +108,12 @@ class LogSegment {
   // last (the log's name is what recovery trusts).
   Status change_suffix(const std::string& new_suffix);
   void remove_files();
+  // preallocate=true (Kafka's file preallocation): reserves disk blocks for
+  // the whole segment (`bytes`, segment.bytes) at once, the file's size
+  // staying the log's (fallocate KEEP_SIZE); given back when the segment is
+  // sealed, as Kafka trims a preallocated segment at roll. A file system
+  // without fallocate keeps appending as before.
+  void reserve(uint64_t bytes);
 
   const OffsetIndex& offset_index() const { return oi_; }
   const TimeIndex& time_index() const { return ti_; }

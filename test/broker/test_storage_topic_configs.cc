@@ -1,7 +1,15 @@
 // Topic configs honoured by the storage layer: max.compaction.lag.ms (the
 // cleaner compacts dirty records older than it whatever the dirty ratio,
-// and a compacted log's active segment rolls by it), and the cross-key
-// checks of LogConfig.
+// and a compacted log's active segment rolls by it), file.delete.delay.ms,
+// preallocate, segment.jitter.ms, and the cross-key checks of LogConfig.
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
 #include "storage_test_util.h"
 
 using namespace kfk::broker;
@@ -106,6 +114,99 @@ TEST_CASE("file.delete.delay.ms keeps deleted segment files as *.deleted until i
   REQUIRE(log->delete_old_segments(now, &rr).ok());
   CHECK(rr.segments_deleted > 0);
   CHECK(files_with_suffix(dir, ".deleted").empty());
+}
+
+namespace {
+
+// Disk space a file holds (blocks), as opposed to its size.
+int64_t allocated_bytes(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<int64_t>(st.st_blocks) * 512;
+}
+
+bool fallocate_works(const std::string& dir) {
+  const std::string probe = dir + "/probe";
+  int fd = ::open(probe.c_str(), O_CREAT | O_RDWR, 0644);
+  REQUIRE(fd >= 0);
+  bool ok = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 20) == 0;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return ok;
+}
+
+std::string log_file(const std::string& dir, int64_t base) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020lld.log", static_cast<long long>(base));
+  return dir + "/" + name;
+}
+
+}  // namespace
+
+TEST_CASE("preallocate reserves a whole segment's disk when it becomes active and gives it back at roll") {
+  TempDir tmp;
+  if (!fallocate_works(tmp.path)) {
+    MESSAGE("this file system has no fallocate: preallocate cannot reserve anything here");
+    return;
+  }
+  const int64_t kSegment = 8 << 20;
+  LogConfig cfg = small_config(static_cast<int32_t>(kSegment), 256);
+  cfg.segment_ms = 10'000;
+  const std::string dir = tmp.sub("t-0");
+  auto log = open_log(dir, cfg);
+  append_ok(*log, make_batch({Rec{"a", "1", 1000}}), 1000);
+  CHECK(allocated_bytes(log_file(dir, 0)) < (1 << 20));  // preallocate=false (Kafka's default)
+
+  cfg.preallocate = true;
+  log->set_config(cfg);
+  append_ok(*log, make_batch({Rec{"a", "2", 2000}}), 2000);
+  struct stat st {};
+  REQUIRE(::stat(log_file(dir, 0).c_str(), &st) == 0);
+  CHECK(st.st_size < 1024);  // the file's size stays the log's: readers see no zeros
+  CHECK(allocated_bytes(log_file(dir, 0)) >= kSegment);
+
+  // A roll (segment.ms) seals the first segment: its reservation goes; the
+  // new active segment reserves its own.
+  append_ok(*log, make_batch({Rec{"a", "3", 20'000}}), 20'000);
+  REQUIRE(log->segments().size() == 2);
+  CHECK(allocated_bytes(log_file(dir, 0)) < (1 << 20));
+  CHECK(allocated_bytes(log_file(dir, 2)) >= kSegment);
+  ReadResult rr = log->read(0, 1 << 20, true);
+  REQUIRE(rr.status.ok());
+  CHECK(decode_all(slice_bytes(rr)).size() == 2);  // first segment, intact
+}
+
+TEST_CASE("segment.jitter.ms rolls segments up to the jitter before segment.ms, drawn per segment") {
+  // One record every 100 ms (record timestamps: CreateTime). A segment's
+  // age at roll is (next base - base) * 100 ms.
+  auto roll_ages = [](int64_t jitter_ms) {
+    TempDir tmp;
+    LogConfig cfg = small_config(1 << 30, 256);
+    cfg.segment_ms = 10'000;
+    cfg.segment_jitter_ms = jitter_ms;
+    auto log = open_log(tmp.sub("t-0"), cfg);
+    for (int i = 0; i < 3000; ++i) {
+      const int64_t ts = 1000 + int64_t{i} * 100;
+      append_ok(*log, make_batch({Rec{"k", "v", ts}}), ts);
+    }
+    std::vector<int64_t> ages;
+    auto segs = log->segments();
+    for (size_t i = 0; i + 1 < segs.size(); ++i) ages.push_back((segs[i + 1].base_offset - segs[i].base_offset) * 100);
+    return ages;
+  };
+  // No jitter: every segment rolls at the first batch past segment.ms.
+  for (int64_t age : roll_ages(0)) CHECK(age == 10'100);
+  // Jitter up to 8 s: every roll within (2 s, 10.1 s], and the ages differ
+  // (29 or so segments: all equal, or all above 9 s, would mean no jitter).
+  auto ages = roll_ages(8000);
+  REQUIRE(ages.size() >= 20);
+  std::set<int64_t> distinct(ages.begin(), ages.end());
+  CHECK(distinct.size() > 3);
+  CHECK(*std::min_element(ages.begin(), ages.end()) < 9000);
+  for (int64_t age : ages) {
+    CHECK(age > 2000);
+    CHECK(age <= 10'100);
+  }
 }
 
 TEST_CASE("LogConfig: cross-key checks and the effective timestamp bounds") {
