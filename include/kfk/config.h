@@ -23,7 +23,10 @@
 // accepted and ignored, as in the Java client.
 //
 // Every key follows, with its default and meaning. "Applies to" names the
-// kinds of client that read it.
+// kinds of client that read it. "Not available yet" marks values of a key
+// that this version of kfk cannot honour: create() refuses them with
+// errc::kUnsupportedFeature (the documentation test creates each client with
+// each listed value and checks that).
 //
 // ===========================================================================
 // Common keys
@@ -117,9 +120,8 @@
 //   security.protocol
 //     default: PLAINTEXT
 //     Applies to: producer, consumer, admin. Type: enum.
-//     PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. Only PLAINTEXT is
-//     implemented so far; the others fail client creation with
-//     errc::kUnsupportedFeature.
+//     PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+//     Not available yet: create() fails (errc::kUnsupportedFeature) for "SSL", "SASL_PLAINTEXT", "SASL_SSL".
 //
 //   retries
 //     default: 2147483647
@@ -287,8 +289,10 @@
 //   transactional.id
 //     default: ""
 //     Applies to: producer. Type: string.
-//     Enables transactions when not empty. Requires idempotence: an error if
-//     enable.idempotence is false or was turned off by a conflicting key.
+//     The transactional id: transactions when not empty, which need
+//     idempotence (an error if enable.idempotence is false or was turned off
+//     by a conflicting key).
+//     Not available yet: create() fails (errc::kUnsupportedFeature) for "txn-1" (any non-empty value).
 //
 //   transaction.timeout.ms
 //     default: 60000
@@ -316,6 +320,7 @@
 //     Applies to: consumer. Type: enum: classic, consumer.
 //     classic: JoinGroup/SyncGroup rebalances; consumer: the KIP-848
 //     protocol (ConsumerGroupHeartbeat).
+//     Not available yet: create() fails (errc::kUnsupportedFeature) for "consumer".
 //
 //   enable.auto.commit
 //     default: true

@@ -5,9 +5,14 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "client/core/config_registry.h"
+#include "kfk/admin.h"
+#include "kfk/consumer.h"
+#include "kfk/producer.h"
 
 #ifndef KFK_CONFIG_HEADER_PATH
 #error "KFK_CONFIG_HEADER_PATH must point at include/kfk/config.h"
@@ -52,4 +57,59 @@ TEST_CASE("config.h documents exactly the registry keys, with their defaults") {
   for (const auto& entry : documented)  // not a structured binding: clang < 16 cannot capture one
     CHECK_MESSAGE(kfk::core::find_config_key(entry.first) != nullptr, "config.h documents unknown key: " << entry.first);
   CHECK(documented.size() == kfk::core::config_registry().size());
+}
+
+// "Not available yet" lines name values create() refuses: each is tried on
+// every kind of client the key applies to.
+TEST_CASE("config.h: every value documented as not available yet is refused by create()") {
+  std::ifstream in(KFK_CONFIG_HEADER_PATH);
+  REQUIRE(in.good());
+  const std::string key_prefix = "//   ", applies = "//     Applies to: ",
+                    marker = "//     Not available yet: create() fails (errc::kUnsupportedFeature) for ";
+  std::string line, key, kinds;
+  int checked = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(key_prefix, 0) == 0 && line.size() > key_prefix.size() && line[key_prefix.size()] != ' ') {
+      key = line.substr(key_prefix.size());
+      kinds.clear();
+    } else if (line.rfind(applies, 0) == 0) {
+      kinds = line.substr(applies.size(), line.find('.', applies.size()) - applies.size());
+    } else if (line.rfind("//     Not available yet", 0) == 0) {
+      REQUIRE_MESSAGE(line.rfind(marker, 0) == 0, "malformed 'Not available yet' line under " << key << ": " << line);
+      REQUIRE_MESSAGE(!kinds.empty(), "'Not available yet' before 'Applies to' under " << key);
+      std::vector<std::string> values;
+      for (size_t q = line.find('"', marker.size()); q != std::string::npos; q = line.find('"', q + 1)) {
+        size_t end = line.find('"', q + 1);
+        REQUIRE(end != std::string::npos);
+        values.push_back(line.substr(q + 1, end - q - 1));
+        q = end;
+      }
+      REQUIRE_MESSAGE(!values.empty(), "no quoted value under " << key);
+      for (const auto& v : values) {
+        kfk::Config cfg{{"bootstrap.servers", "127.0.0.1:1"}, {"group.id", "doc-test"}, {key, v}};
+        CAPTURE(key);
+        CAPTURE(v);
+        kfk::Error err;
+        if (kinds.find("producer") != std::string::npos) {
+          std::unique_ptr<kfk::Producer> p;
+          err = kfk::Producer::create(cfg, &p);
+          CHECK(err.code() == kfk::errc::kUnsupportedFeature);
+          ++checked;
+        }
+        if (kinds.find("consumer") != std::string::npos) {
+          std::unique_ptr<kfk::Consumer> c;
+          err = kfk::Consumer::create(cfg, &c);
+          CHECK(err.code() == kfk::errc::kUnsupportedFeature);
+          ++checked;
+        }
+        if (kinds.find("admin") != std::string::npos) {
+          std::unique_ptr<kfk::Admin> a;
+          err = kfk::Admin::create(cfg, &a);
+          CHECK(err.code() == kfk::errc::kUnsupportedFeature);
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked >= 3);
 }
