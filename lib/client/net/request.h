@@ -25,6 +25,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "client/net/client_api_versions.h"
 #include "client/net/connection_pool.h"
 #include "protocol/api_list.h"
 #include "protocol/messages.h"
@@ -57,7 +58,7 @@ struct RequestOptions {
   // Overrides request.timeout.ms for this request (e.g. a fetch adds
   // fetch.max.wait.ms, a JoinGroup the rebalance timeout). -1: default.
   int64_t timeout_ms = -1;
-  // Narrow the versions tried (-1: the codec's bound).
+  // Narrow the versions tried (-1: the client's bound, client_api_versions.h).
   int16_t min_version = -1;
   int16_t max_version = -1;
 };
@@ -83,8 +84,9 @@ void send_request(ConnectionPool& pool, int32_t node_id, Req req, Callback cb, R
                 "callback must take (const kfk::Error&, Resp&) or (const kfk::Error&, Reply<Resp>&)");
   OutboundRequest out;
   out.api_key = Req::kApiKey;
-  out.min_version = opts.min_version >= 0 ? std::max(opts.min_version, Req::kMinVersion) : Req::kMinVersion;
-  out.max_version = opts.max_version >= 0 ? std::min(opts.max_version, Req::kMaxVersion) : Req::kMaxVersion;
+  constexpr int16_t kMin = ClientVersions<Req>::kMin, kMax = ClientVersions<Req>::kMax;
+  out.min_version = opts.min_version >= 0 ? std::max(opts.min_version, kMin) : kMin;
+  out.max_version = opts.max_version >= 0 ? std::min(opts.max_version, kMax) : kMax;
   out.no_response = detail::expects_no_response(req);
   out.deadline = after_ms(opts.timeout_ms >= 0 ? opts.timeout_ms : pool.options().request_timeout_ms);
   auto shared = std::make_shared<Req>(std::move(req));
