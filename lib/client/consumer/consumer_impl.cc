@@ -84,9 +84,9 @@ void ConsumerImpl::start() {
     });
     wakeup_async_.data = this;
     wakeup_async_open_ = true;
-    GroupCoordinator* g = nullptr;
+    GroupMember* g = nullptr;
     if (!group_id_.empty()) {
-      group_ = std::make_unique<GroupCoordinator>(*nc_, state_, GroupOptions::from(rc_), assignors_, options_.log);
+      group_ = std::make_unique<GroupMember>(*nc_, state_, GroupOptions::from(rc_), assignors_, options_.log);
       group_->start();
       g = group_.get();
     }

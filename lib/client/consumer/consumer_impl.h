@@ -1,6 +1,6 @@
 // ConsumerImpl: kfk::Consumer. The application-thread half lives here
 // (poll, positions, commits, the rebalance listener); the network-thread
-// half is the Fetcher and the GroupCoordinator, reached through post().
+// half is the Fetcher and the GroupMember, reached through post().
 #pragma once
 
 #include <atomic>
@@ -12,7 +12,7 @@
 
 #include "client/consumer/consumer_state.h"
 #include "client/consumer/fetcher.h"
-#include "client/consumer/group_coordinator.h"
+#include "client/consumer/group_member.h"
 #include "client/consumer/record_drain.h"
 #include "client/core/resolved_config.h"
 #include "client/net/net_client.h"
@@ -112,7 +112,7 @@ class ConsumerImpl final : public Consumer {
   uint64_t brokers_down_reported_ = 0;  // poll()'s all_brokers_down_since() counter (under state_.mu)
   // Created, used and destroyed on the network thread.
   std::unique_ptr<Fetcher> fetcher_;
-  std::unique_ptr<GroupCoordinator> group_;
+  std::unique_ptr<GroupMember> group_;
 
   std::string group_id_;
   bool auto_commit_ = false;

@@ -1,13 +1,13 @@
-// GroupCoordinator's offset requests: OffsetCommit and OffsetFetch.
+// GroupMember's offset requests: OffsetCommit and OffsetFetch.
 // Runs on the network thread (the whole file).
 #include <algorithm>
 
-#include "client/consumer/group_coordinator.h"
+#include "client/consumer/group_member.h"
 #include "client/consumer/offset_requests.h"
 
 namespace kfk::consumer {
 
-void GroupCoordinator::after_ms(int64_t ms, std::function<void()> fn) {
+void GroupMember::after_ms(int64_t ms, std::function<void()> fn) {
   // A one-shot timer that owns itself until it fires.
   auto t = std::make_shared<std::unique_ptr<net::Timer>>();
   *t = std::make_unique<net::Timer>(nc_.loop(), [t, fn = std::move(fn)]() mutable {
@@ -17,7 +17,7 @@ void GroupCoordinator::after_ms(int64_t ms, std::function<void()> fn) {
   (*t)->start(ms);
 }
 
-void GroupCoordinator::retry_fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
+void GroupMember::retry_fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
                                              CommittedCallback cb) {
   std::weak_ptr<bool> alive = alive_;
   after_ms(opts_.retry_backoff_ms, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)]() mutable {
@@ -28,7 +28,7 @@ void GroupCoordinator::retry_fetch_committed(std::vector<TopicPartition> parts, 
   });
 }
 
-void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, net::TimePoint deadline,
+void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, net::TimePoint deadline,
                               CommitResultFn cb) {
   if (offsets.empty()) return cb(Error());
   std::weak_ptr<bool> alive = alive_;
@@ -109,7 +109,7 @@ void GroupCoordinator::commit(std::map<TopicPartition, OffsetAndMetadata> offset
   });
 }
 
-void GroupCoordinator::fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
+void GroupMember::fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
                                        CommittedCallback cb) {
   std::weak_ptr<bool> alive = alive_;
   with_coordinator(deadline, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](

@@ -30,7 +30,7 @@
 //   - it delays the first join (~3 s) and waits up to session.timeout.ms -
 //     1 s for members to rejoin: session.timeout.ms is 6000 everywhere.
 //
-// The cooperative-sticky cases found two kfk bugs (group_coordinator.cc,
+// The cooperative-sticky cases found two kfk bugs (group_member.cc,
 // commit()): a commit answered ILLEGAL_GENERATION because it was sent in
 // the previous generation made the member rejoin, again and again; and
 // auto-commits sent while the member's JoinGroup was held timed out and

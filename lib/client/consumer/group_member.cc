@@ -1,5 +1,5 @@
 // Runs on the network thread (the whole file).
-#include "client/consumer/group_coordinator.h"
+#include "client/consumer/group_member.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -63,13 +63,13 @@ GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
   return o;
 }
 
-GroupCoordinator::GroupCoordinator(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
+GroupMember::GroupMember(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
                                    std::vector<std::shared_ptr<PartitionAssignor>> assignors, GroupLogFn log)
     : nc_(nc), state_(state), opts_(std::move(opts)), assignors_(std::move(assignors)), log_(std::move(log)) {}
 
-GroupCoordinator::~GroupCoordinator() { *alive_ = false; }
+GroupMember::~GroupMember() { *alive_ = false; }
 
-void GroupCoordinator::start() {
+void GroupMember::start() {
   heartbeat_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { send_heartbeat(); });
   retry_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { ensure_active(); });
   poll_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { check_poll_interval(); });
@@ -80,7 +80,7 @@ void GroupCoordinator::start() {
   });
 }
 
-void GroupCoordinator::shutdown() {
+void GroupMember::shutdown() {
   shut_down_ = true;
   *alive_ = false;
   heartbeat_timer_.reset();
@@ -90,7 +90,7 @@ void GroupCoordinator::shutdown() {
   for (auto& w : waiters) w(Error::from_code(errc::kDestroyed, "consumer closed"), -1);
 }
 
-bool GroupCoordinator::cooperative() const {
+bool GroupMember::cooperative() const {
   if (assignors_.empty()) return false;
   for (auto& a : assignors_) {
     auto p = a->supported_protocols();
@@ -99,7 +99,7 @@ bool GroupCoordinator::cooperative() const {
   return true;
 }
 
-PartitionAssignor* GroupCoordinator::assignor_named(const std::string& name) const {
+PartitionAssignor* GroupMember::assignor_named(const std::string& name) const {
   for (auto& a : assignors_)
     if (a->name() == name) return a.get();
   return nullptr;
@@ -107,7 +107,7 @@ PartitionAssignor* GroupCoordinator::assignor_named(const std::string& name) con
 
 // --- Subscription -------------------------------------------------------------
 
-void GroupCoordinator::subscribe(std::set<std::string> topics) {
+void GroupMember::subscribe(std::set<std::string> topics) {
   pattern_.reset();
   bool changed = topics != subscribed_;
   subscribed_ = std::move(topics);
@@ -117,7 +117,7 @@ void GroupCoordinator::subscribe(std::set<std::string> topics) {
   ensure_active();
 }
 
-void GroupCoordinator::subscribe_pattern(std::regex pattern) {
+void GroupMember::subscribe_pattern(std::regex pattern) {
   pattern_ = std::move(pattern);
   active_ = true;
   nc_.metadata().set_all_topics(true);
@@ -127,7 +127,7 @@ void GroupCoordinator::subscribe_pattern(std::regex pattern) {
   ensure_active();
 }
 
-bool GroupCoordinator::update_pattern_topics(const net::ClusterMetadata& md) {
+bool GroupMember::update_pattern_topics(const net::ClusterMetadata& md) {
   if (!pattern_) return false;
   std::set<std::string> matched;
   for (auto& [name, ti] : md.topics()) {
@@ -139,7 +139,7 @@ bool GroupCoordinator::update_pattern_topics(const net::ClusterMetadata& md) {
   return true;
 }
 
-void GroupCoordinator::on_metadata(const net::MetadataManager::Snapshot& md) {
+void GroupMember::on_metadata(const net::MetadataManager::Snapshot& md) {
   if (!active_ || shut_down_) return;
   bool rejoin = update_pattern_topics(*md);
   report_topic_errors(*md);
@@ -162,7 +162,7 @@ void GroupCoordinator::on_metadata(const net::MetadataManager::Snapshot& md) {
 // application through poll() and the log, once per topic and error, again
 // when the error changes or comes back (librdkafka's "Subscribed topic not
 // available"). A topic being created (LEADER_NOT_AVAILABLE) is not an error.
-void GroupCoordinator::report_topic_errors(const net::ClusterMetadata& md) {
+void GroupMember::report_topic_errors(const net::ClusterMetadata& md) {
   std::map<std::string, int16_t> now;
   for (auto& t : subscribed_) {
     const net::TopicInfo* ti = md.topic(t);
@@ -188,7 +188,7 @@ void GroupCoordinator::report_topic_errors(const net::ClusterMetadata& md) {
   errored_topics_ = std::move(now);
 }
 
-void GroupCoordinator::unsubscribe() {
+void GroupMember::unsubscribe() {
   errored_topics_.clear();
   subscribed_.clear();
   pattern_.reset();
@@ -196,7 +196,7 @@ void GroupCoordinator::unsubscribe() {
   leave("unsubscribed", [] {});
 }
 
-void GroupCoordinator::on_poll() {
+void GroupMember::on_poll() {
   last_poll_ = net::now();
   if (poll_expired_) {
     poll_expired_ = false;
@@ -206,7 +206,7 @@ void GroupCoordinator::on_poll() {
 
 // --- Coordinator discovery ----------------------------------------------------------
 
-void GroupCoordinator::with_coordinator(net::TimePoint deadline, std::function<void(const Error&, int32_t)> cb) {
+void GroupMember::with_coordinator(net::TimePoint deadline, std::function<void(const Error&, int32_t)> cb) {
   if (shut_down_) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), -1);
   if (coordinator_ >= 0) return cb(Error(), node());
   (void)deadline;
@@ -214,7 +214,7 @@ void GroupCoordinator::with_coordinator(net::TimePoint deadline, std::function<v
   find_coordinator();
 }
 
-void GroupCoordinator::find_coordinator() {
+void GroupMember::find_coordinator() {
   if (finding_ || shut_down_) return;
   finding_ = true;
   proto::FindCoordinatorRequest req;
@@ -265,29 +265,29 @@ void GroupCoordinator::find_coordinator() {
   });
 }
 
-void GroupCoordinator::coordinator_dead(const std::string& why) {
+void GroupMember::coordinator_dead(const std::string& why) {
   (void)why;
   coordinator_ = -1;
 }
 
 // --- Membership -------------------------------------------------------------------
 
-void GroupCoordinator::request_rejoin(const std::string& why) {
+void GroupMember::request_rejoin(const std::string& why) {
   (void)why;
   rejoin_needed_ = true;
 }
 
-void GroupCoordinator::retry_later(int64_t ms) {
+void GroupMember::retry_later(int64_t ms) {
   if (retry_timer_) retry_timer_->start(ms);
 }
 
-void GroupCoordinator::fail_fatal(Error e) {
+void GroupMember::fail_fatal(Error e) {
   std::lock_guard<std::mutex> lock(state_.mu);
   state_.pending_error = Error(e.code(), e.message(), false, true);
   state_.cv.notify_all();
 }
 
-void GroupCoordinator::ensure_active() {
+void GroupMember::ensure_active() {
   if (shut_down_ || !active_ || poll_expired_) return;
   if (phase_ != Phase::kIdle && phase_ != Phase::kStable) return;
   if (phase_ == Phase::kStable && !rejoin_needed_ && coordinator_ >= 0) return;
@@ -330,7 +330,7 @@ void GroupCoordinator::ensure_active() {
   send_join();
 }
 
-void GroupCoordinator::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
+void GroupMember::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
   if (shut_down_) return;
   if (kind == RebalanceStep::Kind::kRevoke && phase_ == Phase::kAwaitRevoke) {
     owned_.clear();
@@ -343,7 +343,7 @@ void GroupCoordinator::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
   }
 }
 
-std::vector<uint8_t> GroupCoordinator::subscription_metadata(const PartitionAssignor& a) const {
+std::vector<uint8_t> GroupMember::subscription_metadata(const PartitionAssignor& a) const {
   proto::ConsumerProtocolSubscription sub;
   sub.topics.assign(subscribed_.begin(), subscribed_.end());
   auto ud = a.subscription_user_data(sub.topics);
@@ -360,7 +360,7 @@ std::vector<uint8_t> GroupCoordinator::subscription_metadata(const PartitionAssi
   return encode_versioned(sub, kConsumerProtocolVersion);
 }
 
-void GroupCoordinator::send_join() {
+void GroupMember::send_join() {
   phase_ = Phase::kJoining;
   rejoin_needed_ = false;
   proto::JoinGroupRequest req;
@@ -391,7 +391,7 @@ void GroupCoordinator::send_join() {
       ro);
 }
 
-void GroupCoordinator::on_join(const Error& err, proto::JoinGroupResponse& resp) {
+void GroupMember::on_join(const Error& err, proto::JoinGroupResponse& resp) {
   phase_ = Phase::kIdle;
   if (!active_) return;
   Error e = err.ok() ? Error::from_code(resp.error_code, "JoinGroup") : err;
@@ -434,7 +434,7 @@ void GroupCoordinator::on_join(const Error& err, proto::JoinGroupResponse& resp)
     retry_later(std::max<int64_t>(backoff, opts_.retry_backoff_ms));
 }
 
-void GroupCoordinator::run_assignment(proto::JoinGroupResponse resp) {
+void GroupMember::run_assignment(proto::JoinGroupResponse resp) {
   PartitionAssignor* a = assignor_named(protocol_);
   if (a == nullptr) {
     active_ = false;
@@ -470,7 +470,7 @@ void GroupCoordinator::run_assignment(proto::JoinGroupResponse resp) {
 // metadata arrives (the first join usually completes before the refresh
 // that subscribe() requested). Waits up to request.timeout.ms, then
 // assigns with what is known.
-void GroupCoordinator::assign_when_metadata_ready(GroupAssignmentInput in, net::TimePoint deadline) {
+void GroupMember::assign_when_metadata_ready(GroupAssignmentInput in, net::TimePoint deadline) {
   const auto& known = nc_.metadata().current();
   bool missing = false;
   for (auto& t : group_topics_)
@@ -537,7 +537,7 @@ void GroupCoordinator::assign_when_metadata_ready(GroupAssignmentInput in, net::
   send_sync(std::move(assignments));
 }
 
-void GroupCoordinator::send_sync(std::vector<proto::SyncGroupRequest::SyncGroupRequestAssignment> assignments) {
+void GroupMember::send_sync(std::vector<proto::SyncGroupRequest::SyncGroupRequestAssignment> assignments) {
   phase_ = Phase::kSyncing;
   proto::SyncGroupRequest req;
   req.group_id = opts_.group_id;
@@ -562,7 +562,7 @@ void GroupCoordinator::send_sync(std::vector<proto::SyncGroupRequest::SyncGroupR
   if (heartbeat_timer_ && !heartbeat_timer_->active()) heartbeat_timer_->start(opts_.heartbeat_interval_ms);
 }
 
-void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp) {
+void GroupMember::on_sync(const Error& err, proto::SyncGroupResponse& resp) {
   phase_ = Phase::kIdle;
   if (!active_) return;
   Error e = err.ok() ? Error::from_code(resp.error_code, "SyncGroup") : err;
@@ -628,7 +628,7 @@ void GroupCoordinator::on_sync(const Error& err, proto::SyncGroupResponse& resp)
 // revocation queued for poll() but not started yet becomes this loss (Java
 // decides in onJoinPrepare, when the application polls: a reset generation
 // means lost, never revoked and lost for the same partitions).
-void GroupCoordinator::lose_partitions(const std::string& why, bool reset_member) {
+void GroupMember::lose_partitions(const std::string& why, bool reset_member) {
   (void)why;
   removed_ = true;
   if (reset_member) member_id_.clear();
@@ -650,7 +650,7 @@ void GroupCoordinator::lose_partitions(const std::string& why, bool reset_member
   rejoin_needed_ = true;
 }
 
-void GroupCoordinator::send_heartbeat() {
+void GroupMember::send_heartbeat() {
   if (shut_down_ || !active_ || generation_ < 0) return;
   if (coordinator_ < 0) {
     // Rediscover the coordinator, then heartbeat again (ensure_active()
@@ -687,7 +687,7 @@ void GroupCoordinator::send_heartbeat() {
   heartbeat_timer_->start(opts_.heartbeat_interval_ms);
 }
 
-void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& resp) {
+void GroupMember::on_heartbeat(const Error& err, proto::HeartbeatResponse& resp) {
   Error e = err.ok() ? Error::from_code(resp.error_code, "Heartbeat") : err;
   if (e.ok() || !active_) return;
   int code = e.code();
@@ -715,7 +715,7 @@ void GroupCoordinator::on_heartbeat(const Error& err, proto::HeartbeatResponse& 
   }
 }
 
-void GroupCoordinator::check_poll_interval() {
+void GroupMember::check_poll_interval() {
   if (shut_down_ || !active_ || generation_ < 0) return;
   int64_t idle = std::chrono::duration_cast<std::chrono::milliseconds>(net::now() - last_poll_).count();
   if (idle < opts_.max_poll_interval_ms) {
@@ -740,7 +740,7 @@ void GroupCoordinator::check_poll_interval() {
   }
 }
 
-void GroupCoordinator::leave(const std::string& reason, std::function<void()> cb) {
+void GroupMember::leave(const std::string& reason, std::function<void()> cb) {
   if (heartbeat_timer_) heartbeat_timer_->stop();
   if (poll_timer_) poll_timer_->stop();
   bool was_member = !member_id_.empty() && coordinator_ >= 0;

@@ -1,4 +1,4 @@
-// GroupCoordinator: the consumer's side of the classic group protocol and
+// GroupMember: the consumer's side of the classic group protocol and
 // of offset storage. Runs on the network thread (every method), except
 // where noted.
 //
@@ -62,11 +62,11 @@ using GroupLogFn = std::function<void(std::string_view message)>;
 // ILLEGAL_GENERATION / FENCED_INSTANCE_ID): Java's CommitFailedException.
 extern const char* const kCommitFailedMessage;
 
-class GroupCoordinator {
+class GroupMember {
  public:
-  GroupCoordinator(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
+  GroupMember(net::NetClient& nc, ConsumerState& state, GroupOptions opts,
                    std::vector<std::shared_ptr<PartitionAssignor>> assignors, GroupLogFn log);
-  ~GroupCoordinator();
+  ~GroupMember();
 
   void start();
   // Stops timers; pending work fails with errc::kDestroyed.
