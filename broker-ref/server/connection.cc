@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "protocol/frame.h"
+#include "protocol/endian.h"
 #include "server/broker.h"
 #include "server/handler_table.h"
 #include "server/server_log.h"
@@ -20,10 +21,6 @@ constexpr size_t kMaxQueuedRequests = 256;
 constexpr size_t kMaxQueuedRequestBytes = 32u << 20;
 constexpr size_t kMaxQueuedOutputBytes = 32u << 20;
 constexpr int16_t kApiVersionsKey = 18;
-
-int32_t read_be32(const uint8_t* p) {
-  return static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3]);
-}
 
 std::string peer_name(uv_tcp_t* tcp) {
   sockaddr_storage ss{};
@@ -123,7 +120,7 @@ void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* c = static_cast<Connection*>(h->data);
   size_t want = kReadChunk;
   if (c->in_len_ >= 4) {
-    int32_t size = read_be32(c->in_.get());
+    int32_t size = static_cast<int32_t>(proto::load_be32(c->in_.get()));
     if (size > 0 && static_cast<size_t>(size) <= c->max_request_bytes_ && 4 + static_cast<size_t>(size) > c->in_len_) {
       size_t rest = 4 + static_cast<size_t>(size) - c->in_len_;
       want = static_cast<size_t>(size) >= kAdoptMin ? rest : std::max(want, rest);
@@ -166,7 +163,7 @@ size_t Connection::large_capacity() const { return std::min(last_large_ + last_l
 bool Connection::parse_frames() {
   size_t pos = 0;
   while (in_len_ - pos >= 4) {
-    int32_t size = read_be32(in_.get() + pos);
+    int32_t size = static_cast<int32_t>(proto::load_be32(in_.get() + pos));
     if (size <= 0 || static_cast<size_t>(size) > max_request_bytes_) {
       close("invalid request size " + std::to_string(size) + " (socket.request.max.bytes is " +
             std::to_string(max_request_bytes_) + ")");

@@ -4,6 +4,7 @@
 
 #include "protocol/compression.h"
 #include "protocol/crc32c.h"
+#include "protocol/endian.h"
 #include "protocol/writer.h"
 
 namespace kfk::broker {
@@ -32,12 +33,10 @@ void write_header(proto::Writer& w, const proto::BatchHeader& h, int16_t attribu
 
 void finish(proto::Writer& w, std::vector<uint8_t>* out) {
   *out = w.take();
-  auto put32 = [&](size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) (*out)[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  };
-  put32(8, static_cast<uint32_t>(out->size() - proto::kBatchLogOverhead));
-  put32(proto::kBatchCrcOffset, proto::crc32c(out->data() + proto::kBatchAttributesOffset,
-                                              out->size() - proto::kBatchAttributesOffset));
+  proto::store_be32(out->data() + 8, static_cast<uint32_t>(out->size() - proto::kBatchLogOverhead));
+  proto::store_be32(out->data() + proto::kBatchCrcOffset,
+                    proto::crc32c(out->data() + proto::kBatchAttributesOffset,
+                                  out->size() - proto::kBatchAttributesOffset));
 }
 
 void write_nullable(proto::Writer& w, const std::optional<std::span<const uint8_t>>& b) {

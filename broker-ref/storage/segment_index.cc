@@ -6,21 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "protocol/endian.h"
+
 namespace kfk::broker {
-namespace {
-
-void put32(uint8_t* p, uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = uint8_t(v);
-}
-void put64(uint8_t* p, uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = uint8_t(v);
-}
-uint32_t get32(const uint8_t* p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
-}
-uint64_t get64(const uint8_t* p) { return (uint64_t(get32(p)) << 32) | get32(p + 4); }
-
-}  // namespace
 
 // ------------------------------------------------------------- IndexFile
 
@@ -96,8 +84,8 @@ Status OffsetIndex::open(const PartitionDirPtr& dir, const std::string& name, in
   rel_.reserve(n);
   pos_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    rel_.push_back(static_cast<int32_t>(get32(&bytes[i * kEntrySize])));
-    pos_.push_back(get32(&bytes[i * kEntrySize + 4]));
+    rel_.push_back(static_cast<int32_t>(proto::load_be32(&bytes[i * kEntrySize])));
+    pos_.push_back(proto::load_be32(&bytes[i * kEntrySize + 4]));
   }
   return Status::Ok();
 }
@@ -131,8 +119,8 @@ Status OffsetIndex::append(int64_t offset, uint32_t position) {
                          "offset index entry out of order in " + file_.name() + " at offset " + std::to_string(offset));
   if (!deferred_) {
     uint8_t e[kEntrySize];
-    put32(e, static_cast<uint32_t>(rel));
-    put32(e + 4, position);
+    proto::store_be32(e, static_cast<uint32_t>(rel));
+    proto::store_be32(e + 4, position);
     if (Status s = file_.append(e, kEntrySize, rel_.size() * kEntrySize); !s.ok()) return s;
   }
   rel_.push_back(static_cast<int32_t>(rel));
@@ -161,8 +149,8 @@ Status OffsetIndex::finish_rebuild() {
   deferred_ = false;
   std::vector<uint8_t> bytes(rel_.size() * kEntrySize);
   for (size_t i = 0; i < rel_.size(); ++i) {
-    put32(&bytes[i * kEntrySize], static_cast<uint32_t>(rel_[i]));
-    put32(&bytes[i * kEntrySize + 4], pos_[i]);
+    proto::store_be32(&bytes[i * kEntrySize], static_cast<uint32_t>(rel_[i]));
+    proto::store_be32(&bytes[i * kEntrySize + 4], pos_[i]);
   }
   return file_.rewrite(bytes);
 }
@@ -193,8 +181,8 @@ Status TimeIndex::open(const PartitionDirPtr& dir, const std::string& name, int6
   ts_.reserve(n);
   rel_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ts_.push_back(static_cast<int64_t>(get64(&bytes[i * kEntrySize])));
-    rel_.push_back(static_cast<int32_t>(get32(&bytes[i * kEntrySize + 8])));
+    ts_.push_back(static_cast<int64_t>(proto::load_be64(&bytes[i * kEntrySize])));
+    rel_.push_back(static_cast<int32_t>(proto::load_be32(&bytes[i * kEntrySize + 8])));
   }
   return Status::Ok();
 }
@@ -217,8 +205,8 @@ Status TimeIndex::maybe_append(int64_t timestamp, int64_t offset) {
   if (!ts_.empty() && (timestamp <= ts_.back() || rel < rel_.back())) return Status::Ok();
   if (!deferred_) {
     uint8_t e[kEntrySize];
-    put64(e, static_cast<uint64_t>(timestamp));
-    put32(e + 8, static_cast<uint32_t>(rel));
+    proto::store_be64(e, static_cast<uint64_t>(timestamp));
+    proto::store_be32(e + 8, static_cast<uint32_t>(rel));
     if (Status s = file_.append(e, kEntrySize, ts_.size() * kEntrySize); !s.ok()) return s;
   }
   ts_.push_back(timestamp);
@@ -247,8 +235,8 @@ Status TimeIndex::finish_rebuild() {
   deferred_ = false;
   std::vector<uint8_t> bytes(ts_.size() * kEntrySize);
   for (size_t i = 0; i < ts_.size(); ++i) {
-    put64(&bytes[i * kEntrySize], static_cast<uint64_t>(ts_[i]));
-    put32(&bytes[i * kEntrySize + 8], static_cast<uint32_t>(rel_[i]));
+    proto::store_be64(&bytes[i * kEntrySize], static_cast<uint64_t>(ts_[i]));
+    proto::store_be32(&bytes[i * kEntrySize + 8], static_cast<uint32_t>(rel_[i]));
   }
   return file_.rewrite(bytes);
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "protocol/crc32c.h"
+#include "protocol/endian.h"
 #include "protocol/reader.h"
 
 namespace kfk::proto {
@@ -33,19 +34,6 @@ bool fail(const char** why, const char* msg) {
   return false;
 }
 
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = uint8_t(v);
-}
-void put64(uint8_t* p, uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = uint8_t(v);
-}
-uint32_t get32(const uint8_t* p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
-}
 
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 size_t uvarint_size(uint64_t v) { return (static_cast<size_t>(std::bit_width(v | 1)) + 6) / 7; }
@@ -77,10 +65,10 @@ int64_t wrapping_add(int64_t a, int64_t b) {
 
 void rewrite_crc(std::span<uint8_t> batch) {
   size_t end = batch.size();
-  int32_t len = static_cast<int32_t>(get32(batch.data() + kOffBatchLength));
+  int32_t len = static_cast<int32_t>(load_be32(batch.data() + kOffBatchLength));
   if (len >= kMinBatchLength && kBatchLogOverhead + static_cast<size_t>(len) < end)
     end = kBatchLogOverhead + static_cast<size_t>(len);
-  put32(batch.data() + kBatchCrcOffset, crc32c(batch.data() + kBatchAttributesOffset, end - kBatchAttributesOffset));
+  store_be32(batch.data() + kBatchCrcOffset, crc32c(batch.data() + kBatchAttributesOffset, end - kBatchAttributesOffset));
 }
 
 }  // namespace
@@ -131,20 +119,20 @@ bool verify_batch_crc(std::span<const uint8_t> batch) {
 
 void set_batch_base_offset(std::span<uint8_t> batch, int64_t base_offset) {
   if (batch.size() < kBatchHeaderSize) return;
-  put64(batch.data(), static_cast<uint64_t>(base_offset));
+  store_be64(batch.data(), static_cast<uint64_t>(base_offset));
 }
 
 void set_batch_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch) {
   if (batch.size() < kBatchHeaderSize) return;
-  put32(batch.data() + kOffLeaderEpoch, static_cast<uint32_t>(epoch));
+  store_be32(batch.data() + kOffLeaderEpoch, static_cast<uint32_t>(epoch));
 }
 
 void set_batch_log_append_time(std::span<uint8_t> batch, int64_t timestamp) {
   if (batch.size() < kBatchHeaderSize) return;
   uint8_t* p = batch.data();
   uint16_t attrs = static_cast<uint16_t>((p[kBatchAttributesOffset] << 8) | p[kBatchAttributesOffset + 1]);
-  put16(p + kBatchAttributesOffset, static_cast<uint16_t>(attrs | batch_attr::kTimestampType));
-  put64(p + kOffMaxTimestamp, static_cast<uint64_t>(timestamp));
+  store_be16(p + kBatchAttributesOffset, static_cast<uint16_t>(attrs | batch_attr::kTimestampType));
+  store_be64(p + kOffMaxTimestamp, static_cast<uint64_t>(timestamp));
   rewrite_crc(batch);
 }
 
@@ -318,9 +306,9 @@ void BatchBuilder::append_control(int64_t timestamp, ControlType type, int32_t c
   // Kafka's EndTransactionMarker: key = version int16 (0), type int16;
   // value = version int16 (0), coordinatorEpoch int32.
   uint8_t key[4] = {0, 0, 0, 0};
-  put16(key + 2, static_cast<uint16_t>(type));
+  store_be16(key + 2, static_cast<uint16_t>(type));
   uint8_t value[6] = {0, 0, 0, 0, 0, 0};
-  put32(value + 2, static_cast<uint32_t>(coordinator_epoch));
+  store_be32(value + 2, static_cast<uint32_t>(coordinator_epoch));
   opts_.control = true;
   append(timestamp, std::span<const uint8_t>(key), std::span<const uint8_t>(value));
 }
@@ -355,19 +343,19 @@ std::span<const uint8_t> BatchBuilder::finish() {
   const int64_t max_ts = count_ > 0 ? max_timestamp_ : -1;
 
   uint8_t* p = batch.data();
-  put64(p, static_cast<uint64_t>(opts_.base_offset));
-  put32(p + kOffBatchLength, static_cast<uint32_t>(batch.size() - kBatchLogOverhead));
-  put32(p + kOffLeaderEpoch, static_cast<uint32_t>(opts_.partition_leader_epoch));
+  store_be64(p, static_cast<uint64_t>(opts_.base_offset));
+  store_be32(p + kOffBatchLength, static_cast<uint32_t>(batch.size() - kBatchLogOverhead));
+  store_be32(p + kOffLeaderEpoch, static_cast<uint32_t>(opts_.partition_leader_epoch));
   p[kOffMagic] = static_cast<uint8_t>(kMagicV2);
-  put16(p + kBatchAttributesOffset, static_cast<uint16_t>(attrs));
-  put32(p + kOffLastOffsetDelta, static_cast<uint32_t>(count_ > 0 ? count_ - 1 : 0));
-  put64(p + kOffBaseTimestamp, static_cast<uint64_t>(base_ts));
-  put64(p + kOffMaxTimestamp, static_cast<uint64_t>(max_ts));
-  put64(p + kOffProducerId, static_cast<uint64_t>(opts_.producer_id));
-  put16(p + kOffProducerEpoch, static_cast<uint16_t>(opts_.producer_epoch));
-  put32(p + kOffBaseSequence, static_cast<uint32_t>(opts_.base_sequence));
-  put32(p + kOffRecordCount, static_cast<uint32_t>(count_));
-  put32(p + kBatchCrcOffset, crc32c(p + kBatchAttributesOffset, batch.size() - kBatchAttributesOffset));
+  store_be16(p + kBatchAttributesOffset, static_cast<uint16_t>(attrs));
+  store_be32(p + kOffLastOffsetDelta, static_cast<uint32_t>(count_ > 0 ? count_ - 1 : 0));
+  store_be64(p + kOffBaseTimestamp, static_cast<uint64_t>(base_ts));
+  store_be64(p + kOffMaxTimestamp, static_cast<uint64_t>(max_ts));
+  store_be64(p + kOffProducerId, static_cast<uint64_t>(opts_.producer_id));
+  store_be16(p + kOffProducerEpoch, static_cast<uint16_t>(opts_.producer_epoch));
+  store_be32(p + kOffBaseSequence, static_cast<uint32_t>(opts_.base_sequence));
+  store_be32(p + kOffRecordCount, static_cast<uint32_t>(count_));
+  store_be32(p + kBatchCrcOffset, crc32c(p + kBatchAttributesOffset, batch.size() - kBatchAttributesOffset));
   return batch;
 }
 
@@ -386,9 +374,9 @@ namespace kfk::proto {
 void set_batch_producer(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
   if (batch.size() < kBatchHeaderSize) return;
   uint8_t* p = batch.data();
-  put64(p + kOffProducerId, static_cast<uint64_t>(producer_id));
-  put16(p + kOffProducerEpoch, static_cast<uint16_t>(producer_epoch));
-  put32(p + kOffBaseSequence, static_cast<uint32_t>(base_sequence));
+  store_be64(p + kOffProducerId, static_cast<uint64_t>(producer_id));
+  store_be16(p + kOffProducerEpoch, static_cast<uint16_t>(producer_epoch));
+  store_be32(p + kOffBaseSequence, static_cast<uint32_t>(base_sequence));
   rewrite_crc(batch);
 }
 
