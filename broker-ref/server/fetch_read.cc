@@ -1,7 +1,5 @@
 #include "server/fetch_read.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include "protocol/error_codes.h"
 #include "server/broker.h"
 #include "server/legacy_message_sets.h"
+#include "storage/file_util.h"
 
 namespace kfk::broker {
 
@@ -22,23 +21,18 @@ namespace {
 // log, down-converted to the magic the version implies (v0-v1: 0, v2-v3:
 // 1), as Kafka 3.x. The converted bytes are this response's own.
 Status down_convert(const proto::Records& slice, int16_t version, proto::Records* out) {
-  auto raw = std::make_shared<std::vector<uint8_t>>(slice.size());
+  std::vector<uint8_t> file_bytes;
+  std::span<const uint8_t> bytes(slice.data(), slice.is_file() ? 0 : slice.size());
   if (slice.is_file()) {
-    size_t done = 0;
-    while (done < raw->size()) {
-      ssize_t n = ::pread(slice.file().fd, raw->data() + done, raw->size() - done,
-                          static_cast<off_t>(slice.file().offset + static_cast<int64_t>(done)));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, std::string("reading the log for down-conversion: ") +
-                                                                 (n < 0 ? std::strerror(errno) : "short read"));
-      done += static_cast<size_t>(n);
-    }
-  } else if (slice.size() > 0) {
-    std::memcpy(raw->data(), slice.data(), slice.size());
+    file_bytes.resize(slice.size());
+    int64_t n = pread_full(slice.file().fd, file_bytes.data(), file_bytes.size(), slice.file().offset);
+    if (n != static_cast<int64_t>(file_bytes.size()))
+      return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, std::string("reading the log for down-conversion: ") +
+                                                               (n < 0 ? std::strerror(errno) : "short read"));
+    bytes = file_bytes;
   }
   auto converted = std::make_shared<std::vector<uint8_t>>();
-  if (Status s = down_convert_batches(*raw, version <= 1 ? 0 : 1, converted.get()); !s.ok()) return s;
+  if (Status s = down_convert_batches(bytes, version <= 1 ? 0 : 1, converted.get()); !s.ok()) return s;
   *out = proto::Records::view(converted->data(), converted->size(), converted);
   return Status::Ok();
 }

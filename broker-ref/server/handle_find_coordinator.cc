@@ -18,7 +18,8 @@ struct Answer {
   std::optional<std::string> message;  // null on success, as Kafka
 };
 
-// Shared with InitProducerId's answer to a transactional id.
+// InitProducerId answers a transactional id with the same code (its response
+// has no message field).
 constexpr const char* kNoTransactions =
     "broker-ref does not support transactions (it has no transaction coordinator): unset transactional.id";
 

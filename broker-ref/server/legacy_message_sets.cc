@@ -8,6 +8,7 @@
 #include "protocol/compression.h"
 #include "protocol/reader.h"
 #include "protocol/record_batch.h"
+#include "protocol/writer.h"
 
 namespace kfk::broker {
 namespace {
@@ -113,42 +114,33 @@ Status append_inner(const LegacyMessage& wrapper, proto::BatchBuilder& builder, 
   return Status::Ok();
 }
 
-void put_u32(std::vector<uint8_t>& o, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) o.push_back(static_cast<uint8_t>(v >> s));
-}
-void put_i64(std::vector<uint8_t>& o, int64_t v) {
-  for (int s = 56; s >= 0; s -= 8) o.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> s));
-}
-void put_bytes(std::vector<uint8_t>& o, const std::optional<std::span<const uint8_t>>& b) {
-  if (!b) return put_u32(o, 0xffffffffu);
-  put_u32(o, static_cast<uint32_t>(b->size()));
-  o.insert(o.end(), b->begin(), b->end());
+void put_bytes(proto::Writer& w, const std::optional<std::span<const uint8_t>>& b) {
+  if (b)
+    w.bytes(*b, false);
+  else
+    w.i32(-1);
 }
 
-// Appends one legacy message (offset, size, crc, body) to `o`.
-void put_message(std::vector<uint8_t>& o, int64_t offset, int8_t magic, int8_t attributes, int64_t timestamp,
+// Appends one legacy message (offset, size, crc, body); size and CRC are
+// placeholders patched once the body is written.
+void put_message(proto::Writer& w, int64_t offset, int8_t magic, int8_t attributes, int64_t timestamp,
                  const std::optional<std::span<const uint8_t>>& key,
                  const std::optional<std::span<const uint8_t>>& value) {
-  put_i64(o, offset);
-  const size_t size_at = o.size();
-  put_u32(o, 0);
-  const size_t crc_at = o.size();
-  put_u32(o, 0);
-  o.push_back(static_cast<uint8_t>(magic));
-  o.push_back(static_cast<uint8_t>(attributes));
-  if (magic == 1) put_i64(o, timestamp);
-  put_bytes(o, key);
-  put_bytes(o, value);
-  auto patch = [&](size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) o[at + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  };
-  patch(size_at, static_cast<uint32_t>(o.size() - crc_at));
-  patch(crc_at, crc32_ieee(std::span(o).subspan(crc_at + 4)));
+  w.i64(offset);
+  const size_t size_at = w.reserve_i32();
+  const size_t crc_at = w.reserve_i32();
+  w.i8(magic);
+  w.i8(attributes);
+  if (magic == 1) w.i64(timestamp);
+  put_bytes(w, key);
+  put_bytes(w, value);
+  w.patch_u32(size_at, static_cast<uint32_t>(w.position() - crc_at));
+  w.patch_u32(crc_at, crc32_ieee(std::span(w.buffer()).subspan(crc_at + 4)));
 }
 
 // One batch's records as legacy messages (a compressed batch: one wrapper).
 Status down_convert_batch(const proto::BatchSpan& b, int8_t magic, std::vector<proto::Record>& recs,
-                          std::vector<uint8_t>& scratch, std::vector<uint8_t>& inner, std::vector<uint8_t>& out) {
+                          std::vector<uint8_t>& scratch, proto::Writer& inner, proto::Writer& out) {
   const proto::BatchHeader& h = b.header;
   const char* why = nullptr;
   if (!proto::decode_records(b, recs, scratch, kMaxInflated, &why))
@@ -169,7 +161,7 @@ Status down_convert_batch(const proto::BatchSpan& b, int8_t magic, std::vector<p
     max_ts = std::max(max_ts, r.timestamp);
   }
   std::vector<uint8_t> packed;
-  if (!proto::compress(h.compression(), -1, inner, packed, &why))
+  if (!proto::compress(h.compression(), -1, inner.buffer(), packed, &why))
     return Status::error(ErrorCode::UNKNOWN_SERVER_ERROR, std::string("recompression failed: ") + (why ? why : "?"));
   put_message(out, recs.back().offset, magic, static_cast<int8_t>(ts_attr | static_cast<int>(h.compression())),
               append_time ? h.max_timestamp : max_ts, std::nullopt, std::span<const uint8_t>(packed));
@@ -232,11 +224,13 @@ Status down_convert_batches(std::span<const uint8_t> batches, int8_t magic, std:
   if (!proto::split_batches(batches, spans, &why, &tail))
     return corrupt(std::string("stored batches cannot be split: ") + (why ? why : "?"));
   std::vector<proto::Record> recs;
-  std::vector<uint8_t> scratch, inner;
+  std::vector<uint8_t> scratch;
+  proto::Writer inner, w(batches.size());
   for (const auto& b : spans) {
     if (b.header.is_control()) continue;
-    if (Status s = down_convert_batch(b, magic, recs, scratch, inner, *out); !s.ok()) return s;
+    if (Status s = down_convert_batch(b, magic, recs, scratch, inner, w); !s.ok()) return s;
   }
+  *out = w.take();
   return Status::Ok();
 }
 

@@ -103,19 +103,18 @@ class PrintedOffsets {
 // own them already).
 class CommitPrintedOnRevoke : public RebalanceListener {
  public:
-  explicit CommitPrintedOnRevoke(PrintedOffsets& printed) : printed_(printed) {}
-  void set_consumer(Consumer* c) { consumer_ = c; }
+  CommitPrintedOnRevoke(PrintedOffsets& printed, Consumer& consumer) : printed_(printed), consumer_(consumer) {}
   void on_partitions_revoked(const std::vector<TopicPartition>& partitions) override {
     auto offsets = printed_.take(&partitions);
-    if (consumer_ == nullptr || offsets.empty()) return;
-    if (Error e = consumer_->commit_sync(offsets, stop_budget(std::chrono::seconds(30))); !e.ok())
+    if (offsets.empty()) return;
+    if (Error e = consumer_.commit_sync(offsets, stop_budget(std::chrono::seconds(30))); !e.ok())
       std::cerr << "kfk: commit of revoked partitions: " << e.to_string() << "\n";
   }
   void on_partitions_lost(const std::vector<TopicPartition>& partitions) override { printed_.forget(partitions); }
 
  private:
   PrintedOffsets& printed_;
-  Consumer* consumer_ = nullptr;
+  Consumer& consumer_;
 };
 
 // Appends `r` formatted by `fmt` (escapes already applied) to `out`.
@@ -239,15 +238,12 @@ int run_consume(int argc, char** argv, int first) {
   if (auto v = config.get("auto.commit.interval.ms"); v && !parse_int(*v, 0, INT32_MAX, &commit_interval_ms))
     return usage_error("auto.commit.interval.ms expects milliseconds, got '" + *v + "'", kUsage);
   PrintedOffsets printed_offsets;
-  auto listener = std::make_shared<CommitPrintedOnRevoke>(printed_offsets);
   ConsumerOptions copts;
   copts.log = [quiet](std::string_view m) {
     if (!quiet) std::cerr << "% " << m << "\n";
   };
-  if (group_mode) copts.rebalance_listener = listener;
   std::unique_ptr<Consumer> consumer;
   if (Error err = Consumer::create(config, &consumer, copts); !err.ok()) return creation_error(err);
-  listener->set_consumer(consumer.get());
   ScopedStopHook stop_hook([c = consumer.get()] { c->wakeup(); });
   auto info = [&](const std::string& m) {
     if (!quiet) std::cerr << "% " << m << "\n";
@@ -258,7 +254,8 @@ int run_consume(int argc, char** argv, int first) {
   // read too. -G learns its partitions only once it has joined.
   std::set<TopicPartition> unfinished;
   if (group_mode) {
-    if (Error err = consumer->subscribe(args.positional); !err.ok()) {
+    auto listener = std::make_shared<CommitPrintedOnRevoke>(printed_offsets, *consumer);
+    if (Error err = consumer->subscribe(args.positional, listener); !err.ok()) {
       std::cerr << "kfk: subscribe: " << err.to_string() << "\n";
       return err.code() == errc::kInvalidArgument ? kExitUsage : kExitFailed;
     }

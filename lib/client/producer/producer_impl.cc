@@ -222,9 +222,14 @@ Error ProducerImpl::wait_for_topic(const std::string& topic, int64_t timeout_ms)
   std::string msg = "topic " + topic + " not present in metadata after " + std::to_string(timeout_ms) +
                     " ms (max.block.ms)";
   // Name the real cause when it is that no broker could be reached.
-  if (Error down = net_->all_brokers_down(); !down.ok())
-    return Error(errc::kAllBrokersDown, msg + ": " + down.message(), true);
+  if (Error down = brokers_down(msg); !down.ok()) return down;
   return Error::from_code(errc::kTimedOut, msg);
+}
+
+Error ProducerImpl::brokers_down(const std::string& what) const {
+  Error down = net_->all_brokers_down();
+  if (down.ok()) return down;
+  return Error(errc::kAllBrokersDown, what + ": " + down.message(), true);
 }
 
 Error ProducerImpl::known_topic_failure(const std::string& topic, const net::ClusterMetadata& snap) {
@@ -236,8 +241,7 @@ Error ProducerImpl::known_topic_failure(const std::string& topic, const net::Clu
     remembered = it->second;
   }
   if (remembered.code() == errc::kAllBrokersDown) {
-    if (Error down = net_->all_brokers_down(); !down.ok())
-      return Error(errc::kAllBrokersDown, "topic " + topic + " not in metadata: " + down.message(), true);
+    if (Error down = brokers_down("topic " + topic + " not in metadata"); !down.ok()) return down;
   } else {
     const net::TopicInfo* info = snap.topic(topic);
     if (info == nullptr || info->error == remembered.code())
@@ -287,8 +291,7 @@ Error ProducerImpl::shared_view(const std::string& topic, bool may_wait, std::sh
         // Runs on the network thread.
         net_->metadata().add_topics({topic});
       });
-      if (Error down = net_->all_brokers_down(); !down.ok())
-        return Error(errc::kAllBrokersDown, "topic " + topic + " not in metadata: " + down.message(), true);
+      if (Error down = brokers_down("topic " + topic + " not in metadata"); !down.ok()) return down;
       return Error(errc::kUnknownTopicOrPartition,
                    "metadata of topic " + topic + " not known yet (requested; try again)", true);
     }

@@ -71,6 +71,9 @@ class ProducerImpl final : public Producer {
   // still are). ok(): wait (again).
   Error known_topic_failure(const std::string& topic, const net::ClusterMetadata& snap);
   void remember_topic_failure(const std::string& topic, const Error& err);
+  // ok() while some broker is reachable; otherwise errc::kAllBrokersDown,
+  // "<what>: " followed by every address and why it failed.
+  Error brokers_down(const std::string& what) const;
   std::shared_ptr<const TopicView> cached_view(std::string_view topic, uint64_t generation) const;
   Error wait_for_topic(const std::string& topic, int64_t timeout_ms);
   // Reports a record that failed before reaching a batch, on the callback

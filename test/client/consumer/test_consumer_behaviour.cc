@@ -23,18 +23,13 @@
 
 using namespace kfk;
 using namespace kfk::consumer_testing;
+using kfk::net::testing::LogLines;
 using kfk::net::testing::start_broker;
 
 namespace {
 
-bool wait_until(const std::function<bool()>& pred, int ms = 20000) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
+// The group tests' patience: 20 s.
+bool wait_until(const std::function<bool()>& pred, int ms = 20000) { return kfk::net::testing::eventually(pred, ms); }
 
 // Every listener call in order: ("assigned" | "revoked" | "lost", partitions).
 class CallLog : public RebalanceListener {
@@ -59,23 +54,6 @@ class CallLog : public RebalanceListener {
   }
   std::mutex mu_;
   std::vector<Call> calls_;
-};
-
-// A ConsumerOptions::log that keeps the lines.
-struct LogLines {
-  std::shared_ptr<std::mutex> mu = std::make_shared<std::mutex>();
-  std::shared_ptr<std::vector<std::string>> lines = std::make_shared<std::vector<std::string>>();
-  std::function<void(std::string_view)> sink() {
-    return [mu = mu, lines = lines](std::string_view m) {
-      std::lock_guard<std::mutex> lock(*mu);
-      lines->emplace_back(m);
-    };
-  }
-  int count_containing(const std::string& s) const {
-    std::lock_guard<std::mutex> lock(*mu);
-    return static_cast<int>(
-        std::count_if(lines->begin(), lines->end(), [&](auto& l) { return l.find(s) != std::string::npos; }));
-  }
 };
 
 std::unique_ptr<kfk::testing::BrokerRef> group_broker(std::map<std::string, std::string> extra = {}) {
@@ -122,7 +100,7 @@ TEST_CASE("consumer: removed for max.poll.interval.ms while a revocation was due
   // max.poll.interval.ms (1.5 s) passes and it leaves the group.
   REQUIRE(wait_until([&] { return a->metrics().generation_id == -1; }, 20000));
   REQUIRE(wait_until([&] { return b->assignment().size() == 4; }, 20000));
-  CHECK(log.count_containing("max.poll.interval.ms") >= 1);
+  CHECK(log.count("max.poll.interval.ms") >= 1);
 
   // A commit now fails and says why and what to do (nothing is sent: the
   // partitions are b's).
@@ -167,7 +145,7 @@ TEST_CASE("consumer: a commit after max.poll.interval.ms expired fails with the 
   REQUIRE(c->subscribe({"mpi-commit"}).ok());
   CHECK(drain(*c, produced.size()).size() == produced.size());
   REQUIRE(wait_until([&] { return c->metrics().generation_id == -1; }, 20000));  // no poll: removed
-  CHECK(log.count_containing("max.poll.interval.ms") == 1);
+  CHECK(log.count("max.poll.interval.ms") == 1);
   Error e = c->commit_sync();
   CHECK(e.code() == errc::kUnknownMemberId);
   CHECK(e.message().find("max.poll.interval.ms") != std::string::npos);
@@ -207,7 +185,7 @@ TEST_CASE("consumer: a subscribed topic that does not exist is reported once by 
   CHECK(errors[0].code() == errc::kUnknownTopicOrPartition);
   CHECK(errors[0].message() == "Subscribed topic not available: missing: Broker: Unknown topic or partition");
   CHECK_FALSE(errors[0].fatal());
-  CHECK(log.count_containing("Subscribed topic not available: missing") == 1);
+  CHECK(log.count("Subscribed topic not available: missing") == 1);
   CHECK(records == present.size());
   // Created later: assigned and consumed.
   REQUIRE(admin->create_topics({NewTopic{"missing", 1}}, &created).ok());

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <string_view>
 #include <future>
 #include <memory>
 #include <string>
@@ -80,6 +82,33 @@ class Slot {
 
 // Polls `pred` (on the test thread) until true or `ms` pass.
 bool eventually(const std::function<bool()>& pred, int ms = 10000);
+
+// A log sink for NetOptions::log, ProducerOptions::log or
+// ConsumerOptions::log that keeps the lines; the sink shares them, so it may
+// outlive this object (a client logging while it closes).
+class LogLines {
+ public:
+  std::function<void(std::string_view)> sink() const {
+    return [lines = lines_](std::string_view m) {
+      std::lock_guard<std::mutex> lock(lines->mu);
+      lines->all.emplace_back(m);
+    };
+  }
+  // How many lines contain `needle`.
+  size_t count(const std::string& needle) const {
+    std::lock_guard<std::mutex> lock(lines_->mu);
+    size_t n = 0;
+    for (const auto& l : lines_->all) n += l.find(needle) != std::string::npos;
+    return n;
+  }
+
+ private:
+  struct Lines {
+    std::mutex mu;
+    std::vector<std::string> all;
+  };
+  std::shared_ptr<Lines> lines_ = std::make_shared<Lines>();
+};
 
 // A one-connection-at-a-time TCP server on 127.0.0.1 that hands each
 // request frame (size prefix stripped) to `respond`, which returns the raw

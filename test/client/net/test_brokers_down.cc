@@ -18,36 +18,19 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct LogSink {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  LogFn fn() {
-    return [this](std::string_view m) {
-      std::lock_guard lock(mu);
-      lines.emplace_back(m);
-    };
-  }
-  size_t count(const std::string& needle) {
-    std::lock_guard lock(mu);
-    size_t n = 0;
-    for (const auto& l : lines) n += l.find(needle) != std::string::npos;
-    return n;
-  }
-};
-
 bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
 }  // namespace
 
 TEST_CASE("brokers down: every bootstrap entry is named with its reason; each failure is logged once") {
-  LogSink log;
+  LogLines log;
   NetOptions o = test_options({{"127.0.0.1", 1}, {"no-such-host.invalid", 9092}});
   o.shuffle_bootstrap = false;
   o.reconnect_backoff_ms = 10;
   o.reconnect_backoff_max_ms = 50;
   o.retry_backoff_ms = 10;
   o.retry_backoff_max_ms = 50;
-  o.log = log.fn();
+  o.log = log.sink();
   NetClient nc(o);
   nc.start();
   Error down;

@@ -20,24 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Collects what a producer logs.
-struct LogSink {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  std::function<void(std::string_view)> fn() {
-    return [this](std::string_view m) {
-      std::lock_guard lock(mu);
-      lines.emplace_back(m);
-    };
-  }
-  size_t count(const std::string& needle) {
-    std::lock_guard lock(mu);
-    size_t n = 0;
-    for (const auto& l : lines) n += l.find(needle) != std::string::npos;
-    return n;
-  }
-};
-
 bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
 // send() and the wait for its outcome; *ms: how long both took (send()
@@ -82,9 +64,9 @@ TEST_CASE("producer blocking: only the first send to a topic the cluster says is
 }
 
 TEST_CASE("producer blocking: unreachable brokers are named, logged once, and later sends fail at once") {
-  LogSink log;
+  kfk::net::testing::LogLines log;
   ProducerOptions opts;
-  opts.log = log.fn();
+  opts.log = log.sink();
   auto p = make_producer("127.0.0.1:1", {{"max.block.ms", "4000"}}, opts);
   DeliveryResult first = p->send(ProducerRecord("t", Bytes("1"))).get();
   CHECK(first.error.code() == errc::kAllBrokersDown);
