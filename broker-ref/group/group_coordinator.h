@@ -1,5 +1,10 @@
-// broker-ref's group coordinator: Kafka's classic GroupCoordinator for a
-// single broker (which coordinates every group).
+// broker-ref's group coordinator: Kafka's classic GroupCoordinator. It
+// coordinates the groups whose __consumer_offsets partition is loaded here
+// (today: every partition, since one node leads them all); a group in
+// another partition gets NOT_COORDINATOR. It is the first user of the
+// coordinator runtime (coordinator/coordinator_runtime.h), which places
+// groups, loads and unloads partitions, appends, keeps the deadline timer
+// and posts held answers.
 //
 //   membership  group_membership.cc  JoinGroup / SyncGroup / Heartbeat /
 //                                    LeaveGroup, the rebalance state machine
@@ -7,15 +12,19 @@
 //                                    timeouts, group.initial.rebalance.delay.ms
 //   offsets     group_offsets.cc     OffsetCommit / OffsetFetch /
 //                                    OffsetDelete, DescribeGroups /
-//                                    ListGroups / DeleteGroups, load at start
+//                                    ListGroups / DeleteGroups
+//   load        group_coordinator.cc a partition's groups rebuilt from its
+//                                    records (replay, on_loaded), dropped on
+//                                    unload
 //   durability  group_log.h          __consumer_offsets records
 //
 // Requests that must wait (JoinGroup until the rebalance completes, a
 // follower's SyncGroup until the leader's) are parked: the handler passes a
 // `park` factory that turns its request into a deferred response and
 // returns the callback that answers it. Answers to parked requests are
-// always posted to the next loop iteration, so one connection's handler
-// never runs another connection's queue re-entrantly.
+// always posted to a later loop turn (CoordinatorRuntime::post), in order,
+// so one connection's handler never runs another connection's queue
+// re-entrantly.
 //
 // Thread ownership: everything here runs on the loop thread.
 #pragma once
@@ -30,8 +39,11 @@
 #include <string>
 #include <vector>
 
+#include "cluster/local_controller.h"
+#include "coordinator/coordinator_runtime.h"
 #include "group/group.h"
 #include "group/group_log.h"
+#include "replication/replica_manager.h"
 #include "server/broker_config.h"
 
 namespace kfk::broker {
@@ -105,17 +117,21 @@ struct ListedGroup {
   std::string state;
 };
 
-class GroupCoordinator {
+class GroupCoordinator : private CoordinatorShard {
  public:
   // notify(partition, bytes): an append to __consumer_offsets (wakes fetches).
-  GroupCoordinator(uv_loop_t* loop, LogManager& logs, const BrokerConfig& config,
+  GroupCoordinator(uv_loop_t* loop, const BrokerConfig& config, LocalController& controller,
+                   ReplicaManager& replicas, const MetadataCache& metadata,
                    std::function<void(int32_t, size_t)> notify);
-  ~GroupCoordinator();
+  ~GroupCoordinator() override;
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
-  // Broker start: rebuilds groups and offsets from __consumer_offsets.
+  // Broker start: loads every __consumer_offsets partition this node leads
+  // (groups and offsets rebuilt from their records).
   Status load();
+  // Per partition, on leadership change (and in tests).
+  CoordinatorRuntime& runtime() { return runtime_; }
   // Shutdown: answers every parked request now (NOT_COORDINATOR, so
   // clients look for the coordinator again); later requests get
   // COORDINATOR_NOT_AVAILABLE.
@@ -166,6 +182,18 @@ class GroupCoordinator {
   int32_t partition_for(const std::string& group_id) const { return log_.partition_for(group_id); }
 
  private:
+  // CoordinatorShard
+  bool replay(int32_t partition, const proto::Record& record) override;
+  void on_loaded(int32_t partition) override;
+  void on_unloaded(int32_t partition) override;
+  void on_deadline() override { on_timer(); }
+  Group group_from_log(const std::string& id, LoadedGroup&& lg);
+  // COORDINATOR_NOT_AVAILABLE (shutting down), COORDINATOR_LOAD_IN_PROGRESS
+  // or NOT_COORDINATOR (the group's partition is not loaded here), or NONE.
+  proto::ErrorCode unavailable(const std::string& group_id) const;
+  // Answers every parked request of `g` with `error` (now, or posted).
+  void answer_parked(Group& g, int16_t error, bool now);
+
   // membership
   bool join_new_member(Group& g, const JoinParams& p, JoinResult* out, const std::function<JoinCallback()>& park);
   bool join_existing_member(Group& g, const JoinParams& p, JoinResult* out, const std::function<JoinCallback()>& park);
@@ -191,18 +219,18 @@ class GroupCoordinator {
   void post_sync(GroupMember& m, SyncResult r);
 
   // timers (group_timers.cc)
-  void post(std::function<void()> fn);
+  void post(std::function<void()> fn) { runtime_.post(std::move(fn)); }
   void arm();
   void on_timer();
   void expire(Group& g, uint64_t now);
   void maybe_drop(const std::string& id);
 
-  uint64_t now() const { return uv_now(loop_); }
+  uint64_t now() const { return runtime_.now(); }
   int64_t wall_now() const;
   void log(const std::string& msg) const;
 
-  uv_loop_t* loop_;
-  LogManager& logs_;
+  const MetadataCache& metadata_;
+  CoordinatorRuntime runtime_;
   GroupLog log_;
   int32_t min_session_ms_;
   int32_t max_session_ms_;
@@ -210,11 +238,8 @@ class GroupCoordinator {
   int32_t max_group_size_;
   int32_t max_metadata_bytes_;
   std::map<std::string, Group> groups_;
+  std::map<std::string, LoadedGroup> loading_;  // partitions being replayed
   bool shutting_down_ = false;
-
-  uv_timer_t* timer_;       // the earliest group deadline
-  uv_timer_t* post_timer_;  // posted callbacks, next iteration
-  std::vector<std::function<void()>> posted_;
 };
 
 }  // namespace kfk::broker

@@ -9,9 +9,10 @@
 // Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions, Java's
 // String.hashCode over UTF-16, so the placement matches Kafka's too.
 //
-// Records go through the storage layer as ordinary uncompressed batches
-// (producer id -1). load() replays every partition at broker start; the
-// latest record per key wins and tombstones remove, as compaction would.
+// The coordinator runtime (coordinator/coordinator_runtime.h) places,
+// appends (ordinary uncompressed batches, producer id -1) and replays them;
+// this file knows the group records. On replay the latest record per key
+// wins and tombstones remove, as compaction would.
 //
 // Thread ownership: the loop thread only.
 #pragma once
@@ -23,17 +24,13 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/coordinator_runtime.h"
 #include "group/group.h"
 #include "protocol/internal_offsets.h"
-#include "storage/log_manager.h"
 
 namespace kfk::broker {
 
 inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
-
-// Java's String.hashCode of the UTF-16 form of `s` (UTF-8 in; malformed
-// bytes count as U+FFFD, as Java's decoder substitutes them).
-int32_t java_string_hash(std::string_view s);
 
 struct LoadedGroup {
   std::optional<proto::GroupMetadataValue> metadata;
@@ -42,23 +39,20 @@ struct LoadedGroup {
 
 class GroupLog {
  public:
-  struct KeyValue {
-    proto::Bytes key;
-    std::optional<proto::Bytes> value;  // nullopt: tombstone
-    int64_t timestamp = 0;
-  };
-  // notify(partition, bytes) after each append (wakes long-poll fetches).
-  GroupLog(LogManager& logs, int32_t num_partitions, int32_t segment_bytes,
-           std::function<void(int32_t, size_t)> notify);
+  using KeyValue = CoordinatorRecord;
+  explicit GroupLog(CoordinatorRuntime& runtime) : runtime_(runtime) {}
 
-  int32_t partition_for(std::string_view group) const;
+  int32_t partition_for(std::string_view group) const { return runtime_.partition_for(group); }
   // Creates the topic (compacted, num_partitions) unless it exists.
-  Status ensure_topic();
+  Status ensure_topic() { return runtime_.ensure_topic(); }
   // Appends the records to the group's partition as one batch.
-  Status append(std::string_view group, const std::vector<KeyValue>& records, int64_t now_ms);
-  // Replays the topic (if present) into groups by id. A record it cannot
-  // decode is skipped with a warning through `warn`.
-  Status load(std::map<std::string, LoadedGroup>* out, const std::function<void(const std::string&)>& warn);
+  Status append(std::string_view group, const std::vector<KeyValue>& records, int64_t now_ms) {
+    return runtime_.append(partition_for(group), records, now_ms);
+  }
+
+  // Applies one replayed record to the groups by id; false when it is
+  // undecodable or of a record type this coordinator does not know.
+  static bool apply_record(const proto::Record& rec, std::map<std::string, LoadedGroup>* out);
 
   static KeyValue offset_record(const std::string& group, const std::string& topic, int32_t partition,
                                 const CommittedOffset* value, int64_t now_ms);
@@ -66,10 +60,7 @@ class GroupLog {
   static KeyValue group_tombstone(const std::string& group, int64_t now_ms);
 
  private:
-  LogManager& logs_;
-  int32_t num_partitions_;
-  int32_t segment_bytes_;
-  std::function<void(int32_t, size_t)> notify_;
+  CoordinatorRuntime& runtime_;
 };
 
 }  // namespace kfk::broker

@@ -44,8 +44,8 @@ void GroupCoordinator::touch_session(const Group&, GroupMember& m) {
 }
 
 bool GroupCoordinator::join(const JoinParams& p, JoinResult* out, const std::function<JoinCallback()>& park) {
-  if (shutting_down_) {
-    *out = join_error(p.member_id, ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(p.group_id); e != ErrorCode::NONE) {
+    *out = join_error(p.member_id, e);
     return true;
   }
   if (p.group_id.empty()) {
@@ -409,7 +409,7 @@ bool GroupCoordinator::sync(const SyncParams& p, SyncResult* out, const std::fun
     *out = sync_error(e);
     return true;
   };
-  if (shutting_down_) return fail(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(p.group_id); e != ErrorCode::NONE) return fail(e);
   if (p.group_id.empty()) return fail(ErrorCode::INVALID_GROUP_ID);
   Group* g = find(p.group_id);
   if (g == nullptr) return fail(ErrorCode::UNKNOWN_MEMBER_ID);
@@ -471,7 +471,7 @@ bool GroupCoordinator::sync(const SyncParams& p, SyncResult* out, const std::fun
 
 int16_t GroupCoordinator::heartbeat(const std::string& group_id, const std::string& member_id,
                                     const std::optional<std::string>& group_instance_id, int32_t generation_id) {
-  if (shutting_down_) return code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) return code(e);
   if (group_id.empty()) return code(ErrorCode::INVALID_GROUP_ID);
   Group* g = find(group_id);
   if (g == nullptr) return code(ErrorCode::UNKNOWN_MEMBER_ID);
@@ -495,7 +495,7 @@ int16_t GroupCoordinator::heartbeat(const std::string& group_id, const std::stri
 int16_t GroupCoordinator::leave(const std::string& group_id, const std::vector<LeaveIdentity>& members,
                                 std::vector<int16_t>* errors) {
   errors->clear();
-  if (shutting_down_) return code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) return code(e);
   if (group_id.empty()) return code(ErrorCode::INVALID_GROUP_ID);
   Group* g = find(group_id);
   for (const auto& who : members) {

@@ -30,10 +30,9 @@ void GroupCoordinator::commit_offsets(const std::string& group_id, int32_t gener
   };
   // Partitions this broker does not host are refused first (KafkaApis).
   for (auto& en : *entries) {
-    auto t = logs_.topic(en.topic);
-    if (!t || en.partition < 0 || en.partition >= t->partitions) en.error = code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    if (metadata_.image().partition(en.topic, en.partition) == nullptr) en.error = code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
   }
-  if (shutting_down_) return fail_all(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) return fail_all(e);
   if (group_id.empty()) return fail_all(ErrorCode::INVALID_GROUP_ID);
   if (ensure_offsets_topic() != 0) return fail_all(ErrorCode::COORDINATOR_NOT_AVAILABLE);
   Group* g = find(group_id);
@@ -92,7 +91,7 @@ int16_t GroupCoordinator::fetch_offsets(
     const std::string& group_id, const std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>& topics,
     std::vector<OffsetFetchEntry>* out) {
   out->clear();
-  if (shutting_down_) return code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) return code(e);
   const Group* g = find(group_id);
   auto fill = [&](OffsetFetchEntry& e) {
     if (g == nullptr) return;
@@ -128,8 +127,8 @@ int16_t GroupCoordinator::fetch_offsets(
 GroupSummary GroupCoordinator::describe(const std::string& group_id) const {
   GroupSummary s;
   s.group_id = group_id;
-  if (shutting_down_) {
-    s.error = code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) {
+    s.error = code(e);
     return s;
   }
   const Group* g = find(group_id);
@@ -170,7 +169,7 @@ int16_t GroupCoordinator::list(const std::vector<std::string>& states_filter, st
 }
 
 int16_t GroupCoordinator::delete_group(const std::string& group_id) {
-  if (shutting_down_) return code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) return code(e);
   if (group_id.empty()) return code(ErrorCode::INVALID_GROUP_ID);
   Group* g = find(group_id);
   if (g == nullptr) return code(ErrorCode::GROUP_ID_NOT_FOUND);
@@ -194,7 +193,7 @@ int16_t GroupCoordinator::delete_offsets(const std::string& group_id,
                                          const std::vector<std::pair<std::string, int32_t>>& partitions,
                                          std::vector<int16_t>* errors) {
   errors->assign(partitions.size(), 0);
-  if (shutting_down_) return code(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+  if (ErrorCode e = unavailable(group_id); e != ErrorCode::NONE) return code(e);
   if (group_id.empty()) return code(ErrorCode::INVALID_GROUP_ID);
   Group* g = find(group_id);
   if (g == nullptr) return code(ErrorCode::GROUP_ID_NOT_FOUND);
@@ -209,8 +208,7 @@ int16_t GroupCoordinator::delete_offsets(const std::string& group_id,
   std::vector<size_t> deleting;
   for (size_t i = 0; i < partitions.size(); ++i) {
     const auto& [topic, p] = partitions[i];
-    auto t = logs_.topic(topic);
-    if (!t || p < 0 || p >= t->partitions) {
+    if (metadata_.image().partition(topic, p) == nullptr) {
       (*errors)[i] = code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
       continue;
     }

@@ -1,7 +1,7 @@
-// The coordinator's clocks: one libuv timer armed for the earliest deadline
-// of any group (member sessions, KIP-394 pending member ids, the join phase
-// of a rebalance, the sync phase), and a zero-delay timer that runs posted
-// answers on the next loop iteration. Deadlines are uv_now() milliseconds.
+// The coordinator's clocks: the runtime's deadline timer armed for the
+// earliest deadline of any group (member sessions, KIP-394 pending member
+// ids, the join phase of a rebalance, the sync phase). Deadlines are
+// uv_now() milliseconds.
 #include <algorithm>
 #include <limits>
 
@@ -9,24 +9,8 @@
 
 namespace kfk::broker {
 
-void GroupCoordinator::post(std::function<void()> fn) {
-  posted_.push_back(std::move(fn));
-  if (post_timer_ == nullptr) return;
-  // Runs on the loop thread.
-  uv_timer_start(
-      post_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<GroupCoordinator*>(t->data);
-        if (self == nullptr) return;
-        auto fns = std::move(self->posted_);
-        self->posted_.clear();
-        for (auto& f : fns) f();
-      },
-      0, 0);
-}
-
 void GroupCoordinator::arm() {
-  if (timer_ == nullptr || shutting_down_) return;
+  if (shutting_down_) return;
   uint64_t due = std::numeric_limits<uint64_t>::max();
   auto consider = [&](uint64_t d) {
     if (d != 0) due = std::min(due, d);
@@ -38,18 +22,8 @@ void GroupCoordinator::arm() {
     if (g.state == GroupState::kPreparingRebalance) consider(g.join_deadline);
     if (!g.pending_sync.empty()) consider(g.sync_deadline);
   }
-  if (due == std::numeric_limits<uint64_t>::max()) {
-    uv_timer_stop(timer_);
-    return;
-  }
-  uint64_t t = now();
-  // Runs on the loop thread.
-  uv_timer_start(
-      timer_,
-      [](uv_timer_t* h) {
-        if (auto* self = static_cast<GroupCoordinator*>(h->data)) self->on_timer();
-      },
-      due > t ? due - t : 0, 0);
+  if (due == std::numeric_limits<uint64_t>::max()) runtime_.cancel_deadline();
+  else runtime_.schedule(due);
 }
 
 void GroupCoordinator::on_timer() {

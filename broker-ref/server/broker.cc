@@ -12,18 +12,39 @@ Broker::Broker(uv_loop_t* loop, BrokerConfig config, std::unique_ptr<LogManager>
       meta_(std::move(meta)),
       producer_ids_(std::move(producer_ids)),
       advertised_(config_.advertised()),
+      replicas_(meta_.node_id, *logs_, metadata_),
+      controller_(meta_.node_id, meta_.cluster_id, *logs_, metadata_),
       sessions_(static_cast<size_t>(config_.get_long("max.incremental.fetch.session.cache.slots"))),
       waiters_(loop),
       auto_create_(config_.get_bool("auto.create.topics.enable")),
       num_partitions_(static_cast<int32_t>(config_.get_long("num.partitions"))),
       fetch_max_bytes_(static_cast<int32_t>(config_.get_long("fetch.max.bytes"))),
       emulated_kafka_(config_.emulated_kafka()) {
-  groups_ = std::make_unique<GroupCoordinator>(loop_, *logs_, config_, [this](int32_t partition, size_t bytes) {
-    waiters_.notify(kOffsetsTopic, partition, bytes);
+  // Runs on the loop thread, after each published image.
+  controller_.set_listener([this](const MetadataImage& image, const std::vector<std::string>& changed) {
+    replicas_.apply(image, changed);
   });
+  controller_.start(endpoint());
+  groups_ = std::make_unique<GroupCoordinator>(loop_, config_, controller_, replicas_, metadata_,
+                                               [this](int32_t partition, size_t bytes) {
+                                                 waiters_.notify(kOffsetsTopic, partition, bytes);
+                                               });
 }
 
 Broker::~Broker() { (void)close(); }
+
+BrokerEndpoint Broker::endpoint() const {
+  BrokerEndpoint e;
+  e.id = meta_.node_id;
+  e.host = advertised_.host;
+  e.port = advertised_.port;
+  return e;
+}
+
+void Broker::set_advertised(const HostPort& hp) {
+  advertised_ = hp;
+  controller_.register_broker(endpoint());
+}
 
 Status Broker::close() {
   if (groups_) {
@@ -35,12 +56,6 @@ Status Broker::close() {
   if (!logs_) return Status::Ok();
   Status s = logs_->close();
   return s;
-}
-
-int16_t Broker::check_leader_epoch(int32_t current_leader_epoch) {
-  if (current_leader_epoch < 0 || current_leader_epoch == kLeaderEpoch) return 0;
-  return proto::to_int(current_leader_epoch < kLeaderEpoch ? proto::ErrorCode::FENCED_LEADER_EPOCH
-                                                           : proto::ErrorCode::UNKNOWN_LEADER_EPOCH);
 }
 
 }  // namespace kfk::broker

@@ -1,5 +1,12 @@
-// The state request handlers share: storage, identity, configuration,
-// fetch sessions, waiting fetches, producer ids, the group coordinator.
+// The state request handlers share: identity, configuration, the cluster
+// seam (the metadata image, the controller that publishes it, the
+// partitions this node hosts), storage, fetch sessions, waiting fetches,
+// producer ids, the group coordinator.
+//
+// Handlers answer "who leads, with which epoch, who coordinates, which
+// brokers" from metadata() and reach a partition's Log through replicas(),
+// never from node_id() or storage directly; topic changes go through
+// controller(), which publishes the next image.
 //
 // Thread ownership: created before the loop runs; used on the loop thread.
 #pragma once
@@ -11,7 +18,10 @@
 #include <string>
 #include <string_view>
 
+#include "cluster/local_controller.h"
+#include "cluster/metadata_image.h"
 #include "group/group_coordinator.h"
+#include "replication/replica_manager.h"
 #include "server/broker_config.h"
 #include "server/fetch_session.h"
 #include "server/fetch_waiters.h"
@@ -22,9 +32,6 @@ namespace kfk::broker {
 
 class Broker {
  public:
-  // A single broker is every partition's leader forever: the leader epoch
-  // never changes (KRaft starts at 0).
-  static constexpr int32_t kLeaderEpoch = 0;
   // Guard against absurd CreateTopics / CreatePartitions counts: every
   // partition is a directory and open files.
   static constexpr int32_t kMaxPartitionsPerTopic = 10000;
@@ -36,10 +43,19 @@ class Broker {
   uv_loop_t* loop() const { return loop_; }
   const BrokerConfig& config() const { return config_; }
   LogManager& logs() { return *logs_; }
+  // This node's own identity (not: the leader, controller or coordinator;
+  // those come from metadata()).
   int32_t node_id() const { return meta_.node_id; }
   const std::string& cluster_id() const { return meta_.cluster_id; }
   const HostPort& advertised() const { return advertised_; }
-  void set_advertised(const HostPort& hp) { advertised_ = hp; }
+  // The listener's address: registers this broker's endpoint (a new image).
+  void set_advertised(const HostPort& hp);
+
+  // The current metadata image; snapshot() for an answer built from one.
+  const MetadataImage& metadata() const { return metadata_.image(); }
+  std::shared_ptr<const MetadataImage> metadata_snapshot() const { return metadata_.snapshot(); }
+  LocalController& controller() { return controller_; }
+  ReplicaManager& replicas() { return replicas_; }
   ProducerIdManager& producer_ids() { return *producer_ids_; }
   FetchSessionCache& fetch_sessions() { return sessions_; }
   FetchWaiters& fetch_waiters() { return waiters_; }
@@ -57,20 +73,21 @@ class Broker {
   static bool is_internal_topic(std::string_view name) {
     return name == "__consumer_offsets" || name == "__transaction_state";
   }
-  // A request's current_leader_epoch (-1: unchecked) against ours:
-  // NONE, FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer).
-  static int16_t check_leader_epoch(int32_t current_leader_epoch);
-
   // Closes storage (clean shutdown marker); the loop's handles close too.
   Status close();
 
  private:
+  BrokerEndpoint endpoint() const;
+
   uv_loop_t* loop_;
   BrokerConfig config_;
   std::unique_ptr<LogManager> logs_;
   MetaProperties meta_;
   std::unique_ptr<ProducerIdManager> producer_ids_;
   HostPort advertised_;
+  MetadataCache metadata_;
+  ReplicaManager replicas_;
+  LocalController controller_;
   FetchSessionCache sessions_;
   FetchWaiters waiters_;
   std::unique_ptr<GroupCoordinator> groups_;

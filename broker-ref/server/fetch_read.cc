@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <memory>
 
 #include "protocol/error_codes.h"
@@ -47,7 +46,8 @@ std::vector<PartitionFetch> read_fetch_targets(Broker& b, const FetchParams& par
   *any_error = false;
   size_t left = static_cast<size_t>(std::max(0, std::min(params.max_bytes, b.fetch_max_bytes())));
   bool min_one_batch = params.version >= 3;
-  std::map<std::string, std::string> names_by_id;  // this request's id lookups
+  // One image answers the whole request.
+  std::shared_ptr<const MetadataImage> image = b.metadata_snapshot();
   for (size_t i = 0; i < targets.size(); ++i) {
     const FetchTarget& t = targets[i];
     PartitionFetch& pf = out[i];
@@ -56,31 +56,26 @@ std::vector<PartitionFetch> read_fetch_targets(Broker& b, const FetchParams& par
       pf.error = proto::to_int(code);
       *any_error = true;
     };
-    std::string name = t.topic;
+    std::string_view name = t.topic;
     if (!t.topic_id.is_zero()) {
       // The id decides: a topic deleted and recreated under the same name
       // is another topic.
-      std::string key(reinterpret_cast<const char*>(t.topic_id.bytes.data()), t.topic_id.bytes.size());
-      auto it = names_by_id.find(key);
-      if (it == names_by_id.end()) {
-        auto info = b.logs().topic_by_id(t.topic_id);
-        it = names_by_id.emplace(key, info ? info->name : std::string()).first;
-      }
-      name = it->second;
-      if (name.empty()) {
+      const TopicImage* topic = image->topic_by_id(t.topic_id);
+      if (topic == nullptr) {
         fail(ErrorCode::UNKNOWN_TOPIC_ID);
         continue;
       }
+      name = topic->name;
     }
-    std::shared_ptr<Log> log = b.logs().log_shared(name, t.partition);
-    if (!log) {
-      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    // Consumers and followers alike read from the leader only (no KIP-392
+    // preferred read replica), after the leader epoch check.
+    ErrorCode lookup = ErrorCode::NONE;
+    Partition* part = b.replicas().local(name, t.partition, t.current_leader_epoch, true, &lookup);
+    if (part == nullptr) {
+      fail(lookup);
       continue;
     }
-    if (int16_t e = Broker::check_leader_epoch(t.current_leader_epoch); e != 0) {
-      fail(static_cast<ErrorCode>(e));
-      continue;
-    }
+    Log* log = &part->log();
     // message.downconversion.enable=false: a consumer that needs magic 0/1
     // gets UNSUPPORTED_VERSION instead of converted data (Kafka 3.x).
     if (params.version <= 3 && !params.from_follower && !log->config().message_downconversion_enable) {

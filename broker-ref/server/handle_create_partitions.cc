@@ -1,5 +1,6 @@
-// CreatePartitions (key 37), v0-v3: grow only. Manual assignments must
-// put every new partition on this broker alone.
+// CreatePartitions (key 37), v0-v3: grow only, through the controller.
+// Manual assignments must be placeable by the controller (one node: every
+// new partition on this broker alone).
 #include <map>
 
 #include "protocol/error_codes.h"
@@ -26,19 +27,19 @@ HandlerResult handle_create_partitions(RequestContext& ctx, proto::Reader& body,
       s = Status::error(ErrorCode::INVALID_PARTITIONS,
                         "broker-ref allows at most " + std::to_string(Broker::kMaxPartitionsPerTopic) + " partitions per topic");
     } else if (t.assignments) {
-      auto info = b.logs().topic(t.name);
-      int32_t added = info ? t.count - info->partitions : 0;
+      const TopicImage* info = b.metadata().topic(t.name);
+      int32_t added = info ? t.count - static_cast<int32_t>(info->partitions.size()) : 0;
       if (info && static_cast<int32_t>(t.assignments->size()) != added && added > 0)
         s = Status::error(ErrorCode::INVALID_REPLICA_ASSIGNMENT,
                           "Increasing the number of partitions by " + std::to_string(added) + " but " +
                               std::to_string(t.assignments->size()) + " assignments provided.");
       for (const auto& a : *t.assignments)
-        if (s.ok() && a.broker_ids != std::vector<int32_t>{b.node_id()})
+        if (s.ok() && !b.controller().can_assign(a.broker_ids))
           s = Status::error(ErrorCode::INVALID_REPLICA_ASSIGNMENT,
                             "broker-ref is a single broker: every new partition's replicas must be [" +
                                 std::to_string(b.node_id()) + "]");
     }
-    if (s.ok()) s = b.logs().create_partitions(t.name, t.count, req.validate_only);
+    if (s.ok()) s = b.controller().create_partitions(t.name, t.count, req.validate_only);
     if (!s.ok()) {
       r.error_code = s.kafka_code();
       r.error_message = s.message;

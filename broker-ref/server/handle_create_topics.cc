@@ -1,6 +1,8 @@
-// CreateTopics (key 19), v0-v7. One broker: replication factor 1 (or -1,
-// the default); manual assignments only when every partition is [self].
-// num_partitions -1: num.partitions. Configs are validated by storage.
+// CreateTopics (key 19), v0-v7, through the controller. The replication
+// factor (-1: the default) is bounded by the registered brokers of the
+// metadata image; manual assignments must be placeable by the controller
+// (one node: every partition exactly [self]). num_partitions -1:
+// num.partitions. Configs are validated by storage.
 // validate_only checks without creating. v5+ answers the partition count,
 // replication factor and the resulting configs.
 #include <map>
@@ -19,7 +21,7 @@ using proto::CreateTopicsResponse;
 using proto::ErrorCode;
 
 Status plan_topic(Broker& b, const proto::CreateTopicsRequest::CreatableTopic& t, int32_t* partitions,
-                  ConfigMap* overrides) {
+                  int16_t* replication_factor, ConfigMap* overrides) {
   if (!t.assignments.empty()) {
     if (t.num_partitions != -1 || t.replication_factor != -1)
       return Status::error(ErrorCode::INVALID_REQUEST,
@@ -27,7 +29,7 @@ Status plan_topic(Broker& b, const proto::CreateTopicsRequest::CreatableTopic& t
                            "used at the same time.");
     std::set<int32_t> seen;
     for (const auto& a : t.assignments) {
-      if (a.broker_ids != std::vector<int32_t>{b.node_id()})
+      if (!b.controller().can_assign(a.broker_ids))
         return Status::error(ErrorCode::INVALID_REQUEST, "broker-ref is a single broker (node " +
                                                              std::to_string(b.node_id()) +
                                                              "): every partition's replicas must be exactly [" +
@@ -37,6 +39,7 @@ Status plan_topic(Broker& b, const proto::CreateTopicsRequest::CreatableTopic& t
     if (static_cast<size_t>(*seen.rbegin() + 1) != seen.size() || *seen.begin() != 0)
       return Status::error(ErrorCode::INVALID_REPLICA_ASSIGNMENT, "Partitions must be numbered consecutively from 0");
     *partitions = static_cast<int32_t>(seen.size());
+    *replication_factor = static_cast<int16_t>(t.assignments.front().broker_ids.size());
   } else {
     *partitions = t.num_partitions == -1 ? b.num_partitions() : t.num_partitions;
     if (*partitions <= 0)
@@ -44,11 +47,16 @@ Status plan_topic(Broker& b, const proto::CreateTopicsRequest::CreatableTopic& t
     if (t.replication_factor == 0 || t.replication_factor < -1)
       return Status::error(ErrorCode::INVALID_REPLICATION_FACTOR,
                            "Replication factor must be larger than 0, or -1 to use the default value.");
-    if (t.replication_factor > 1)
+    *replication_factor = t.replication_factor != -1
+                              ? t.replication_factor
+                              : static_cast<int16_t>(b.config().get_long("default.replication.factor"));
+    const int32_t brokers = b.controller().registered_brokers();
+    if (*replication_factor > brokers)
       return Status::error(ErrorCode::INVALID_REPLICATION_FACTOR,
                            "Unable to replicate the partition " + std::to_string(t.replication_factor) +
                                " time(s): The target replication factor of " + std::to_string(t.replication_factor) +
-                               " cannot be reached because only 1 broker(s) are registered.");
+                               " cannot be reached because only " + std::to_string(brokers) +
+                               " broker(s) are registered.");
   }
   if (*partitions > Broker::kMaxPartitionsPerTopic)
     return Status::error(ErrorCode::INVALID_PARTITIONS, "broker-ref allows at most " +
@@ -77,13 +85,14 @@ HandlerResult handle_create_topics(RequestContext& ctx, proto::Reader& body, pro
     r.name = t.name;
     r.error_message = std::nullopt;
     int32_t partitions = 0;
+    int16_t replication_factor = 1;
     ConfigMap overrides;
     Status s;
     if (counts[t.name] > 1)
       s = Status::error(ErrorCode::INVALID_REQUEST, "Create topics request contains multiple entries for the topic " + t.name);
-    else s = plan_topic(b, t, &partitions, &overrides);
+    else s = plan_topic(b, t, &partitions, &replication_factor, &overrides);
     TopicInfo info;
-    if (s.ok()) s = b.logs().create_topic(t.name, partitions, overrides, req.validate_only, &info);
+    if (s.ok()) s = b.controller().create_topic(t.name, partitions, overrides, req.validate_only, &info);
     if (!s.ok()) {
       r.error_code = s.kafka_code();
       r.error_message = s.message;
@@ -91,7 +100,7 @@ HandlerResult handle_create_topics(RequestContext& ctx, proto::Reader& body, pro
     } else {
       if (!req.validate_only) r.topic_id = info.id;
       r.num_partitions = partitions;
-      r.replication_factor = 1;
+      r.replication_factor = replication_factor;
       r.configs.emplace();
       for (const ConfigEntry& e : topic_config_entries(b, overrides)) {
         CreateTopicsResponse::CreatableTopicConfigs c;

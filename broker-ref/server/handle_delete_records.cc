@@ -1,5 +1,6 @@
 // DeleteRecords (key 21), v0-v2: moves log start offsets (offset -1: the
-// high watermark). OFFSET_OUT_OF_RANGE beyond the high watermark.
+// high watermark). OFFSET_OUT_OF_RANGE beyond the high watermark. Only
+// the partition's leader deletes (the partition layer's errors otherwise).
 #include "protocol/error_codes.h"
 #include "protocol/messages.h"
 #include "server/broker.h"
@@ -19,7 +20,7 @@ HandlerResult handle_delete_records(RequestContext& ctx, proto::Reader& body, pr
       proto::DeleteRecordsResponse::DeleteRecordsPartitionResult pr;
       pr.partition_index = p.partition_index;
       int64_t low = -1;
-      Status s = b.logs().delete_records(t.name, p.partition_index, p.offset, &low);
+      Status s = b.replicas().delete_records(t.name, p.partition_index, p.offset, &low);
       pr.error_code = s.kafka_code();
       pr.low_watermark = s.ok() ? low : -1;
       tr.partitions.push_back(pr);

@@ -1,5 +1,7 @@
 // DeleteTopics (key 20), v0-v6: by name, or from v6 by name or topic id.
 // Internal topics (__consumer_offsets) cannot be deleted: INVALID_TOPIC_EXCEPTION.
+// Topics are looked up in the metadata image and deleted through the
+// controller.
 #include <map>
 
 #include "protocol/error_codes.h"
@@ -26,16 +28,18 @@ HandlerResult handle_delete_topics(RequestContext& ctx, proto::Reader& body, pro
     r.name = w.name;
     r.topic_id = w.topic_id;
     Status s;
-    std::optional<TopicInfo> info;
+    // Held for this entry: the delete publishes the next image.
+    std::shared_ptr<const MetadataImage> image = b.metadata_snapshot();
+    const TopicImage* info = nullptr;
     if (counts[w.name ? *w.name : w.topic_id.to_string()] > 1) {
       s = Status::error(ErrorCode::INVALID_REQUEST, "Duplicate topic in the request");
     } else if (w.name) {
-      info = b.logs().topic(*w.name);
+      info = image->topic(*w.name);
       if (!info) s = Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
       else if (!w.topic_id.is_zero() && !(w.topic_id == info->id))
         s = Status::error(ErrorCode::UNKNOWN_TOPIC_ID, "Topic id does not match the topic name");
     } else {
-      info = b.logs().topic_by_id(w.topic_id);
+      info = image->topic_by_id(w.topic_id);
       if (!info) s = Status::error(ErrorCode::UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
     }
     if (s.ok() && Broker::is_internal_topic(info->name))
@@ -43,7 +47,7 @@ HandlerResult handle_delete_topics(RequestContext& ctx, proto::Reader& body, pro
     if (s.ok()) {
       r.name = info->name;
       r.topic_id = info->id;
-      s = b.logs().delete_topic(info->name);
+      s = b.controller().delete_topic(info->name);
       if (s.ok()) b.groups().remove_offsets_of_deleted_topic(info->name);
     }
     if (!s.ok()) {

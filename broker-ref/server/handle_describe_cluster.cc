@@ -1,5 +1,5 @@
-// DescribeCluster (key 60), v0-v1: this broker, the cluster id, and itself
-// as the controller. endpoint_type 2 (controllers) is for KRaft
+// DescribeCluster (key 60), v0-v1: the brokers, the cluster id and the
+// controller of the metadata image (the same image Metadata answers from). endpoint_type 2 (controllers) is for KRaft
 // controllers, which broker-ref is not: UNSUPPORTED_ENDPOINT_TYPE, as a
 // Kafka broker answers.
 #include "protocol/error_codes.h"
@@ -20,13 +20,17 @@ HandlerResult handle_describe_cluster(RequestContext& ctx, proto::Reader& body, 
     resp.error_message = "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type " +
                          std::string(req.endpoint_type == 2 ? "CONTROLLER" : "UNKNOWN");
   } else {
-    resp.cluster_id = b.cluster_id();
-    resp.controller_id = b.node_id();
-    proto::DescribeClusterResponse::DescribeClusterBroker self;
-    self.broker_id = b.node_id();
-    self.host = b.advertised().host;
-    self.port = b.advertised().port;
-    resp.brokers.push_back(self);
+    std::shared_ptr<const MetadataImage> image = b.metadata_snapshot();
+    resp.cluster_id = image->cluster_id();
+    resp.controller_id = image->controller_id();
+    for (const BrokerEndpoint& e : image->brokers()) {
+      proto::DescribeClusterResponse::DescribeClusterBroker db;
+      db.broker_id = e.id;
+      db.host = e.host;
+      db.port = e.port;
+      db.rack = e.rack;
+      resp.brokers.push_back(std::move(db));
+    }
     // CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
     if (req.include_cluster_authorized_operations)
       resp.cluster_authorized_operations = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);

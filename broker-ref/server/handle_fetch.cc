@@ -38,7 +38,7 @@ struct FetchState {
 };
 
 std::string topic_name_for(Broker& b, const proto::Uuid& id) {
-  auto t = b.logs().topic_by_id(id);
+  const TopicImage* t = b.metadata().topic_by_id(id);
   return t ? t->name : std::string();
 }
 

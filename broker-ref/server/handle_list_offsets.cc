@@ -2,7 +2,9 @@
 // read_committed: the last stable offset), -2 earliest (log start), -3
 // the record with the max timestamp (v7+), -4 earliest local (v8+), else
 // the first offset whose timestamp is >= ts (time index), or -1 when
-// there is none. v0 answers old_style_offsets.
+// there is none. v0 answers old_style_offsets. The partition layer checks
+// current_leader_epoch (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH) and,
+// unless replica_id is -2 (debug), that this node leads the partition.
 #include <algorithm>
 
 #include "protocol/error_codes.h"
@@ -15,6 +17,7 @@ namespace {
 
 using proto::ErrorCode;
 using proto::ListOffsetsResponse;
+constexpr int32_t kDebuggingReplicaId = -2;
 
 }  // namespace
 
@@ -36,11 +39,12 @@ HandlerResult handle_list_offsets(RequestContext& ctx, proto::Reader& body, prot
         pr.timestamp = -1;
         pr.offset = -1;
       };
-      std::shared_ptr<Log> log = b.logs().log_shared(topic.name, p.partition_index);
-      if (!log) {
-        fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-      } else if (int16_t e = Broker::check_leader_epoch(p.current_leader_epoch); e != 0) {
-        fail(static_cast<ErrorCode>(e));
+      ErrorCode lookup = ErrorCode::NONE;
+      Partition* part = b.replicas().local(topic.name, p.partition_index, p.current_leader_epoch,
+                                           req.replica_id != kDebuggingReplicaId, &lookup);
+      Log* log = part ? &part->log() : nullptr;
+      if (part == nullptr) {
+        fail(lookup);
       } else {
         TimestampOffset to;
         int64_t ts = p.timestamp;

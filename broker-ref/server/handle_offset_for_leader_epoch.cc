@@ -1,13 +1,21 @@
 // OffsetForLeaderEpoch (key 23), v0-v4: the end offset of a leader epoch
-// (Log::end_offset_for_epoch). The current epoch (0, forever) ends at the
-// log end offset, also before anything was appended (Kafka assigns the
-// epoch when the leader is elected).
+// (Partition::end_offset_for_epoch). The partition's current epoch (from
+// the metadata image) ends at the log end offset, also before anything was
+// appended in it (Kafka assigns the epoch when the leader is elected). The
+// partition layer checks current_leader_epoch (v2+) and, unless replica_id
+// is -2 (debug; the default before v3), that this node leads the partition
+// (Kafka's fetchOnlyFromLeader).
 #include "protocol/error_codes.h"
 #include "protocol/messages.h"
 #include "server/broker.h"
 #include "server/handler_table.h"
 
 namespace kfk::broker {
+namespace {
+
+constexpr int32_t kDebuggingReplicaId = -2;
+
+}  // namespace
 
 HandlerResult handle_offset_for_leader_epoch(RequestContext& ctx, proto::Reader& body, proto::Writer& response) {
   proto::OffsetForLeaderEpochRequest req;
@@ -20,16 +28,13 @@ HandlerResult handle_offset_for_leader_epoch(RequestContext& ctx, proto::Reader&
     for (const auto& p : t.partitions) {
       proto::OffsetForLeaderEpochResponse::EpochEndOffset e;
       e.partition = p.partition;
-      std::shared_ptr<Log> log = b.logs().log_shared(t.topic, p.partition);
-      if (!log) {
-        e.error_code = proto::to_int(proto::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-      } else if (int16_t err = Broker::check_leader_epoch(p.current_leader_epoch); err != 0) {
-        e.error_code = err;
-      } else if (p.leader_epoch == Broker::kLeaderEpoch) {
-        e.leader_epoch = Broker::kLeaderEpoch;
-        e.end_offset = log->log_end_offset();
+      proto::ErrorCode lookup = proto::ErrorCode::NONE;
+      Partition* part = b.replicas().local(t.topic, p.partition, p.current_leader_epoch,
+                                           req.replica_id != kDebuggingReplicaId, &lookup);
+      if (part == nullptr) {
+        e.error_code = proto::to_int(lookup);
       } else {
-        auto [epoch, offset] = log->end_offset_for_epoch(p.leader_epoch);
+        auto [epoch, offset] = part->end_offset_for_epoch(p.leader_epoch);
         e.leader_epoch = epoch;
         e.end_offset = offset;
       }

@@ -3,14 +3,19 @@
 // (legacy_message_sets.h), as Kafka 3.x. Emulating Kafka 4.0
 // (broker.emulated.kafka.version), v0-v2 are refused with
 // UNSUPPORTED_VERSION, as Kafka 4.0 (which still lists them in ApiVersions,
-// KAFKA-18659). Per partition: the partition must exist (Produce never creates
-// topics, as Kafka), the records are validated (produce_validation.h),
-// then Log::append assigns offsets in place in the request buffer and
-// checks the idempotent producer's state (duplicates answer with the
-// original offsets). acks: 0 no response (and, as Kafka, a failed acks=0
-// request closes the connection so the producer notices), 1 and -1 answer
-// after the append (one replica: -1 == 1, but min.insync.replicas > 1
-// fails with NOT_ENOUGH_REPLICAS); other values: INVALID_REQUIRED_ACKS.
+// KAFKA-18659). Per partition: this node must lead it (the partition layer
+// answers UNKNOWN_TOPIC_OR_PARTITION or NOT_LEADER_OR_FOLLOWER; Produce
+// never creates topics, as Kafka), the records are validated
+// (produce_validation.h), then Partition::append_as_leader stamps the
+// leader epoch of the metadata image and Log::append assigns offsets in
+// place in the request buffer and checks the idempotent producer's state
+// (duplicates answer with the original offsets). Produce carries no
+// current leader epoch (Kafka's has none), so there is no epoch fencing
+// here. acks: 0 no response (and, as Kafka, a failed acks=0 request closes
+// the connection so the producer notices), 1 and -1 answer after the
+// append (the ISR is this node alone: -1 == 1, but min.insync.replicas
+// above the ISR size fails with NOT_ENOUGH_REPLICAS); other values:
+// INVALID_REQUIRED_ACKS.
 // Internal topics (__consumer_offsets, __transaction_state) are written
 // by the broker only: INVALID_TOPIC_EXCEPTION, as Kafka.
 // Transactions are not supported yet: transactional requests and batches
@@ -71,22 +76,20 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
     for (const auto& pd : topic.partition_data) {
       const std::string tp = topic.name + "-" + std::to_string(pd.index);
       Status st = request_error;
-      std::shared_ptr<Log> log;
+      Partition* part = nullptr;
       // As Kafka: only the broker itself writes internal topics.
       if (st.ok() && Broker::is_internal_topic(topic.name))
         st = Status::error(ErrorCode::INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic " + topic.name);
       if (st.ok()) {
-        log = b.logs().log_shared(topic.name, pd.index);
-        if (!log) st = Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
+        ErrorCode e = ErrorCode::NONE;
+        part = b.replicas().leader(topic.name, pd.index, &e);
+        if (part == nullptr) st = ReplicaManager::lookup_error(e);
       }
       if (st.ok() && pd.records.is_null()) st = Status::error(ErrorCode::INVALID_RECORD, "null records");
       LogConfig cfg;
       if (st.ok()) {
-        cfg = log->config();
-        if (req.acks == -1 && cfg.min_insync_replicas > 1)
-          st = Status::error(ErrorCode::NOT_ENOUGH_REPLICAS,
-                             "The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of " +
-                                 std::to_string(cfg.min_insync_replicas) + " for partition " + tp);
+        cfg = part->log().config();
+        st = part->check_min_isr(req.acks, cfg);
       }
       std::vector<RecordError> record_errors;
       std::vector<uint8_t> converted;  // a legacy message set, as one record batch
@@ -113,7 +116,7 @@ HandlerResult handle_produce(RequestContext& ctx, proto::Reader& body, proto::Wr
         st = recompress_to_topic_codec(batches, cfg, &recompressed);
         if (!recompressed.empty()) batches = recompressed;
         AppendInfo info;
-        if (st.ok()) st = log->append(batches, Broker::kLeaderEpoch, now, &info);
+        if (st.ok()) st = part->append_as_leader(batches, now, &info);
         if (st.ok()) {
           pr.index = pd.index;
           pr.base_offset = info.base_offset;
