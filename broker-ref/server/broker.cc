@@ -41,7 +41,7 @@ BrokerEndpoint Broker::endpoint() const {
   return e;
 }
 
-void Broker::set_advertised(const HostPort& hp) {
+void Broker::set_advertised(const io::HostPort& hp) {
   advertised_ = hp;
   controller_.register_broker(endpoint());
 }

@@ -47,9 +47,9 @@ class Broker {
   // those come from metadata()).
   int32_t node_id() const { return meta_.node_id; }
   const std::string& cluster_id() const { return meta_.cluster_id; }
-  const HostPort& advertised() const { return advertised_; }
+  const io::HostPort& advertised() const { return advertised_; }
   // The listener's address: registers this broker's endpoint (a new image).
-  void set_advertised(const HostPort& hp);
+  void set_advertised(const io::HostPort& hp);
 
   // The current metadata image; snapshot() for an answer built from one.
   const MetadataImage& metadata() const { return metadata_.image(); }
@@ -84,7 +84,7 @@ class Broker {
   std::unique_ptr<LogManager> logs_;
   MetaProperties meta_;
   std::unique_ptr<ProducerIdManager> producer_ids_;
-  HostPort advertised_;
+  io::HostPort advertised_;
   MetadataCache metadata_;
   ReplicaManager replicas_;
   LocalController controller_;

@@ -115,7 +115,7 @@ const BrokerKeyDef* find_broker_key(std::string_view name) {
   return nullptr;
 }
 
-bool parse_listener(std::string_view text, HostPort* out, std::string* error) {
+bool parse_listener(std::string_view text, io::HostPort* out, std::string* error) {
   std::string_view s = trim(text);
   if (s.find(',') != std::string_view::npos) {
     *error = "only one listener is supported: " + std::string(text);
@@ -129,31 +129,11 @@ bool parse_listener(std::string_view text, HostPort* out, std::string* error) {
     }
     s.remove_prefix(p + 3);
   }
-  std::string_view host, port;
-  if (!s.empty() && s.front() == '[') {
-    auto close = s.find(']');
-    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
-      *error = "expected [host]:port, got " + std::string(text);
-      return false;
-    }
-    host = s.substr(1, close - 1);
-    port = s.substr(close + 2);
-  } else {
-    auto colon = s.rfind(':');
-    if (colon == std::string_view::npos) {
-      *error = "expected host:port, got " + std::string(text);
-      return false;
-    }
-    host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-  }
-  int64_t p = 0;
-  if (!parse_int64(port, &p) || p < 0 || p > 65535) {
-    *error = "bad port in " + std::string(text);
-    return false;
-  }
-  out->host = host.empty() ? "0.0.0.0" : std::string(host);
-  out->port = static_cast<int>(p);
+  io::HostPortRules rules;
+  rules.allow_empty_host = true;
+  rules.min_port = 0;
+  if (!io::parse_host_port(s, out, error, rules)) return false;
+  if (out->host.empty()) out->host = "0.0.0.0";
   return true;
 }
 
@@ -163,7 +143,7 @@ bool BrokerConfig::set(std::string_view key_in, std::string_view value_in, std::
   if (const BrokerKeyDef* d = find_broker_key(key)) {
     if (!check_value(*d, value, error)) return false;
     if (key == "listeners" || (key == "advertised.listeners" && !value.empty())) {
-      HostPort hp;
+      io::HostPort hp;
       std::string why;
       if (!parse_listener(value, &hp, &why)) {
         *error = "invalid value for config key " + key + ": " + why;
@@ -281,15 +261,15 @@ KafkaGeneration BrokerConfig::emulated_kafka() const {
   return get("broker.emulated.kafka.version") == "4.0" ? KafkaGeneration::kKafka4 : KafkaGeneration::kKafka3;
 }
 
-HostPort BrokerConfig::listener() const {
-  HostPort hp;
+io::HostPort BrokerConfig::listener() const {
+  io::HostPort hp;
   std::string why;
   (void)parse_listener(get("listeners"), &hp, &why);
   return hp;
 }
 
-HostPort BrokerConfig::advertised() const {
-  HostPort hp;
+io::HostPort BrokerConfig::advertised() const {
+  io::HostPort hp;
   std::string why;
   std::string adv = get("advertised.listeners");
   if (!adv.empty() && parse_listener(adv, &hp, &why)) return hp;

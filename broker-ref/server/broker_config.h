@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "io/host_port.h"
 #include "storage/log_config.h"
 
 namespace kfk::broker {
@@ -32,12 +33,9 @@ struct BrokerKeyDef {
 std::span<const BrokerKeyDef> broker_key_defs();
 const BrokerKeyDef* find_broker_key(std::string_view name);
 
-// host:port, "[v6addr]:port" or PLAINTEXT://host:port (one listener only).
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-bool parse_listener(std::string_view text, HostPort* out, std::string* error);
+// host:port, "[v6addr]:port" or PLAINTEXT://host:port (one listener only;
+// an empty host listens on every interface, port 0 on any free port).
+bool parse_listener(std::string_view text, io::HostPort* out, std::string* error);
 
 // The Apache Kafka generation broker-ref answers as
 // (broker.emulated.kafka.version): kKafka3 serves the old API versions
@@ -66,9 +64,9 @@ class BrokerConfig {
   ConfigMap storage_config() const;
 
   // Typed views of the common keys.
-  HostPort listener() const;
+  io::HostPort listener() const;
   // advertised.listeners when set; else the listener (port 0: the bound port).
-  HostPort advertised() const;
+  io::HostPort advertised() const;
   int32_t node_id() const { return static_cast<int32_t>(get_long("node.id")); }
   KafkaGeneration emulated_kafka() const;
 

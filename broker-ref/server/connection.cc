@@ -5,7 +5,6 @@
 #include <exception>
 
 #include "protocol/frame.h"
-#include "protocol/endian.h"
 #include "server/broker.h"
 #include "server/handler_table.h"
 #include "server/server_log.h"
@@ -21,24 +20,6 @@ constexpr size_t kMaxQueuedRequests = 256;
 constexpr size_t kMaxQueuedRequestBytes = 32u << 20;
 constexpr size_t kMaxQueuedOutputBytes = 32u << 20;
 constexpr int16_t kApiVersionsKey = 18;
-
-std::string peer_name(uv_tcp_t* tcp) {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-  char ip[64] = {};
-  int port = 0;
-  if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    uv_ip6_name(a, ip, sizeof ip);
-    port = ntohs(a->sin6_port);
-    return "[" + std::string(ip) + "]:" + std::to_string(port);
-  }
-  auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-  uv_ip4_name(a, ip, sizeof ip);
-  port = ntohs(a->sin_port);
-  return std::string(ip) + ":" + std::to_string(port);
-}
 
 const char* api_name(int16_t key) {
   const proto::ApiInfo* a = proto::find_api(key);
@@ -72,19 +53,22 @@ class ConnectionDeferred : public DeferredResponse {
   bool done_ = false;
 };
 
-Connection::Connection(Broker& broker, uint64_t id, size_t max_request_bytes, std::function<void(uint64_t)> on_closed)
+Connection::Connection(Broker& broker, uint64_t id, std::unique_ptr<io::Stream> stream, size_t max_request_bytes,
+                       std::function<void(uint64_t)> on_closed)
     : broker_(broker),
       id_(id),
-      max_request_bytes_(max_request_bytes),
       on_closed_(std::move(on_closed)),
+      stream_(std::move(stream)),
       sender_(
-          &tcp_, [this](int err) { close(err == UV_EPIPE || err == UV_ECONNRESET ? "" : std::string("write failed: ") + uv_strerror(err)); },
+          stream_.get(), [this](int err) { close(err == UV_EPIPE || err == UV_ECONNRESET ? "" : std::string("write failed: ") + uv_strerror(err)); },
           [this] {
             last_active_ = uv_now(broker_.loop());
             process();
           }) {
-  uv_tcp_init(broker_.loop(), &tcp_);
-  tcp_.data = this;
+  limits_.min_size = 1;
+  limits_.max_size = max_request_bytes;
+  limits_.what = "request";
+  limits_.limit_name = "socket.request.max.bytes";
   last_active_ = uv_now(broker_.loop());
 }
 
@@ -95,8 +79,7 @@ bool Connection::idle_since(uint64_t idle_since) const {
 Connection::~Connection() = default;
 
 void Connection::start() {
-  peer_ = peer_name(&tcp_);
-  uv_tcp_nodelay(&tcp_, 1);
+  peer_ = stream_->peer();
   update_reading();
 }
 
@@ -105,9 +88,9 @@ void Connection::update_reading() {
               requests_bytes_ < kMaxQueuedRequestBytes;
   if (want == reading_) return;
   if (want) {
-    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) reading_ = true;
+    if (stream_->start_reading(this) == 0) reading_ = true;
   } else {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    stream_->stop_reading();
     reading_ = false;
   }
 }
@@ -116,43 +99,43 @@ void Connection::update_reading() {
 // its last byte and no further, into a buffer that holds all of it, so
 // parse_frames hands the buffer to the frame instead of copying it (the
 // next frame's bytes would otherwise share the buffer); else a read chunk.
-void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* c = static_cast<Connection*>(h->data);
+std::span<uint8_t> Connection::read_buffer() {
   size_t want = kReadChunk;
-  if (c->in_len_ >= 4) {
-    int32_t size = static_cast<int32_t>(proto::load_be32(c->in_.get()));
-    if (size > 0 && static_cast<size_t>(size) <= c->max_request_bytes_ && 4 + static_cast<size_t>(size) > c->in_len_) {
-      size_t rest = 4 + static_cast<size_t>(size) - c->in_len_;
+  if (in_len_ >= io::kSizePrefixBytes) {
+    const int32_t size = io::load_frame_size(in_.get());
+    if (io::frame_size_ok(size, limits_) && 4 + static_cast<size_t>(size) > in_len_) {
+      size_t rest = 4 + static_cast<size_t>(size) - in_len_;
       want = static_cast<size_t>(size) >= kAdoptMin ? rest : std::max(want, rest);
     }
   }
-  if (c->in_cap_ - c->in_len_ < want) {
-    size_t cap = c->in_len_ + want;
+  if (in_cap_ - in_len_ < want) {
+    size_t cap = in_len_ + want;
     // A new frame starts: room for one as large as the last large one
     // (bounded), so a stream of large requests (Produce) reads each into
     // place instead of growing the buffer, a copy, once its size is known.
-    if (c->in_len_ == 0) cap = std::max(cap, c->large_capacity());
+    if (in_len_ == 0) cap = std::max(cap, large_capacity());
     std::unique_ptr<uint8_t[]> grown(new uint8_t[cap]);
-    if (c->in_len_ > 0) std::memcpy(grown.get(), c->in_.get(), c->in_len_);
-    c->in_ = std::move(grown);
-    c->in_cap_ = cap;
+    if (in_len_ > 0) std::memcpy(grown.get(), in_.get(), in_len_);
+    in_ = std::move(grown);
+    in_cap_ = cap;
   }
-  *buf = uv_buf_init(reinterpret_cast<char*>(c->in_.get() + c->in_len_), static_cast<unsigned>(want));
+  return {in_.get() + in_len_, want};
 }
 
 // Runs on the loop thread.
-void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-  auto* c = static_cast<Connection*>(s->data);
-  if (nread == 0 || c->closing_) return;
-  if (nread < 0) {
-    // EOF or reset: the client is gone; nothing to report.
-    c->close(nread == UV_EOF || nread == UV_ECONNRESET ? "" : std::string("read failed: ") + uv_strerror(static_cast<int>(nread)));
-    return;
-  }
-  c->last_active_ = uv_now(c->broker_.loop());
-  c->in_len_ += static_cast<size_t>(nread);
-  if (!c->parse_frames()) return;
-  c->process();
+void Connection::on_read_end(int status) {
+  reading_ = false;
+  // EOF or reset: the client is gone; nothing to report.
+  close(status == UV_EOF || status == UV_ECONNRESET ? "" : std::string("read failed: ") + uv_strerror(status));
+}
+
+// Runs on the loop thread.
+void Connection::on_read(size_t n) {
+  if (closing_) return;
+  last_active_ = uv_now(broker_.loop());
+  in_len_ += n;
+  if (!parse_frames()) return;
+  process();
 }
 
 // Room for a request as large as the last large one and a quarter more:
@@ -163,10 +146,9 @@ size_t Connection::large_capacity() const { return std::min(last_large_ + last_l
 bool Connection::parse_frames() {
   size_t pos = 0;
   while (in_len_ - pos >= 4) {
-    int32_t size = static_cast<int32_t>(proto::load_be32(in_.get() + pos));
-    if (size <= 0 || static_cast<size_t>(size) > max_request_bytes_) {
-      close("invalid request size " + std::to_string(size) + " (socket.request.max.bytes is " +
-            std::to_string(max_request_bytes_) + ")");
+    const int32_t size = io::load_frame_size(in_.get() + pos);
+    if (!io::frame_size_ok(size, limits_)) {
+      close(io::frame_size_error(size, limits_));
       return false;
     }
     const auto n = static_cast<size_t>(size);
@@ -325,13 +307,11 @@ void Connection::close(const std::string& why) {
     server_log("closing connection from " + peer_ + (client_id_.empty() ? "" : " (client " + client_id_ + ")") + ": " + why);
   sender_.abandon();
   requests_.clear();
-  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   reading_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), [](uv_handle_t* h) {
-    auto* c = static_cast<Connection*>(h->data);
-    // Copied first: the server drops its reference, destroying *c.
-    auto on_closed = c->on_closed_;
-    on_closed(c->id_);
+  stream_->close([this] {
+    // Copied first: the server drops its reference, destroying *this.
+    auto on_closed = on_closed_;
+    on_closed(id_);
   });
 }
 

@@ -4,7 +4,7 @@
 // queue, so responses leave in request order; a deferred response
 // (long-poll Fetch) holds back only this connection's later requests.
 //
-// Bad input (size prefix <= 0 or > socket.request.max.bytes, an unknown
+// Bad input (size prefix <= 0 or > socket.request.max.bytes (io/framing.h), an unknown
 // API key or unsupported version, a malformed header or body) is logged
 // and closes this connection only. ApiVersions with a version newer than
 // ours is answered (v0, UNSUPPORTED_VERSION, full table), as Kafka does.
@@ -14,8 +14,11 @@
 // Backpressure: reading pauses while too many requests are queued;
 // processing pauses while too much output is queued.
 //
+// The socket is an io::Stream (plain TCP today): reads land in this
+// connection's own request buffer, responses go out through ResponseSender.
+//
 // Thread ownership: the loop thread only. Owned by the Server (shared_ptr);
-// destroyed in the handle's close callback. Deferred responses hold a
+// destroyed in the stream's close callback. Deferred responses hold a
 // weak_ptr and become no-ops once the connection is gone.
 #pragma once
 
@@ -28,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "io/stream.h"
+#include "io/framing.h"
 #include "server/request_context.h"
 #include "server/response_sender.h"
 
@@ -35,15 +40,15 @@ namespace kfk::broker {
 
 class Broker;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, private io::StreamReader {
  public:
-  Connection(Broker& broker, uint64_t id, size_t max_request_bytes, std::function<void(uint64_t)> on_closed);
+  Connection(Broker& broker, uint64_t id, std::unique_ptr<io::Stream> stream, size_t max_request_bytes,
+             std::function<void(uint64_t)> on_closed);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  uv_tcp_t* tcp() { return &tcp_; }
-  // After uv_accept: starts reading.
+  // Starts reading.
   void start();
   // Closes the socket (logging `why` when not empty). Idempotent.
   void close(const std::string& why);
@@ -70,8 +75,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   using Frame = std::shared_ptr<FrameBuf>;
 
-  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  std::span<uint8_t> read_buffer() override;
+  void on_read(size_t n) override;
+  void on_read_end(int status) override;
   bool parse_frames();
   size_t large_capacity() const;
   void process();
@@ -83,9 +89,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Broker& broker_;
   uint64_t id_;
-  size_t max_request_bytes_;
+  io::FrameLimits limits_;  // socket.request.max.bytes
   std::function<void(uint64_t)> on_closed_;
-  uv_tcp_t tcp_;
+  std::unique_ptr<io::Stream> stream_;
   std::string peer_ = "?";
   std::string client_id_;  // from the latest request header, for log lines
   ResponseSender sender_;

@@ -8,7 +8,7 @@
 #include "protocol/error_codes.h"
 #include "server/broker.h"
 #include "server/legacy_message_sets.h"
-#include "storage/file_util.h"
+#include "storage/file_records.h"
 
 namespace kfk::broker {
 
@@ -21,10 +21,10 @@ namespace {
 // 1), as Kafka 3.x. The converted bytes are this response's own.
 Status down_convert(const proto::Records& slice, int16_t version, proto::Records* out) {
   std::vector<uint8_t> file_bytes;
-  std::span<const uint8_t> bytes(slice.data(), slice.is_file() ? 0 : slice.size());
-  if (slice.is_file()) {
+  std::span<const uint8_t> bytes(slice.data(), slice.is_external() ? 0 : slice.size());
+  if (const FileRecords* file = FileRecords::of(slice)) {
     file_bytes.resize(slice.size());
-    int64_t n = pread_full(slice.file().fd, file_bytes.data(), file_bytes.size(), slice.file().offset);
+    int64_t n = file->read(file_bytes.data(), file_bytes.size());
     if (n != static_cast<int64_t>(file_bytes.size()))
       return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, std::string("reading the log for down-conversion: ") +
                                                                (n < 0 ? std::strerror(errno) : "short read"));

@@ -2,20 +2,12 @@
 
 namespace kfk::broker {
 
-FetchWaiters::FetchWaiters(uv_loop_t* loop) : loop_(loop), timer_(new uv_timer_t) {
-  uv_timer_init(loop_, timer_);
-  timer_->data = this;
-}
+FetchWaiters::FetchWaiters(uv_loop_t* loop)
+    : loop_(loop), timer_(std::make_unique<io::Timer>(loop, [this] { on_timer(); })) {}
 
 FetchWaiters::~FetchWaiters() { close(); }
 
-void FetchWaiters::close() {
-  if (timer_ == nullptr) return;
-  uv_timer_stop(timer_);
-  timer_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  timer_ = nullptr;
-}
+void FetchWaiters::close() { timer_.reset(); }
 
 void FetchWaiters::add(const std::vector<TopicPartition>& partitions, int64_t bytes_have, int64_t bytes_needed,
                        int64_t max_wait_ms, std::function<void()> done) {
@@ -75,22 +67,19 @@ void FetchWaiters::arm() {
   if (!ready_.empty()) due = 0;
   else if (!deadlines_.empty()) due = deadlines_.begin()->first > now ? deadlines_.begin()->first - now : 0;
   else {
-    uv_timer_stop(timer_);
+    timer_->stop();
     return;
   }
-  uv_timer_start(timer_, on_timer, due, 0);
+  timer_->start(static_cast<int64_t>(due));
 }
 
 // Runs on the loop thread.
-void FetchWaiters::on_timer(uv_timer_t* t) {
-  auto* self = static_cast<FetchWaiters*>(t->data);
-  if (self == nullptr) return;
-  uint64_t now = uv_now(self->loop_);
-  std::vector<uint64_t> due(self->ready_.begin(), self->ready_.end());
-  for (auto it = self->deadlines_.begin(); it != self->deadlines_.end() && it->first <= now; ++it)
-    due.push_back(it->second);
-  for (uint64_t id : due) self->finish(id);
-  self->arm();
+void FetchWaiters::on_timer() {
+  uint64_t now = uv_now(loop_);
+  std::vector<uint64_t> due(ready_.begin(), ready_.end());
+  for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now; ++it) due.push_back(it->second);
+  for (uint64_t id : due) finish(id);
+  arm();
 }
 
 }  // namespace kfk::broker

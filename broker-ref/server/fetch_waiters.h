@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/timer.h"
 #include "storage/checkpoint_file.h"
 
 namespace kfk::broker {
@@ -37,7 +38,7 @@ class FetchWaiters {
   void notify(std::string_view topic, int32_t partition, size_t bytes);
   // Shutdown: completes every waiter now (synchronously).
   void complete_all();
-  // Releases the timer handle (the loop must run once more to finish).
+  // Releases the timer (the loop must run once more to free its handle).
   void close();
   size_t size() const { return waiters_.size(); }
 
@@ -52,10 +53,10 @@ class FetchWaiters {
 
   void finish(uint64_t id);
   void arm();
-  static void on_timer(uv_timer_t* t);
+  void on_timer();
 
   uv_loop_t* loop_;
-  uv_timer_t* timer_;  // freed in its close callback
+  std::unique_ptr<io::Timer> timer_;  // null once closed
   uint64_t next_id_ = 1;
   std::map<uint64_t, Waiter> waiters_;
   std::map<TopicPartition, std::set<uint64_t>, std::less<>> by_partition_;

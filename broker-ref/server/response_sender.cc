@@ -1,91 +1,45 @@
 #include "server/response_sender.h"
 
-#include <sys/sendfile.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
+
+#include "storage/file_records.h"
 
 namespace kfk::broker {
 namespace {
 
 constexpr size_t kMaxIovecs = 64;
 constexpr size_t kStagingBytes = 256 * 1024;
-constexpr size_t kMaxSendfile = 1u << 30;
 
 }  // namespace
 
-ResponseSender::ResponseSender(uv_tcp_t* tcp, std::function<void(int)> on_error, std::function<void()> on_progress)
-    : tcp_(tcp), on_error_(std::move(on_error)), on_progress_(std::move(on_progress)) {}
-
-ResponseSender::~ResponseSender() {
-  if (pending_ != nullptr) pending_->self = nullptr;
-  release_writable();
-}
-
-void ResponseSender::abandon() {
-  failed_ = true;
-  release_writable();  // before the socket closes: the dup keeps it open
-}
-
-void ResponseSender::release_writable() {
-  if (writable_ == nullptr) return;
-  writable_->self = nullptr;
-  auto* h = reinterpret_cast<uv_handle_t*>(&writable_->poll);
-  if (!uv_is_closing(h)) {
-    uv_close(h, [](uv_handle_t* closed) {
-      auto* w = static_cast<Writable*>(closed->data);
-      ::close(w->fd);
-      delete w;
-    });
+// One uv write in flight; owns the staging copy of file bytes, if any.
+struct ResponseSender::WriteReq final : io::WriteRequest {
+  ResponseSender* self = nullptr;
+  size_t bytes = 0;
+  std::vector<uint8_t> staging;
+  void on_written(int status, bool stream_closed) override {
+    ResponseSender* s = self;
+    const size_t n = bytes;
+    delete this;
+    if (!stream_closed) s->on_written(n, status);
   }
-  writable_ = nullptr;
-}
+};
 
-bool ResponseSender::wait_writable() {
-  if (poll_failed_) return false;
-  if (writable_ == nullptr) {
-    int fd = ::dup(fd_);
-    if (fd < 0) {
-      poll_failed_ = true;
-      return false;
-    }
-    auto* w = new Writable;
-    w->self = this;
-    w->fd = fd;
-    w->poll.data = w;
-    if (uv_poll_init_socket(tcp_->loop, &w->poll, fd) < 0) {
-      ::close(fd);
-      delete w;
-      poll_failed_ = true;
-      return false;
-    }
-    writable_ = w;
-  }
-  if (uv_poll_start(&writable_->poll, UV_WRITABLE, on_writable) < 0) {
-    release_writable();
-    poll_failed_ = true;
-    return false;
-  }
-  in_flight_ = true;
-  return true;
-}
+ResponseSender::ResponseSender(io::Stream* stream, std::function<void(int)> on_error, std::function<void()> on_progress)
+    : stream_(stream), on_error_(std::move(on_error)), on_progress_(std::move(on_progress)) {}
 
 // Runs on the loop thread.
-void ResponseSender::on_writable(uv_poll_t* p, int status, int) {
-  auto* w = static_cast<Writable*>(p->data);
-  ResponseSender* self = w->self;
-  if (self == nullptr) return;
-  uv_poll_stop(p);
-  self->in_flight_ = false;
+void ResponseSender::on_writable(int status) {
+  in_flight_ = false;
   if (status < 0) {
-    self->fail(status);
+    fail(status);
     return;
   }
-  if (self->failed_) return;
-  size_t before = self->queued_bytes_;
-  self->pump();
-  if (!self->failed_ && self->queued_bytes_ != before && self->on_progress_) self->on_progress_();
+  if (failed_) return;
+  size_t before = queued_bytes_;
+  pump();
+  if (!failed_ && queued_bytes_ != before && on_progress_) on_progress_();
 }
 
 void ResponseSender::send(proto::Writer&& frame) {
@@ -93,13 +47,21 @@ void ResponseSender::send(proto::Writer&& frame) {
   frames_.emplace_back();
   Frame& f = frames_.back();
   f.writer = std::move(frame);
+  bool unknown = false;
   f.writer.for_each_chunk(
       [&](const uint8_t* p, size_t n) {
-        if (n > 0) f.chunks.push_back(Chunk{p, -1, 0, n});
+        if (n > 0) f.chunks.push_back(Chunk{p, nullptr, n});
       },
-      [&](proto::FileSlice s, size_t n) {
-        if (n > 0) f.chunks.push_back(Chunk{nullptr, s.fd, s.offset, n});
+      [&](const proto::ExternalBytes& e, size_t n) {
+        const FileRecords* file = FileRecords::of(&e);
+        unknown = unknown || file == nullptr;
+        if (n > 0) f.chunks.push_back(Chunk{nullptr, file, n});
       });
+  if (unknown) {  // only log ranges are spliced in externally
+    frames_.pop_back();
+    fail(UV_EINVAL);
+    return;
+  }
   queued_bytes_ += f.writer.size();
   if (f.chunks.empty()) {
     queued_bytes_ -= f.writer.size();
@@ -112,7 +74,7 @@ void ResponseSender::send(proto::Writer&& frame) {
 void ResponseSender::pump() {
   while (!failed_ && !in_flight_ && !frames_.empty()) {
     const Frame& f = frames_.front();
-    bool go = f.chunks[f.index].fd < 0 ? write_memory() : write_file();
+    bool go = f.chunks[f.index].file == nullptr ? write_memory() : write_file();
     if (!go) break;
   }
 }
@@ -143,7 +105,7 @@ bool ResponseSender::write_memory() {
     size_t i = first ? f.index : 0;
     for (; i < f.chunks.size() && bufs.size() < kMaxIovecs; ++i) {
       const Chunk& c = f.chunks[i];
-      if (c.fd >= 0) break;
+      if (c.file != nullptr) break;
       size_t skip = first ? f.done : 0;
       first = false;
       bufs.push_back(uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(c.data + skip)),
@@ -153,10 +115,9 @@ bool ResponseSender::write_memory() {
     first = false;
     if (i < f.chunks.size() || bufs.size() >= kMaxIovecs) break;
   }
-  int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), bufs.data(), static_cast<unsigned>(bufs.size()));
-  if (n == UV_EAGAIN || n == UV_ENOSYS) n = 0;
+  int64_t n = stream_->try_write(bufs.data(), bufs.size());
   if (n < 0) {
-    fail(n);
+    fail(static_cast<int>(n));
     return false;
   }
   size_t written = static_cast<size_t>(n);
@@ -182,44 +143,35 @@ bool ResponseSender::write_memory() {
 }
 
 bool ResponseSender::write_file() {
-  if (fd_ < 0) {
-    uv_os_fd_t fd;
-    if (int r = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd); r < 0) {
-      fail(r);
-      return false;
-    }
-    fd_ = fd;
-  }
   const Frame& f = frames_.front();
   const Chunk& c = f.chunks[f.index];
-  size_t left = c.size - f.done;
-  off_t off = static_cast<off_t>(c.offset + static_cast<int64_t>(f.done));
-  ssize_t r = ::sendfile(fd_, c.fd, &off, std::min(left, kMaxSendfile));
+  io::FileSender* sf = stream_->file_sender();
+  if (sf == nullptr) return stage_file(c, f.done);
+  const size_t left = c.size - f.done;
+  int64_t r = sf->send_file(c.file->fd(), c.file->position() + static_cast<int64_t>(f.done), left);
   if (r > 0) {
     advance(static_cast<size_t>(r));
     return true;
   }
-  if (r == 0) {  // the file is shorter than the slice: never send garbage
-    fail(UV_EOF);
+  if (r != UV_EAGAIN) {  // UV_EOF: the file is shorter than the range; never send garbage
+    fail(static_cast<int>(r));
     return false;
   }
-  if (errno == EINTR) return true;
-  if (errno != EAGAIN && errno != EWOULDBLOCK) {
-    fail(-errno);
+  if (sf->wait_writable([this](int status) { on_writable(status); })) {
+    in_flight_ = true;
     return false;
   }
-  if (wait_writable()) return false;
-  size_t len = std::min(left, kStagingBytes);
+  return stage_file(c, f.done);
+}
+
+// The next piece of a file range through memory: read, then a queued write.
+bool ResponseSender::stage_file(const Chunk& c, size_t done) {
+  const size_t len = std::min(c.size - done, kStagingBytes);
   std::vector<uint8_t> staging(len);
-  size_t got = 0;
-  while (got < len) {
-    ssize_t p = ::pread(c.fd, staging.data() + got, len - got, off + static_cast<off_t>(got));
-    if (p < 0 && errno == EINTR) continue;
-    if (p <= 0) {
-      fail(p < 0 ? -errno : UV_EOF);
-      return false;
-    }
-    got += static_cast<size_t>(p);
+  int64_t got = c.file->read(staging.data(), len, done);
+  if (got != static_cast<int64_t>(len)) {
+    fail(got < 0 ? -errno : UV_EOF);
+    return false;
   }
   std::vector<uv_buf_t> none;
   submit(none, len, std::move(staging));
@@ -227,41 +179,32 @@ bool ResponseSender::write_file() {
 }
 
 void ResponseSender::submit(std::vector<uv_buf_t>& bufs, size_t bytes, std::vector<uint8_t> staging) {
-  auto* w = new WriteReq{};
+  auto* w = new WriteReq;
   w->self = this;
   w->bytes = bytes;
   w->staging = std::move(staging);
   if (!w->staging.empty())
     bufs.assign(1, uv_buf_init(reinterpret_cast<char*>(w->staging.data()), static_cast<unsigned>(w->staging.size())));
-  w->req.data = w;
-  int r = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), bufs.data(), static_cast<unsigned>(bufs.size()),
-                   on_write);
+  int r = stream_->write(bufs.data(), bufs.size(), w);
   if (r < 0) {
     delete w;
     fail(r);
     return;
   }
   in_flight_ = true;
-  pending_ = w;
 }
 
 // Runs on the loop thread.
-void ResponseSender::on_write(uv_write_t* req, int status) {
-  auto* w = static_cast<WriteReq*>(req->data);
-  ResponseSender* self = w->self;
-  size_t bytes = w->bytes;
-  delete w;
-  if (self == nullptr) return;
-  self->pending_ = nullptr;
-  self->in_flight_ = false;
+void ResponseSender::on_written(size_t bytes, int status) {
+  in_flight_ = false;
   if (status < 0) {
-    self->fail(status);
+    fail(status);
     return;
   }
-  if (self->failed_) return;
-  self->advance(bytes);
-  self->pump();
-  if (!self->failed_ && self->on_progress_) self->on_progress_();
+  if (failed_) return;
+  advance(bytes);
+  pump();
+  if (!failed_ && on_progress_) on_progress_();
 }
 
 void ResponseSender::fail(int err) {

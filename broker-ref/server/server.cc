@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "io/tcp_stream.h"
 #include "server/broker.h"
 #include "server/connection.h"
 #include "server/handler_table.h"
@@ -87,26 +88,25 @@ std::unique_ptr<Server> Server::create(const Options& options, std::string* erro
   }
   s->max_request_bytes_ = static_cast<size_t>(options.config.get_long("socket.request.max.bytes"));
   if (!s->bind(options.config.listener(), error)) return nullptr;
-  HostPort adv = options.config.advertised();
+  io::HostPort adv = options.config.advertised();
   if (!options.config.is_set("advertised.listeners")) adv.port = s->port_;
   s->broker_->set_advertised(adv);
 
   uv_async_init(&s->loop_, &s->stop_async_, [](uv_async_t* a) { static_cast<Server*>(a->data)->begin_shutdown(); });
   s->stop_async_.data = s.get();
   s->async_open_ = true;
-  uv_timer_init(&s->loop_, &s->force_close_timer_);
-  s->force_close_timer_.data = s.get();
+  Server* self = s.get();
+  // Runs on the loop thread: stragglers are cut when shutdown takes too long.
+  s->force_close_timer_ = std::make_unique<io::Timer>(&s->loop_, [self] {
+    for (auto& [id, c] : std::map(self->connections_)) c->close("shutdown: connection still busy");
+  });
   // connections.max.idle.ms: a sweep every quarter of it (at most 1 s), so
   // an idle connection closes within 1.25x the setting.
   s->max_idle_ms_ = static_cast<uint64_t>(options.config.get_long("connections.max.idle.ms"));
-  uv_timer_init(&s->loop_, &s->idle_timer_);
-  s->idle_timer_.data = s.get();
+  s->idle_timer_ = std::make_unique<io::Timer>(&s->loop_, [self] { self->close_idle_connections(); });
   s->idle_sweep_ms_ = std::clamp<uint64_t>(s->max_idle_ms_ / 4, 1, 1000);
   s->last_idle_sweep_ = uv_now(&s->loop_);
-  // Runs on the loop thread.
-  uv_timer_start(
-      &s->idle_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->close_idle_connections(); },
-      s->idle_sweep_ms_, s->idle_sweep_ms_);
+  s->idle_timer_->start_repeating(static_cast<int64_t>(s->idle_sweep_ms_), static_cast<int64_t>(s->idle_sweep_ms_));
   if (s->handle_signals_) {
     auto on_signal = [](uv_signal_t* sig, int signum) {
       auto* self = static_cast<Server*>(sig->data);
@@ -127,7 +127,7 @@ std::unique_ptr<Server> Server::create(const Options& options, std::string* erro
   return s;
 }
 
-bool Server::bind(const HostPort& hp, std::string* error) {
+bool Server::bind(const io::HostPort& hp, std::string* error) {
   sockaddr_storage addr;
   if (!resolve(hp.host, hp.port, &addr, error)) return false;
   uv_tcp_init(&loop_, &listener_);
@@ -152,6 +152,9 @@ Server::~Server() {
   if (!loop_ready_) return;
   for (auto& [id, c] : std::map(connections_)) c->close("");
   if (broker_) (void)broker_->close();
+  // Timers close their own handles (before the walk below closes the rest).
+  force_close_timer_.reset();
+  idle_timer_.reset();
   // Whatever is still open (run() never ran, or stopped early) closes now.
   uv_walk(
       &loop_, [](uv_handle_t* h, void*) {
@@ -181,14 +184,17 @@ void Server::on_connection(uv_stream_t* listener, int status) {
     server_log(std::string("accept failed: ") + uv_strerror(status));
     return;
   }
-  uint64_t id = s->next_connection_id_++;
-  auto c = std::make_shared<Connection>(*s->broker_, id, s->max_request_bytes_,
-                                        [s](uint64_t cid) { s->connection_closed(cid); });
-  s->connections_[id] = c;
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->tcp())) != 0 || s->shutting_down_) {
-    c->close("");
+  int err = 0;
+  std::unique_ptr<io::TcpStream> stream = io::TcpStream::accept(listener, io::TcpStream::Options{}, &err);
+  if (!stream) {
+    server_log(std::string("accept failed: ") + uv_strerror(err));
     return;
   }
+  if (s->shutting_down_) return;  // destroying the stream closes it
+  uint64_t id = s->next_connection_id_++;
+  auto c = std::make_shared<Connection>(*s->broker_, id, std::move(stream), s->max_request_bytes_,
+                                        [s](uint64_t cid) { s->connection_closed(cid); });
+  s->connections_[id] = c;
   c->start();
 }
 
@@ -197,19 +203,13 @@ void Server::begin_shutdown() {
   shutting_down_ = true;
   broker_->set_shutting_down();
   uv_close(as_handle(&listener_), nullptr);
-  uv_close(as_handle(&idle_timer_), nullptr);
+  idle_timer_.reset();
   // Waiting fetches answer now; queued requests are answered, then each
   // connection closes. Stragglers are cut after kForceCloseMs.
   broker_->fetch_waiters().complete_all();
   broker_->groups().shutdown();
   for (auto& [id, c] : std::map(connections_)) c->drain();
-  uv_timer_start(
-      &force_close_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<Server*>(t->data);
-        for (auto& [id, c] : std::map(self->connections_)) c->close("shutdown: connection still busy");
-      },
-      kForceCloseMs, 0);
+  force_close_timer_->start(static_cast<int64_t>(kForceCloseMs));
   maybe_finish();
 }
 
@@ -238,7 +238,7 @@ void Server::maybe_finish() {
     server_log("closing the logs failed: " + st.to_string());
     close_ok_ = false;
   }
-  uv_close(as_handle(&force_close_timer_), nullptr);
+  force_close_timer_.reset();
   {
     std::lock_guard lk(stop_mu_);
     async_open_ = false;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 
+#include "io/timer.h"
 #include "server/broker_config.h"
 
 namespace kfk::broker {
@@ -52,7 +53,7 @@ class Server {
 
  private:
   Server() = default;
-  bool bind(const HostPort& hp, std::string* error);
+  bool bind(const io::HostPort& hp, std::string* error);
   static void on_connection(uv_stream_t* listener, int status);
   void begin_shutdown();
   void connection_closed(uint64_t id);
@@ -65,8 +66,8 @@ class Server {
   uv_async_t stop_async_{};
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
-  uv_timer_t force_close_timer_{};
-  uv_timer_t idle_timer_{};  // connections.max.idle.ms sweeps
+  std::unique_ptr<io::Timer> force_close_timer_;
+  std::unique_ptr<io::Timer> idle_timer_;  // connections.max.idle.ms sweeps
   uint64_t max_idle_ms_ = 0;
   uint64_t idle_sweep_ms_ = 1000;
   uint64_t last_idle_sweep_ = 0;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "protocol/types.h"
+#include "storage/file_records.h"
 #include "storage/file_util.h"
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
@@ -79,10 +80,11 @@ struct ReadResult {
   int64_t log_end_offset = 0;
   int64_t high_watermark = 0;
 
-  // The slice as a Records value for a Fetch response (owner = segment).
+  // The slice as a Records value for a Fetch response: external bytes
+  // (FileRecords) that hold the segment file open.
   proto::Records records() const {
     if (size == 0) return proto::Records::view(nullptr, 0);
-    return proto::Records::of_file(fd, position, size, file);
+    return FileRecords::records(file, fd, position, size);
   }
 };
 

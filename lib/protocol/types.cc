@@ -50,12 +50,12 @@ Records Records::view(const uint8_t* data, size_t size, std::shared_ptr<const vo
   return r;
 }
 
-Records Records::of_file(int fd, int64_t offset, size_t size, std::shared_ptr<const void> owner) {
+Records Records::external(std::shared_ptr<const ExternalBytes> bytes, size_t size) {
   Records r;
   r.size_ = size;
   r.null_ = false;
-  r.file_ = FileSlice{fd, offset};
-  r.owner_ = std::move(owner);
+  r.external_ = bytes.get();
+  r.owner_ = std::move(bytes);
   return r;
 }
 
@@ -68,7 +68,7 @@ bool Records::operator==(const Records& o) const {
   if (null_ != o.null_) return false;
   if (null_) return true;
   if (size_ != o.size_) return false;
-  if (is_file() || o.is_file()) return file_ == o.file_;
+  if (is_external() || o.is_external()) return external_ == o.external_;
   return size_ == 0 || std::memcmp(data_, o.data_, size_) == 0;
 }
 

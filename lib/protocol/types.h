@@ -32,41 +32,43 @@ struct TaggedField {
 };
 using TaggedFields = std::vector<TaggedField>;
 
-// A range of a file, sent to a socket with sendfile() (broker fetch path).
-struct FileSlice {
-  int fd = -1;
-  int64_t offset = 0;
-  bool operator==(const FileSlice&) const = default;
+// Bytes the codec carries without seeing them: a layer above knows what
+// they are (broker-ref's log file ranges, sent with sendfile). The codec
+// only knows their size; the writer records them as an external splice, and
+// whoever sends the frame resolves them (for_each_chunk's on_external).
+class ExternalBytes {
+ public:
+  virtual ~ExternalBytes() = default;
 };
 
 // The `records` field of Produce and Fetch: a sequence of record batches.
 // Decoding points into the request buffer (no copy: the caller keeps that
 // buffer alive). Encoding splices the bytes into the writer without copying
-// them; `owner` keeps them alive until the frame has been written. When
-// `file.fd >= 0` the bytes are `size` bytes of that file at `file.offset`.
+// them; `owner` keeps them alive until the frame has been written. External
+// records (is_external()) are `size` bytes the codec cannot read.
 class Records {
  public:
   Records() = default;
   static Records view(const uint8_t* data, size_t size, std::shared_ptr<const void> owner = {});
-  static Records of_file(int fd, int64_t offset, size_t size, std::shared_ptr<const void> owner = {});
+  static Records external(std::shared_ptr<const ExternalBytes> bytes, size_t size);
   static Records copy_of(const uint8_t* data, size_t size);  // owns a copy
 
   bool is_null() const { return null_; }
-  bool is_file() const { return file_.fd >= 0; }
-  const uint8_t* data() const { return data_; }
+  bool is_external() const { return external_ != nullptr; }
+  const uint8_t* data() const { return data_; }  // null when external
   size_t size() const { return size_; }
-  const FileSlice& file() const { return file_; }
+  const ExternalBytes* external() const { return external_; }
   const std::shared_ptr<const void>& owner() const { return owner_; }
 
   // Equal when both are null or both hold the same bytes (tests compare
-  // decoded messages with their originals; file-backed compare by slice).
+  // decoded messages with their originals; external ones by identity).
   bool operator==(const Records& o) const;
 
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool null_ = true;
-  FileSlice file_;
+  const ExternalBytes* external_ = nullptr;  // kept alive by owner_
   std::shared_ptr<const void> owner_;
 };
 

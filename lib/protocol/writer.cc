@@ -1,7 +1,6 @@
 #include "protocol/writer.h"
 
-#include <unistd.h>
-
+#include <cassert>
 #include <cstring>
 
 namespace kfk::proto {
@@ -87,8 +86,8 @@ void Writer::records(const Records& r, bool compact) {
     uvarint(r.size() + 1);
   else
     i32(static_cast<int32_t>(r.size()));
-  if (r.is_file())
-    splice_file(r.file().fd, r.file().offset, r.size(), r.owner());
+  if (r.is_external())
+    splice_external(std::shared_ptr<const ExternalBytes>(r.owner(), r.external()), r.size());
   else
     splice(r.data(), r.size(), r.owner());
 }
@@ -116,10 +115,11 @@ void Writer::splice(const uint8_t* p, size_t n, std::shared_ptr<const void> owne
   if (owner) owners_.push_back(std::move(owner));
 }
 
-void Writer::splice_file(int fd, int64_t offset, size_t n, std::shared_ptr<const void> owner) {
-  splices_.push_back(Splice{buf_.size(), nullptr, n, FileSlice{fd, offset}});
+void Writer::splice_external(std::shared_ptr<const ExternalBytes> bytes, size_t n) {
+  splices_.push_back(Splice{buf_.size(), nullptr, n, bytes.get()});
   spliced_ += n;
-  if (owner) owners_.push_back(std::move(owner));
+  ++externals_;
+  owners_.push_back(std::move(bytes));
 }
 
 size_t Writer::reserve_bytes(size_t n) {
@@ -155,22 +155,14 @@ void Writer::clear() {
   splices_.clear();
   owners_.clear();
   spliced_ = 0;
+  externals_ = 0;
 }
 
 std::vector<uint8_t> Writer::flatten() const {
+  assert(!has_external() && "flatten(): external bytes are not the codec's to read");
   std::vector<uint8_t> out;
   out.reserve(size());
-  for_each_chunk([&](const uint8_t* p, size_t n) { out.insert(out.end(), p, p + n); },
-                 [&](FileSlice f, size_t n) {
-                   size_t at = out.size();
-                   out.resize(at + n);
-                   size_t done = 0;
-                   while (done < n) {
-                     ssize_t r = ::pread(f.fd, out.data() + at + done, n - done, f.offset + static_cast<int64_t>(done));
-                     if (r <= 0) break;
-                     done += static_cast<size_t>(r);
-                   }
-                 });
+  for_each_chunk([&](const uint8_t* p, size_t n) { out.insert(out.end(), p, p + n); });
   return out;
 }
 

@@ -1,10 +1,11 @@
 // Big-endian writer appending into a growable buffer, with placeholders for
 // lengths and CRCs patched at the end (after librdkafka's msgset writer) and
-// zero-copy splices: large payloads (record batches, file ranges for
-// sendfile) are referenced, not copied, and handed to the socket as
-// scatter/gather chunks.
+// zero-copy splices: large payloads (record batches in memory, and bytes
+// external to the codec such as broker-ref's file ranges) are referenced,
+// not copied, and handed to the socket as scatter/gather chunks.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,12 +22,12 @@ namespace kfk::proto {
 class Writer {
  public:
   // One piece of the output: `size` bytes spliced in after `at` bytes of the
-  // owned buffer, either memory at `data` or a file range (`file.fd >= 0`).
+  // owned buffer, either memory at `data` or bytes external to the codec.
   struct Splice {
     size_t at = 0;
     const uint8_t* data = nullptr;
     size_t size = 0;
-    FileSlice file;
+    const ExternalBytes* external = nullptr;
   };
 
   // Payloads smaller than this are copied: a copy is cheaper than an iovec.
@@ -60,7 +61,8 @@ class Writer {
   // Appends without copying when large; `owner` keeps the bytes alive for
   // as long as this writer (and whoever holds its chunks) lives.
   void splice(const uint8_t* p, size_t n, std::shared_ptr<const void> owner = {});
-  void splice_file(int fd, int64_t offset, size_t n, std::shared_ptr<const void> owner = {});
+  // Appends `n` bytes the codec cannot see (kept alive by `bytes`).
+  void splice_external(std::shared_ptr<const ExternalBytes> bytes, size_t n);
 
   // Placeholders: reserve room now, patch once the value is known.
   size_t reserve_bytes(size_t n);
@@ -81,26 +83,35 @@ class Writer {
   void reserve(size_t n) { buf_.reserve(n); }
   void clear();
 
-  // Every byte in order in one vector (file ranges read with pread). For
-  // tests and for small frames; the network path sends chunks instead.
+  bool has_external() const { return externals_ > 0; }
+  // Every byte in order in one vector, for tests and small frames (the
+  // network path sends chunks instead). Only for writers without external
+  // splices: their bytes are not the codec's to read.
   std::vector<uint8_t> flatten() const;
   // Releases the owned buffer when there are no splices.
   std::vector<uint8_t> take();
 
-  // Visits the output in order as memory chunks and file ranges:
-  // on_memory(const uint8_t*, size_t) and on_file(FileSlice, size_t).
-  template <class OnMemory, class OnFile>
-  void for_each_chunk(OnMemory&& on_memory, OnFile&& on_file) const {
+  // Visits the output in order as memory chunks and external pieces:
+  // on_memory(const uint8_t*, size_t) and
+  // on_external(const ExternalBytes&, size_t).
+  template <class OnMemory, class OnExternal>
+  void for_each_chunk(OnMemory&& on_memory, OnExternal&& on_external) const {
     size_t pos = 0;
     for (const auto& s : splices_) {
       if (s.at > pos) on_memory(buf_.data() + pos, s.at - pos);
       pos = s.at;
-      if (s.file.fd >= 0)
-        on_file(s.file, s.size);
+      if (s.external != nullptr)
+        on_external(*s.external, s.size);
       else if (s.size > 0)
         on_memory(s.data, s.size);
     }
     if (buf_.size() > pos) on_memory(buf_.data() + pos, buf_.size() - pos);
+  }
+  // The same for a writer without external splices (has_external() false).
+  template <class OnMemory>
+  void for_each_chunk(OnMemory&& on_memory) const {
+    assert(!has_external() && "for_each_chunk(on_memory): external bytes need on_external");
+    for_each_chunk(on_memory, [](const ExternalBytes&, size_t) {});
   }
 
  private:
@@ -108,6 +119,7 @@ class Writer {
   std::vector<Splice> splices_;
   std::vector<std::shared_ptr<const void>> owners_;
   size_t spliced_ = 0;
+  size_t externals_ = 0;
 };
 
 }  // namespace kfk::proto

@@ -181,7 +181,7 @@ TEST_CASE("placeholders are patched and splices are not copied") {
   CHECK(std::memcmp(mid.data(), payload.data(), payload.size()) == 0);
   CHECK(r.i16() == 8);
   size_t chunks = 0;
-  w.for_each_chunk([&](const uint8_t*, size_t) { ++chunks; }, [&](FileSlice, size_t) { ++chunks; });
+  w.for_each_chunk([&](const uint8_t*, size_t) { ++chunks; }, [&](const ExternalBytes&, size_t) { ++chunks; });
   CHECK(chunks == 3);
 }
 

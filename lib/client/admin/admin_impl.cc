@@ -64,7 +64,7 @@ AdminOp::~AdminOp() = default;
 // Runs on the network thread.
 void AdminOp::start() {
   admin_.live_ops.insert(shared_from_this());
-  deadline_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { on_deadline(); });
+  deadline_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { on_deadline(); });
   deadline_timer_->start_at(deadline_);
   attempt();
 }
@@ -85,7 +85,7 @@ void AdminOp::retry(const Error& why) {
   int64_t wait = backoff_.backoff_ms(attempts_++);
   // The backoff would outlast the call: the deadline timer ends it.
   if (net::add_ms(net::now(), wait) >= deadline_) return;
-  if (!retry_timer_) retry_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] {
+  if (!retry_timer_) retry_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] {
     if (!finished_) attempt();
   });
   retry_timer_->start(wait);
@@ -150,7 +150,7 @@ void AdminOp::fetch_metadata(std::optional<std::vector<std::string>> topics, Met
         auto md = net::ClusterMetadata::merge(nullptr, resp, false, net::EpochMap{}, nullptr);
         // Keep the pool's broker list current: later requests address brokers by id.
         std::vector<net::ConnectionPool::BrokerAddress> brokers;
-        for (const auto& [id, b] : md->brokers()) brokers.push_back({id, core::HostPort{b.host, b.port}, b.rack});
+        for (const auto& [id, b] : md->brokers()) brokers.push_back({id, io::HostPort{b.host, b.port}, b.rack});
         if (!brokers.empty()) nc_.pool().set_brokers(brokers);
         admin_.controller_id = md->controller_id();
         cb(md);

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "client/core/backoff.h"
+#include "io/backoff.h"
 #include "client/core/resolved_config.h"
 #include "client/net/net_client.h"
-#include "client/net/timer.h"
+#include "io/timer.h"
 #include "kfk/admin.h"
 
 namespace kfk::admin {
@@ -89,9 +89,9 @@ class AdminOp : public std::enable_shared_from_this<AdminOp> {
   Error last_error_;
   bool finished_ = false;
   std::promise<Error> promise_;
-  core::ExponentialBackoff backoff_;
-  std::unique_ptr<net::Timer> deadline_timer_;
-  std::unique_ptr<net::Timer> retry_timer_;
+  io::ExponentialBackoff backoff_;
+  std::unique_ptr<io::Timer> deadline_timer_;
+  std::unique_ptr<io::Timer> retry_timer_;
 };
 
 class AdminImpl final : public Admin {

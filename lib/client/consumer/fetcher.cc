@@ -121,7 +121,7 @@ Fetcher::Fetcher(net::NetClient& nc, ConsumerState& state, FetcherOptions opts, 
 Fetcher::~Fetcher() { *alive_ = false; }
 
 void Fetcher::start() {
-  timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { run(); });
+  timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { run(); });
   std::weak_ptr<bool> alive = alive_;
   nc_.metadata().add_update_listener([this, alive](const auto&) {
     if (auto a = alive.lock(); a && *a) trigger();
@@ -455,7 +455,7 @@ void Fetcher::on_fetch_response(int32_t node, const Error& err, net::Reply<proto
         auto it = sent.find(TopicPartition(*name, pd.partition_index));
         if (it == sent.end()) continue;
         Answer a{&it->first, &it->second, &pd, nullptr, nullptr};
-        if (pd.error_code == 0 && !pd.records.is_null() && pd.records.size() > 0 && !pd.records.is_file()) {
+        if (pd.error_code == 0 && !pd.records.is_null() && pd.records.size() > 0) {
           a.cf = std::make_unique<CompletedFetch>();
           const char* why = nullptr;
           size_t partial = 0;
@@ -634,8 +634,8 @@ void Fetcher::list_offsets_attempt(std::shared_ptr<ListOffsetsJob> job) {
       return;
     }
     int64_t wait = std::min<int64_t>(opts_.retry_backoff_ms << std::min(job->attempts++, 4), 1000);
-    auto t = std::make_shared<std::unique_ptr<net::Timer>>();
-    *t = std::make_unique<net::Timer>(nc_.loop(), [this, alive, job, t]() mutable {
+    auto t = std::make_shared<std::unique_ptr<io::Timer>>();
+    *t = std::make_unique<io::Timer>(nc_.loop(), [this, alive, job, t]() mutable {
       auto keep = std::move(*t);  // destroyed after this callback (safe, see timer.h)
       auto a = alive.lock();
       if (!a || !*a) return;

@@ -49,7 +49,7 @@
 
 #include "client/core/resolved_config.h"
 #include "client/net/net_client.h"
-#include "client/net/timer.h"
+#include "io/timer.h"
 #include "client/consumer/consumer_state.h"
 
 namespace kfk::consumer {
@@ -191,7 +191,7 @@ class Fetcher {
   bool notify_ = false;  // something for poll() arrived (state_.mu)
   bool run_posted_ = false;
   bool shut_down_ = false;
-  std::unique_ptr<net::Timer> timer_;
+  std::unique_ptr<io::Timer> timer_;
 };
 
 }  // namespace kfk::consumer

@@ -70,9 +70,9 @@ GroupMember::GroupMember(net::NetClient& nc, ConsumerState& state, GroupOptions 
 GroupMember::~GroupMember() { *alive_ = false; }
 
 void GroupMember::start() {
-  heartbeat_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { send_heartbeat(); });
-  retry_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { ensure_active(); });
-  poll_timer_ = std::make_unique<net::Timer>(nc_.loop(), [this] { check_poll_interval(); });
+  heartbeat_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { send_heartbeat(); });
+  retry_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { ensure_active(); });
+  poll_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { check_poll_interval(); });
   last_poll_ = net::now();
   std::weak_ptr<bool> alive = alive_;
   nc_.metadata().add_update_listener([this, alive](const net::MetadataManager::Snapshot& md) {

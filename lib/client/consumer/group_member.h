@@ -31,7 +31,7 @@
 #include "client/consumer/fetcher.h"
 #include "client/core/resolved_config.h"
 #include "client/net/net_client.h"
-#include "client/net/timer.h"
+#include "io/timer.h"
 
 namespace kfk::consumer {
 
@@ -168,9 +168,9 @@ class GroupMember {
   uint64_t rebalances_ = 0;
   int join_attempts_ = 0;
 
-  std::unique_ptr<net::Timer> heartbeat_timer_;
-  std::unique_ptr<net::Timer> retry_timer_;
-  std::unique_ptr<net::Timer> poll_timer_;
+  std::unique_ptr<io::Timer> heartbeat_timer_;
+  std::unique_ptr<io::Timer> retry_timer_;
+  std::unique_ptr<io::Timer> poll_timer_;
   bool heartbeat_in_flight_ = false;
 };
 

@@ -9,8 +9,8 @@ namespace kfk::consumer {
 
 void GroupMember::after_ms(int64_t ms, std::function<void()> fn) {
   // A one-shot timer that owns itself until it fires.
-  auto t = std::make_shared<std::unique_ptr<net::Timer>>();
-  *t = std::make_unique<net::Timer>(nc_.loop(), [t, fn = std::move(fn)]() mutable {
+  auto t = std::make_shared<std::unique_ptr<io::Timer>>();
+  *t = std::make_unique<io::Timer>(nc_.loop(), [t, fn = std::move(fn)]() mutable {
     auto keep = std::move(*t);
     fn();
   });

@@ -102,7 +102,7 @@ class ConfigResolver {
     if (servers.list.empty())
       return invalid("Configuration property 'bootstrap.servers' is required (host:port[,host:port...])");
     for (const auto& s : servers.list) {
-      HostPort hp;
+      io::HostPort hp;
       if (!parse_host_port(s, hp))
         return invalid("Invalid value '" + s +
                        "' in configuration property 'bootstrap.servers': expected host:port or [ipv6]:port");

@@ -8,44 +8,12 @@
 
 namespace kfk::core {
 
-std::string HostPort::to_string() const {
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
-
-bool parse_host_port(std::string_view text, HostPort& out) {
+bool parse_host_port(std::string_view text, io::HostPort& out) {
   text = trim(text);
   if (size_t scheme = text.find("://"); scheme != std::string_view::npos) text.remove_prefix(scheme + 3);
-  std::string_view host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos) return false;
-    host = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port = rest.substr(1);
-      if (port.empty()) return false;
-    }
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon != std::string_view::npos && text.find(':') != colon) return false;  // bare IPv6: use []
-    host = text.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      port = text.substr(colon + 1);
-      if (port.empty()) return false;
-    }
-  }
-  if (host.empty()) return false;
-  for (char c : host)
-    if (c == ' ' || c == '/' || c == ',' || c == '[' || c == ']') return false;
-  int64_t p = 9092;
-  if (!port.empty() && !parse_int64(port, p)) return false;
-  if (p < 1 || p > 65535) return false;
-  out.host = std::string(host);
-  out.port = static_cast<int>(p);
-  return true;
+  io::HostPortRules rules;
+  rules.default_port = 9092;
+  return io::parse_host_port(text, &out, nullptr, rules);
 }
 
 const ResolvedConfig::Value& ResolvedConfig::value(std::string_view key, const ConfigKeyInfo** info) const {

@@ -19,22 +19,17 @@
 #include <vector>
 
 #include "client/core/config_registry.h"
+#include "io/host_port.h"
 #include "kfk/config.h"
 #include "kfk/error.h"
 #include "protocol/compression.h"
 
 namespace kfk::core {
 
-struct HostPort {
-  std::string host;  // without brackets for IPv6
-  int port = 0;
-  bool operator==(const HostPort&) const = default;
-  std::string to_string() const;  // "host:port", "[v6]:port"
-};
-
-// Parses "host:port", "[v6addr]:port", "host" (port 9092) and an optional
-// "SCHEME://" prefix. False for anything else.
-bool parse_host_port(std::string_view text, HostPort& out);
+// A bootstrap server: "host:port", "[v6addr]:port", "host" (port 9092) and
+// an optional "SCHEME://" prefix (io::parse_host_port does the rest). False
+// for anything else.
+bool parse_host_port(std::string_view text, io::HostPort& out);
 
 enum class Partitioner : uint8_t {
   kDefault,
@@ -76,7 +71,7 @@ class ResolvedConfig {
   const std::vector<std::string>& adjustments() const { return adjustments_; }
 
   // --- Derived views --------------------------------------------------------
-  const std::vector<HostPort>& bootstrap_servers() const { return bootstrap_; }
+  const std::vector<io::HostPort>& bootstrap_servers() const { return bootstrap_; }
   // client.id, or a generated "kfk-<kind>-<n>" when empty.
   const std::string& client_id() const { return client_id_; }
 
@@ -119,7 +114,7 @@ class ResolvedConfig {
   std::vector<Value> values_;  // indexed like config_registry()
   std::vector<std::string> unused_;
   std::vector<std::string> adjustments_;
-  std::vector<HostPort> bootstrap_;
+  std::vector<io::HostPort> bootstrap_;
   std::string client_id_;
   int16_t acks_ = -1;
   proto::Compression compression_ = proto::Compression::kNone;

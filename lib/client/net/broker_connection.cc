@@ -20,7 +20,7 @@ const char* BrokerConnection::state_name(State s) {
   return "?";
 }
 
-BrokerConnection::BrokerConnection(uv_loop_t* loop, int32_t node_id, core::HostPort address, const NetOptions& opts)
+BrokerConnection::BrokerConnection(uv_loop_t* loop, int32_t node_id, io::HostPort address, const NetOptions& opts)
     : loop_(loop),
       node_id_(node_id),
       address_(std::move(address)),

@@ -32,22 +32,24 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/socket.h>
 #include <vector>
 
-#include "client/core/backoff.h"
-#include "client/core/resolved_config.h"
 #include "client/net/api_version_table.h"
 #include "client/net/frame_reader.h"
 #include "client/net/net_options.h"
 #include "client/net/outbound.h"
-#include "client/net/timer.h"
+#include "io/backoff.h"
+#include "io/host_port.h"
+#include "io/stream.h"
+#include "io/timer.h"
 
 namespace kfk::net {
 
-class BrokerConnection {
+class BrokerConnection : private io::StreamReader {
  public:
   enum class State : uint8_t { kDisconnected, kResolving, kConnecting, kNegotiating, kReady };
   static const char* state_name(State s);
@@ -56,7 +58,7 @@ class BrokerConnection {
   // kDisconnected (success for an idle close or close()).
   using StateListener = std::function<void(BrokerConnection&, State now, const Error& why)>;
 
-  BrokerConnection(uv_loop_t* loop, int32_t node_id, core::HostPort address, const NetOptions& opts);
+  BrokerConnection(uv_loop_t* loop, int32_t node_id, io::HostPort address, const NetOptions& opts);
   // Fails everything pending with errc::kDestroyed and closes the socket.
   ~BrokerConnection();
   BrokerConnection(const BrokerConnection&) = delete;
@@ -71,11 +73,11 @@ class BrokerConnection {
   // reconnect backoff follows (this is not a broker failure).
   void close(const Error& why);
   // The address used by the next attempt (the broker moved).
-  void set_address(core::HostPort address) { address_ = std::move(address); }
+  void set_address(io::HostPort address) { address_ = std::move(address); }
   void set_state_listener(StateListener l) { listener_ = std::move(l); }
 
   int32_t node_id() const { return node_id_; }
-  const core::HostPort& address() const { return address_; }
+  const io::HostPort& address() const { return address_; }
   State state() const { return state_; }
   bool ready() const { return state_ == State::kReady; }
   bool connecting() const { return state_ != State::kDisconnected && state_ != State::kReady; }
@@ -107,7 +109,6 @@ class BrokerConnection {
   int64_t current_setup_timeout_ms() const { return setup_timeout_ms_; }
 
  private:
-  struct Socket;
   struct WriteReq;
   struct ResolveReq;
   struct Pending {
@@ -121,15 +122,16 @@ class BrokerConnection {
   void start_resolve();
   void on_resolved(int status, struct addrinfo* res);
   void try_next_address();
-  void on_connected(Socket* s, int status);
+  void on_connected(int status);
   void send_api_versions();
   Error on_api_versions(const Error& err, const ResponseFrame& f);
   void become_ready();
 
-  // I/O (broker_connection_io.cc).
-  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* w, int status);
+  // I/O (broker_connection_io.cc): reads land in reader_'s buffers.
+  std::span<uint8_t> read_buffer() override;
+  void on_read(size_t n) override;
+  void on_read_end(int status) override;
+  void on_written(int32_t corr, int status);
   bool on_frame(FramePtr frame);
   void remember_unanswered(int32_t corr);
   bool forget_unanswered(int32_t corr);  // true: `corr` was an acks=0 request
@@ -155,13 +157,14 @@ class BrokerConnection {
 
   uv_loop_t* loop_;
   int32_t node_id_;
-  core::HostPort address_;
+  io::HostPort address_;
   const NetOptions opts_;
   const std::optional<std::string> client_id_;  // request header field
   StateListener listener_;
   State state_ = State::kDisconnected;
 
-  Socket* sock_ = nullptr;
+  std::unique_ptr<io::Stream> stream_;
+  uint64_t stream_gen_ = 0;  // bumped per socket: callbacks notice a replaced one
   ResolveReq* resolve_ = nullptr;
   std::vector<sockaddr_storage> addrs_;
   size_t addr_index_ = 0;
@@ -192,9 +195,9 @@ class BrokerConnection {
   bool has_versions_ = false;
   int16_t api_versions_version_ = 3;
 
-  Timer timer_;
-  core::ExponentialBackoff reconnect_backoff_;
-  core::ExponentialBackoff setup_backoff_;
+  io::Timer timer_;
+  io::ExponentialBackoff reconnect_backoff_;
+  io::ExponentialBackoff setup_backoff_;
   int failed_attempts_ = 0;          // consecutive failures (reconnect backoff)
   int failed_connect_attempts_ = 0;  // consecutive setup failures (setup timeout)
   int64_t setup_timeout_ms_;

@@ -1,31 +1,31 @@
 // BrokerConnection socket work: resolve, connect, ApiVersions handshake,
 // framed writes (scatter/gather) and reads. Runs on the network thread.
 //
-// Handle lifetimes: a Socket is heap-allocated and freed by its uv close
-// callback; its `owner` is cleared when the connection lets go of it, so a
-// late callback (connect, read, write completing with UV_ECANCELED) sees a
-// null owner and only frees its request.
+// The socket is an io::Stream owned by the connection: closing it (or
+// replacing it) cuts every callback of the old one off, and writes still in
+// flight on it complete with `stream_closed` and only free their request.
 #include <netdb.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "client/net/broker_connection.h"
+#include "io/tcp_stream.h"
 #include "protocol/frame.h"
 
 namespace kfk::net {
 
-struct BrokerConnection::Socket {
-  uv_tcp_t tcp;
-  BrokerConnection* owner = nullptr;
-};
-
-struct BrokerConnection::WriteReq {
-  uv_write_t req;
-  Socket* sock = nullptr;
+// One request on the wire; owns the frame's bytes until they are written.
+struct BrokerConnection::WriteReq final : io::WriteRequest {
+  BrokerConnection* conn = nullptr;
   int32_t corr = 0;
-  proto::Writer writer;       // owns (or references) the bytes until written
-  std::vector<uint8_t> flat;  // only when the frame holds file ranges
+  proto::Writer writer;
+  void on_written(int status, bool stream_closed) override {
+    BrokerConnection* c = conn;
+    const int32_t id = corr;
+    delete this;  // the bytes are on the wire (or dropped): release them now
+    if (!stream_closed) c->on_written(id, status);
+  }
 };
 
 struct BrokerConnection::ResolveReq {
@@ -34,10 +34,6 @@ struct BrokerConnection::ResolveReq {
 };
 
 namespace {
-struct ConnectReq {
-  uv_connect_t req;
-  void* sock;
-};
 std::string uv_error(int rc) { return std::string(uv_err_name(rc)) + " (" + uv_strerror(rc) + ")"; }
 }  // namespace
 
@@ -48,11 +44,9 @@ void BrokerConnection::close_socket() {
     uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_->req));
     resolve_ = nullptr;
   }
-  if (sock_ == nullptr) return;
-  sock_->owner = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(&sock_->tcp),
-           [](uv_handle_t* h) { delete static_cast<Socket*>(h->data); });
-  sock_ = nullptr;
+  if (!stream_) return;
+  ++stream_gen_;
+  stream_.reset();  // closes it
 }
 
 void BrokerConnection::start_resolve() {
@@ -114,38 +108,19 @@ void BrokerConnection::on_resolved(int status, addrinfo* res) {
 
 // Tries the resolved addresses in order (as client.dns.lookup=use_all_dns_ips).
 void BrokerConnection::try_next_address() {
+  io::TcpStream::Options so;
+  so.send_buffer_bytes = opts_.socket_send_buffer_bytes;
+  so.receive_buffer_bytes = opts_.socket_receive_buffer_bytes;
   while (addr_index_ < addrs_.size()) {
     const auto* sa = reinterpret_cast<const sockaddr*>(&addrs_[addr_index_++]);
-    auto* s = new Socket;
-    int rc = uv_tcp_init_ex(loop_, &s->tcp, sa->sa_family);
-    if (rc < 0) {
-      delete s;  // never registered with the loop
+    int rc = 0;
+    // The callback only comes while this stream is open, so `this` lives.
+    stream_ = io::TcpStream::connect(loop_, sa, so, [this](int status) { on_connected(status); }, &rc);
+    if (!stream_) {
       last_connect_error_ = uv_error(rc);
       continue;
     }
-    s->tcp.data = s;
-    s->owner = this;
-    sock_ = s;
-    auto* h = reinterpret_cast<uv_handle_t*>(&s->tcp);
-    // Set before connect so the receive window is negotiated with it.
-    if (int v = opts_.socket_send_buffer_bytes; v > 0) uv_send_buffer_size(h, &v);
-    if (int v = opts_.socket_receive_buffer_bytes; v > 0) uv_recv_buffer_size(h, &v);
-    uv_tcp_nodelay(&s->tcp, 1);
-    auto* cr = new ConnectReq;
-    cr->sock = s;
-    cr->req.data = cr;
-    rc = uv_tcp_connect(&cr->req, &s->tcp, sa, [](uv_connect_t* req, int status) {
-      auto* c = static_cast<ConnectReq*>(req->data);
-      auto* sock = static_cast<Socket*>(c->sock);
-      delete c;
-      if (sock->owner != nullptr && sock->owner->sock_ == sock) sock->owner->on_connected(sock, status);
-    });
-    if (rc < 0) {
-      delete cr;
-      last_connect_error_ = uv_error(rc);
-      close_socket();
-      continue;
-    }
+    ++stream_gen_;
     if (state_ != State::kConnecting) {
       state_ = State::kConnecting;
       if (listener_) listener_(*this, state_, Error());
@@ -155,18 +130,24 @@ void BrokerConnection::try_next_address() {
   fail_connection(setup_error(last_connect_error_.empty() ? std::string("no address") : last_connect_error_), true);
 }
 
-void BrokerConnection::on_connected(Socket* s, int status) {
+void BrokerConnection::on_connected(int status) {
   if (status < 0) {
     last_connect_error_ = uv_error(status);
     close_socket();
     try_next_address();
     return;
   }
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&s->tcp), &BrokerConnection::on_alloc, &BrokerConnection::on_read);
+  if (int rc = stream_->start_reading(this); rc < 0) {
+    last_connect_error_ = uv_error(rc);
+    close_socket();
+    try_next_address();
+    return;
+  }
   last_activity_ = now();
+  const uint64_t gen = stream_gen_;
   state_ = State::kNegotiating;
   if (listener_) listener_(*this, state_, Error());
-  if (sock_ == s) send_api_versions();
+  if (stream_ && stream_gen_ == gen) send_api_versions();
 }
 
 void BrokerConnection::send_api_versions() {
@@ -220,28 +201,19 @@ void BrokerConnection::write_request(Pending p) {
   int32_t corr = next_corr_id_;
   next_corr_id_ = next_corr_id_ == INT32_MAX ? 0 : next_corr_id_ + 1;
   auto* w = new WriteReq;
-  w->sock = sock_;
+  w->conn = this;
   w->corr = corr;
-  w->req.data = w;
   size_t at = proto::begin_request(w->writer, p.req.api_key, p.version, corr, client_id_);
   p.req.encode(w->writer, p.version);
   proto::finish_frame(w->writer, at);
 
   std::vector<uv_buf_t> bufs;
-  bool has_file = false;
-  w->writer.for_each_chunk(
-      [&](const uint8_t* data, size_t n) {
-        bufs.push_back(uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(data)), static_cast<unsigned>(n)));
-      },
-      [&](const proto::FileSlice&, size_t) { has_file = true; });
-  if (has_file) {  // clients never send file ranges; stay correct if one does
-    w->flat = w->writer.flatten();
-    bufs.assign(1, uv_buf_init(reinterpret_cast<char*>(w->flat.data()), static_cast<unsigned>(w->flat.size())));
-  }
+  w->writer.for_each_chunk([&](const uint8_t* data, size_t n) {
+    bufs.push_back(uv_buf_init(reinterpret_cast<char*>(const_cast<uint8_t*>(data)), static_cast<unsigned>(n)));
+  });
   p.seq = next_seq_++;
   in_flight_.emplace(corr, std::move(p));
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&sock_->tcp), bufs.data(),
-                    static_cast<unsigned>(bufs.size()), &BrokerConnection::on_write);
+  int rc = stream_->write(bufs.data(), bufs.size(), w);
   if (rc < 0) {
     delete w;
     fail_connection(transport_error("write failed: " + uv_error(rc)), true);
@@ -250,57 +222,44 @@ void BrokerConnection::write_request(Pending p) {
   last_activity_ = now();
 }
 
-void BrokerConnection::on_write(uv_write_t* req, int status) {
-  auto* w = static_cast<WriteReq*>(req->data);
-  BrokerConnection* c = w->sock->owner;
-  int32_t corr = w->corr;
-  delete w;  // the bytes are on the wire (or dropped): release them now
-  if (c == nullptr) return;
+void BrokerConnection::on_written(int32_t corr, int status) {
   if (status < 0) {
-    c->fail_connection(c->transport_error("write failed: " + uv_error(status)), true);
+    fail_connection(transport_error("write failed: " + uv_error(status)), true);
     return;
   }
-  c->last_activity_ = now();
-  auto it = c->in_flight_.find(corr);
-  if (it == c->in_flight_.end()) return;
+  last_activity_ = now();
+  auto it = in_flight_.find(corr);
+  if (it == in_flight_.end()) return;
   it->second.written = true;
   if (!it->second.req.no_response) return;
   Pending p = std::move(it->second);  // acks=0: done once written
-  c->in_flight_.erase(it);
-  c->remember_unanswered(corr);
-  p.req.on_complete(Error(), ResponseFrame{c->node_id_, p.req.api_key, p.version, nullptr, 0});
-  if (c->in_flight_.empty()) c->rearm_timer();
+  in_flight_.erase(it);
+  remember_unanswered(corr);
+  p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
+  if (in_flight_.empty()) rearm_timer();
 }
 
-void BrokerConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
-  auto* s = static_cast<Socket*>(h->data);
-  if (s->owner == nullptr) {
-    *buf = uv_buf_init(nullptr, 0);  // read_cb gets UV_ENOBUFS and is ignored
-    return;
-  }
+std::span<uint8_t> BrokerConnection::read_buffer() {
   uint8_t* data;
   size_t size;
-  s->owner->reader_.next_buffer(&data, &size);
-  *buf = uv_buf_init(reinterpret_cast<char*>(data), static_cast<unsigned>(std::min<size_t>(size, 1u << 30)));
+  reader_.next_buffer(&data, &size);
+  return {data, size};
 }
 
-void BrokerConnection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-  auto* s = static_cast<Socket*>(stream->data);
-  BrokerConnection* c = s->owner;
-  if (c == nullptr || c->sock_ != s || nread == 0) return;
-  if (nread < 0) {
-    c->fail_connection(c->transport_error(nread == UV_EOF ? "connection closed by the broker"
-                                                           : "read failed: " + uv_error(static_cast<int>(nread))),
-                       true);
-    return;
-  }
-  c->last_activity_ = now();
-  bool ok = c->reader_.consume(static_cast<size_t>(nread),
-                               [c, s](FramePtr f) { return c->on_frame(std::move(f)) && c->sock_ == s; });
-  if (!ok && c->sock_ == s)
-    c->fail_connection(c->transport_error("closed after an invalid frame"), true, c->oldest_in_flight(),
-                       Error::from_code(errc::kMalformedResponse,
-                                        "broker " + std::to_string(c->node_id_) + ": " + c->reader_.error()));
+void BrokerConnection::on_read_end(int status) {
+  fail_connection(transport_error(status == UV_EOF ? "connection closed by the broker" : "read failed: " + uv_error(status)),
+                  true);
+}
+
+void BrokerConnection::on_read(size_t n) {
+  const uint64_t gen = stream_gen_;
+  auto same_socket = [this, gen] { return stream_ && stream_gen_ == gen; };
+  last_activity_ = now();
+  bool ok = reader_.consume(n, [this, &same_socket](FramePtr f) { return on_frame(std::move(f)) && same_socket(); });
+  if (!ok && same_socket())
+    fail_connection(transport_error("closed after an invalid frame"), true, oldest_in_flight(),
+                    Error::from_code(errc::kMalformedResponse,
+                                     "broker " + std::to_string(node_id_) + ": " + reader_.error()));
 }
 
 void BrokerConnection::remember_unanswered(int32_t corr) {

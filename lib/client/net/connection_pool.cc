@@ -7,7 +7,7 @@ namespace kfk::net {
 
 ConnectionPool::ConnectionPool(uv_loop_t* loop, NetOptions opts) : loop_(loop), opts_(std::move(opts)) {
   // Random order, so that many clients do not all start with the first entry.
-  std::vector<core::HostPort> servers = opts_.bootstrap_servers;
+  std::vector<io::HostPort> servers = opts_.bootstrap_servers;
   if (opts_.shuffle_bootstrap) std::shuffle(servers.begin(), servers.end(), std::mt19937(std::random_device{}()));
   int32_t id = -1;
   for (auto& s : servers) bootstrap_.emplace(id--, std::move(s));
@@ -25,7 +25,7 @@ void ConnectionPool::shutdown() {
   conns.clear();
 }
 
-std::optional<core::HostPort> ConnectionPool::address_of(int32_t node_id) const {
+std::optional<io::HostPort> ConnectionPool::address_of(int32_t node_id) const {
   if (node_id < 0) {
     auto it = bootstrap_.find(node_id);
     if (it != bootstrap_.end()) return it->second;

@@ -33,7 +33,7 @@ class ConnectionPool {
  public:
   struct BrokerAddress {
     int32_t node_id = -1;
-    core::HostPort address;
+    io::HostPort address;
     std::optional<std::string> rack;
   };
 
@@ -93,13 +93,13 @@ class ConnectionPool {
   uv_loop_t* loop() const { return loop_; }
 
  private:
-  std::optional<core::HostPort> address_of(int32_t node_id) const;
+  std::optional<io::HostPort> address_of(int32_t node_id) const;
   // Recomputes all_brokers_down() after `node_id` changed state.
   void update_all_down(int32_t node_id, BrokerConnection::State s, const Error& why);
 
   uv_loop_t* loop_;
   NetOptions opts_;
-  std::map<int32_t, core::HostPort> bootstrap_;  // -1, -2, ...
+  std::map<int32_t, io::HostPort> bootstrap_;  // -1, -2, ...
   std::map<int32_t, BrokerAddress> brokers_;
   std::map<int32_t, std::unique_ptr<BrokerConnection>> conns_;
   std::vector<StateListener> listeners_;

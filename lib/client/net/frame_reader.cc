@@ -96,11 +96,14 @@ uint64_t FramePool::reused() const {
 
 // --- FrameReader --------------------------------------------------------------
 
-FrameReader::FrameReader(size_t max_frame_bytes)
-    : max_frame_(max_frame_bytes), scratch_(new uint8_t[kScratchBytes]) {}
+FrameReader::FrameReader(size_t max_frame_bytes) : scratch_(new uint8_t[kScratchBytes]) {
+  limits_.min_size = 4;  // a correlation id at least
+  limits_.max_size = max_frame_bytes;
+  limits_.what = "response";
+}
 
 void FrameReader::reset() {
-  size_have_ = 0;
+  size_.reset();
   frame_.reset();
   frame_have_ = 0;
   direct_ = false;
@@ -122,8 +125,8 @@ void FrameReader::next_buffer(uint8_t** data, size_t* size) {
 }
 
 bool FrameReader::start_frame(int32_t size) {
-  if (size < 4 || static_cast<uint64_t>(size) > max_frame_) {
-    error_ = "invalid response size " + std::to_string(size) + " (limit " + std::to_string(max_frame_) + ")";
+  if (!io::frame_size_ok(size, limits_)) {
+    error_ = io::frame_size_error(size, limits_);
     return false;
   }
   frame_ = pool_->get(static_cast<size_t>(size));
@@ -146,14 +149,10 @@ bool FrameReader::consume(size_t n, const std::function<bool(FramePtr)>& on_fram
   const uint8_t* end = p + n;
   while (p < end) {
     if (!frame_) {
-      size_t take = std::min<size_t>(4 - size_have_, static_cast<size_t>(end - p));
-      std::memcpy(size_buf_ + size_have_, p, take);
-      size_have_ += take;
-      p += take;
-      if (size_have_ < 4) break;
-      size_have_ = 0;
-      int32_t size = static_cast<int32_t>((uint32_t{size_buf_[0]} << 24) | (uint32_t{size_buf_[1]} << 16) |
-                                          (uint32_t{size_buf_[2]} << 8) | uint32_t{size_buf_[3]});
+      p += size_.feed(p, static_cast<size_t>(end - p));
+      if (!size_.complete()) break;
+      const int32_t size = size_.value();
+      size_.reset();
       if (!start_frame(size)) return false;
     }
     size_t take = std::min<size_t>(frame_->size - frame_have_, static_cast<size_t>(end - p));

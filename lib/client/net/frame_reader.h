@@ -3,7 +3,7 @@
 // 64 KiB scratch buffer (one copy); the body of a large frame is read by the
 // socket straight into a buffer of exactly the frame's size (no copy).
 // A size prefix < 4 (no room for a correlation id) or above the limit is a
-// protocol error: the caller closes the connection.
+// protocol error (io/framing.h): the caller closes the connection.
 //
 // Large frame buffers are recycled (FramePool): a Fetch response of tens of
 // MB in a fresh buffer costs more in page faults, kernel zeroing and munmap
@@ -22,6 +22,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "io/framing.h"
 
 namespace kfk::net {
 
@@ -97,17 +99,16 @@ class FrameReader {
   // Forgets any partial frame (new connection).
   void reset();
   // Bytes of a partial frame held (tests).
-  size_t pending_bytes() const { return size_have_ + frame_have_; }
+  size_t pending_bytes() const { return size_.have() + frame_have_; }
   const FramePool& pool() const { return *pool_; }
 
  private:
   bool start_frame(int32_t size);
 
-  size_t max_frame_;
+  io::FrameLimits limits_;
   std::shared_ptr<FramePool> pool_ = std::make_shared<FramePool>();  // outlives the reader while frames are out
   std::unique_ptr<uint8_t[]> scratch_;
-  uint8_t size_buf_[4] = {};
-  size_t size_have_ = 0;
+  io::SizePrefix size_;
   std::shared_ptr<FrameBuffer> frame_;
   size_t frame_have_ = 0;
   bool direct_ = false;  // the last buffer handed out points into frame_

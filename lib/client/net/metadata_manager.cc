@@ -142,7 +142,7 @@ void MetadataManager::on_response(const Error& err, proto::MetadataResponse& res
   cell_->set(current_);
   ++updates_;
   std::vector<ConnectionPool::BrokerAddress> brokers;
-  for (const auto& [id, b] : current_->brokers()) brokers.push_back({id, core::HostPort{b.host, b.port}, b.rack});
+  for (const auto& [id, b] : current_->brokers()) brokers.push_back({id, io::HostPort{b.host, b.port}, b.rack});
   pool_.set_brokers(brokers);
 
   // Stale epochs or retriable errors: look again soon, backing off while

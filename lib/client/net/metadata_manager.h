@@ -25,10 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "client/core/backoff.h"
+#include "io/backoff.h"
 #include "client/net/cluster_metadata.h"
 #include "client/net/connection_pool.h"
-#include "client/net/timer.h"
+#include "io/timer.h"
 
 namespace kfk::net {
 
@@ -150,8 +150,8 @@ class MetadataManager {
   TimePoint not_before_{};  // backoff: no request before this
   int consecutive_failures_ = 0;        // failed requests in a row
   int consecutive_error_updates_ = 0;   // answers with retriable errors in a row
-  core::ExponentialBackoff backoff_;
-  Timer timer_;
+  io::ExponentialBackoff backoff_;
+  io::Timer timer_;
 
   std::vector<Waiter> waiters_;
   std::vector<UpdateListener> listeners_;

@@ -23,7 +23,7 @@ struct NetOptions {
   std::string client_id = "kfk";
   std::string software_name = "kfk";  // ApiVersions v3+ client_software_name
   std::string software_version;       // defaults to kfk's version
-  std::vector<core::HostPort> bootstrap_servers;
+  std::vector<io::HostPort> bootstrap_servers;
   // Try bootstrap servers in random order (Java does); tests turn it off to
   // control which one is tried first.
   bool shuffle_bootstrap = true;

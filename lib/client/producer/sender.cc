@@ -46,7 +46,7 @@ int64_t Sender::now_ms() const {
 }
 
 void Sender::start() {
-  timer_ = std::make_unique<net::Timer>(net_.loop(), [this] { run(); });
+  timer_ = std::make_unique<io::Timer>(net_.loop(), [this] { run(); });
   std::weak_ptr<bool> alive = alive_;
   // A broker became reachable, or the metadata changed (new leaders): look
   // again on the next loop iteration (not from inside those callbacks).
@@ -186,7 +186,7 @@ void Sender::on_init_producer_id(const Error& err, const proto::InitProducerIdRe
   }
   // Retriable (COORDINATOR_LOAD_IN_PROGRESS, transport, ...) or unexpected:
   // try again after a backoff; queued records meanwhile still expire.
-  core::ExponentialBackoff backoff(config_.retry_backoff_ms, config_.retry_backoff_max_ms);
+  io::ExponentialBackoff backoff(config_.retry_backoff_ms, config_.retry_backoff_max_ms);
   const int64_t wait = backoff.backoff_ms(init_failures_++);
   init_not_before_ = net::after_ms(wait);
   // A broker that cannot be reached is the network layer's to report (it

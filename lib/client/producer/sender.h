@@ -64,7 +64,7 @@
 #include <vector>
 
 #include "client/net/net_client.h"
-#include "client/net/timer.h"
+#include "io/timer.h"
 #include "client/producer/idempotence.h"
 #include "client/producer/record_accumulator.h"
 
@@ -173,7 +173,7 @@ class Sender {
   SenderCounters& counters_;
   LogFn log_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::unique_ptr<net::Timer> timer_;
+  std::unique_ptr<io::Timer> timer_;
   bool in_run_ = false;
 
   IdempotenceState idem_;

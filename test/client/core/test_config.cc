@@ -137,10 +137,10 @@ TEST_CASE("validate: bootstrap.servers is required and parsed") {
   REQUIRE(check(Config{{"bootstrap.servers", " PLAINTEXT://k1:9093, [::1]:9094 ,k3"}}, ClientKind::kProducer, &rc)
               .ok());
   REQUIRE(rc.bootstrap_servers().size() == 3);
-  CHECK(rc.bootstrap_servers()[0] == kfk::core::HostPort{"k1", 9093});
-  CHECK(rc.bootstrap_servers()[1] == kfk::core::HostPort{"::1", 9094});
+  CHECK(rc.bootstrap_servers()[0] == kfk::io::HostPort{"k1", 9093});
+  CHECK(rc.bootstrap_servers()[1] == kfk::io::HostPort{"::1", 9094});
   CHECK(rc.bootstrap_servers()[1].to_string() == "[::1]:9094");
-  CHECK(rc.bootstrap_servers()[2] == kfk::core::HostPort{"k3", 9092});
+  CHECK(rc.bootstrap_servers()[2] == kfk::io::HostPort{"k3", 9092});
 }
 
 TEST_CASE("validate: explicit enable.idempotence=true conflicts name both keys") {
@@ -315,7 +315,7 @@ TEST_CASE("config parsing helpers") {
   CHECK_FALSE(kfk::core::parse_int64("99999999999999999999", v));
   CHECK(kfk::core::split_list(" a, ,b ,") == std::vector<std::string>{"a", "b"});
   CHECK(kfk::core::edit_distance("acks", "acsk") == 2);
-  kfk::core::HostPort hp;
+  kfk::io::HostPort hp;
   CHECK_FALSE(kfk::core::parse_host_port("::1:9092", hp));  // bare IPv6 needs brackets
   CHECK_FALSE(kfk::core::parse_host_port(":9092", hp));
   CHECK_FALSE(kfk::core::parse_host_port("[::1", hp));

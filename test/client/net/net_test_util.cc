@@ -35,10 +35,10 @@ MockCluster::~MockCluster() {
   if (rk_) rd_kafka_destroy(rk_);
 }
 
-std::vector<core::HostPort> MockCluster::servers() const {
-  std::vector<core::HostPort> out;
+std::vector<io::HostPort> MockCluster::servers() const {
+  std::vector<io::HostPort> out;
   for (const auto& s : core::split_list(bootstraps())) {
-    core::HostPort hp;
+    io::HostPort hp;
     if (core::parse_host_port(s, hp)) out.push_back(hp);
   }
   return out;
@@ -48,7 +48,7 @@ void MockCluster::create_topic(const std::string& name, int partitions, int repl
   rd_kafka_mock_topic_create(mc_, name.c_str(), partitions, replication);
 }
 
-NetOptions test_options(std::vector<core::HostPort> bootstrap) {
+NetOptions test_options(std::vector<io::HostPort> bootstrap) {
   NetOptions o;
   o.client_id = "kfk-test";
   o.bootstrap_servers = std::move(bootstrap);

@@ -32,7 +32,7 @@ class MockCluster {
   ~MockCluster();
   rd_kafka_mock_cluster_t* get() const { return mc_; }
   std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(mc_); }
-  std::vector<core::HostPort> servers() const;
+  std::vector<io::HostPort> servers() const;
   void create_topic(const std::string& name, int partitions, int replication = 1);
 
  private:
@@ -41,7 +41,7 @@ class MockCluster {
 };
 
 // Options suitable for tests: short timeouts, fixed bootstrap order.
-NetOptions test_options(std::vector<core::HostPort> bootstrap);
+NetOptions test_options(std::vector<io::HostPort> bootstrap);
 
 // Runs `fn` on the client's loop thread and returns its result.
 template <class F>
@@ -121,7 +121,7 @@ class RawServer {
   explicit RawServer(Responder respond);
   ~RawServer();
   int port() const { return port_; }
-  core::HostPort address() const { return core::HostPort{"127.0.0.1", port_}; }
+  io::HostPort address() const { return io::HostPort{"127.0.0.1", port_}; }
   int connections() const { return connections_.load(); }
   static std::vector<uint8_t> close_marker() { return {0xde, 0xad}; }
 

@@ -13,8 +13,8 @@ using namespace kfk::net::testing;
 
 namespace {
 
-std::vector<core::HostPort> servers_of(const kfk::testing::BrokerRef& b) {
-  core::HostPort hp;
+std::vector<io::HostPort> servers_of(const kfk::testing::BrokerRef& b) {
+  io::HostPort hp;
   REQUIRE(core::parse_host_port(b.bootstrap_servers(), hp));
   return {hp};
 }

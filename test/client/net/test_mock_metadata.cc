@@ -164,7 +164,7 @@ TEST_CASE("mock metadata: a leader change is followed") {
 TEST_CASE("mock metadata: bootstrap skips a dead first address") {
   MockCluster mc(1);
   mc.create_topic("topic-a", 1, 1);
-  std::vector<core::HostPort> servers{{"127.0.0.1", dead_port()}};
+  std::vector<io::HostPort> servers{{"127.0.0.1", dead_port()}};
   for (const auto& s : mc.servers()) servers.push_back(s);
   NetClient nc(test_options(servers));
   nc.start();

@@ -8,12 +8,13 @@
 #include "client/net/api_version_table.h"
 #include "client/net/cluster_metadata.h"
 #include "client/net/network_thread.h"
-#include "client/net/timer.h"
+#include "io/timer.h"
 #include "kfk/error.h"
 #include "protocol/frame.h"
 
 using namespace kfk;
 using namespace kfk::net;
+using kfk::io::Timer;
 
 namespace {
 

@@ -2,14 +2,15 @@
 // backoff(n) = initial * 2^min(n, log2(max/initial)) * U(1 - jitter, 1 + jitter).
 // With max < initial the backoff stays at `initial`. Used for reconnects
 // (reconnect.backoff.*), connection setup timeouts and retries
-// (retry.backoff.*). Not thread-safe (one per owner thread).
+// (retry.backoff.*); broker-ref's future outbound connections too. Not
+// thread-safe (one per owner thread).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <random>
 
-namespace kfk::core {
+namespace kfk::io {
 
 class ExponentialBackoff {
  public:
@@ -41,4 +42,4 @@ class ExponentialBackoff {
   double exp_max_ = 0;
 };
 
-}  // namespace kfk::core
+}  // namespace kfk::io
