@@ -1,15 +1,8 @@
-// Helpers for tests that drive a broker-ref with librdkafka's C API: a
-// broker-ref executable in its own process (with a chosen descriptor limit),
-// admin calls, a producer to explicit partitions and an assign()ing consumer.
+// Helpers for tests that drive a broker-ref with librdkafka's C API: admin
+// calls, a producer to explicit partitions and an assign()ing consumer.
 #pragma once
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -19,6 +12,8 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+
+#include "kfk_test/brokers.h"
 
 namespace kfk::broker::rdk_test {
 
@@ -32,80 +27,8 @@ inline rd_kafka_conf_t* conf_for(const std::string& bootstrap, std::map<std::str
   return conf;
 }
 
-// A broker-ref executable (BROKER_REF_EXE, or $KFK_BROKER_REF) run with
-// RLIMIT_NOFILE soft = hard = `nofile` (0: inherited), as `ulimit -n` would,
-// and `sets` as --set key=value.
-class BrokerProcess {
- public:
-  BrokerProcess(const std::string& data_dir, uint64_t nofile, std::vector<std::string> sets = {}) {
-    const char* env = std::getenv("KFK_BROKER_REF");
-    const std::string exe = env != nullptr ? env : BROKER_REF_EXE;
-    int out[2];
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0 && std::getenv("KFK_TEST_BROKER_STDERR") == nullptr) ::dup2(devnull, STDERR_FILENO);
-      if (nofile > 0) {
-        struct rlimit rl{nofile, nofile};
-        if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(126);
-      }
-      std::vector<std::string> args = {exe, "--data-dir", data_dir, "--listen", "127.0.0.1:0"};
-      for (const auto& kv : sets) args.insert(args.end(), {"--set", kv});
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(exe.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    out_ = out[0];
-    const std::string prefix = "broker-ref listening on ";
-    REQUIRE_MESSAGE(line.rfind(prefix, 0) == 0, "broker-ref " << exe << " did not start: '" << line << "'");
-    bootstrap_ = line.substr(prefix.size());
-  }
-  ~BrokerProcess() { stop(); }
-  BrokerProcess(const BrokerProcess&) = delete;
-  BrokerProcess& operator=(const BrokerProcess&) = delete;
-
-  const std::string& bootstrap() const { return bootstrap_; }
-  pid_t pid() const { return pid_; }
-  bool alive() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
-
-  // Descriptors the process holds now (/proc/PID/fd).
-  int open_fds() const {
-    std::string path = "/proc/" + std::to_string(pid_) + "/fd";
-    DIR* d = ::opendir(path.c_str());
-    if (d == nullptr) return -1;
-    int n = 0;
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-    return n;
-  }
-
-  // SIGTERM and wait: the exit status (-1 when it died of a signal).
-  int stop() {
-    if (pid_ <= 0) return 0;
-    ::kill(pid_, SIGTERM);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    if (out_ >= 0) ::close(out_);
-    out_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string bootstrap_;
-};
+// From the test-support library (kfk_test/).
+using kfk::test::BrokerProcess;
 
 // Waits for one admin result event of `type` (nullptr on timeout).
 inline rd_kafka_event_t* wait_admin(rd_kafka_queue_t* q, rd_kafka_event_type_t type, int timeout_ms = 60000) {

@@ -1,4 +1,4 @@
-// Helpers for the storage tests: temp dirs, batch building, reading a log
+// Helpers for the storage tests: batch building, reading a log
 // back through the zero-copy read path.
 #pragma once
 
@@ -16,26 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "kfk_test/temp_dir.h"
 #include "protocol/record_batch.h"
 #include "storage/file_util.h"
 #include "storage/log.h"
 
 namespace kfk::broker::test {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/kfk-storage-XXXXXX";
-    char* p = ::mkdtemp(t);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string sub(const std::string& n) const { return path + "/" + n; }
-};
+using kfk::test::TempDir;
 
 struct Rec {
   std::optional<std::string> key;

@@ -3,9 +3,9 @@
 // generation checks, DescribeGroups / ListGroups / DeleteGroups /
 // OffsetDelete, and a restart on the same data dir (state rebuilt from
 // __consumer_offsets).
-#include <filesystem>
 
 #include "group_test_util.h"
+#include "kfk_test/temp_dir.h"
 
 using namespace kfk;
 using namespace kfk::broker::server_test;
@@ -16,19 +16,6 @@ std::map<std::string, std::string> fast_config() {
   return {{"group.initial.rebalance.delay.ms", "0"}, {"group.min.session.timeout.ms", "100"},
           {"offsets.topic.num.partitions", "50"}, {"num.partitions", "3"}};
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/kfk-group-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code e;
-    std::filesystem::remove_all(path, e);
-  }
-};
 
 // The log end offset of __consumer_offsets-<p>.
 int64_t offsets_end(RawConn& c, int32_t p) {
@@ -238,7 +225,7 @@ TEST_CASE("group admin: DescribeGroups, ListGroups with filters, DeleteGroups, O
 }
 
 TEST_CASE("group restart: offsets and group metadata come back from __consumer_offsets") {
-  TempDir dir;
+  kfk::test::TempDir dir("kfk-group-test");
   std::string stable_member, empty_member;
   int32_t stable_gen = 0;
   {

@@ -4,9 +4,9 @@
 // new consumer of the group resumes after the committed offsets.
 #include <librdkafka/rdkafka.h>
 
-#include <filesystem>
 #include <set>
 
+#include "kfk_test/temp_dir.h"
 #include "test_server_util.h"
 
 using namespace kfk;
@@ -92,9 +92,8 @@ std::vector<std::vector<std::string>> consume(const std::vector<rd_kafka_t*>& cs
 }  // namespace
 
 TEST_CASE("group: librdkafka consumer group splits partitions, reads once, resumes after restart") {
-  char tmpl[] = "/tmp/kfk-rdk-group-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
+  kfk::test::TempDir tmp("kfk-rdk-group");
+  const std::string dir = tmp.path;
   std::map<std::string, std::string> cfg = {{"num.partitions", std::to_string(kPartitions)},
                                             {"group.initial.rebalance.delay.ms", "300"},
                                             {"offsets.topic.num.partitions", "10"}};
@@ -163,6 +162,4 @@ TEST_CASE("group: librdkafka consumer group splits partitions, reads once, resum
     rd_kafka_destroy(c);
     broker->stop();
   }
-  std::error_code e;
-  std::filesystem::remove_all(dir, e);
 }

@@ -1,5 +1,5 @@
-// Helpers for the broker-ref server tests: a BrokerRef per test and a raw
-// blocking Kafka connection speaking the codec's message structs.
+// Helpers for the broker-ref server tests: a BrokerRef per test (from the
+// test-support library) and a raw blocking Kafka connection speaking the codec's message structs.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -18,28 +18,17 @@
 #include <string>
 #include <vector>
 
-#include "kfk/broker_ref.h"
+#include "kfk_test/brokers.h"
+#include "kfk_test/wait.h"
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/record_batch.h"
 
 namespace kfk::broker::server_test {
 
-inline std::unique_ptr<testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {},
-                                                        const std::string& data_dir = "") {
-  testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  o.data_dir = data_dir;
-  std::string error;
-  auto b = testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
-}
-
-inline int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+// From the test-support library (kfk_test/).
+using kfk::test::now_ms;
+using kfk::test::start_broker;
 
 // One blocking TCP connection to the broker.
 class RawConn {

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "admin_test_util.h"
-#include "kfk/broker_ref.h"
+#include "kfk_test/brokers.h"
 
 using namespace kfk;
 using namespace kfk::admin_testing;
@@ -13,14 +13,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// broker-ref with topics created only through the admin client.
 std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {}) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  o.config.emplace("auto.create.topics.enable", "false");
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
+  config.emplace("auto.create.topics.enable", "false");
+  return kfk::test::start_broker(std::move(config));
 }
 
 bool has_topic(const ListTopicsResult& r, const std::string& name) {

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "admin_test_util.h"
-#include "kfk/broker_ref.h"
+#include "kfk_test/brokers.h"
 
 using namespace kfk;
 using namespace kfk::admin_testing;
@@ -76,12 +76,8 @@ bool listed(const ListConsumerGroupsResult& r, const std::string& group) {
 }  // namespace
 
 TEST_CASE("admin: list, describe, delete consumer groups and their offsets (broker-ref)") {
-  kfk::testing::BrokerRef::Options o;
-  o.config.emplace("auto.create.topics.enable", "false");
-  o.config.emplace("group.initial.rebalance.delay.ms", "0");
-  std::string error;
-  auto broker = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(broker != nullptr, error);
+  auto broker =
+      kfk::test::start_broker({{"auto.create.topics.enable", "false"}, {"group.initial.rebalance.delay.ms", "0"}});
   auto admin = make_admin(broker->bootstrap_servers());
 
   CreateTopicsResult created;

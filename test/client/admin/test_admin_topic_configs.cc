@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "admin_test_util.h"
-#include "kfk/broker_ref.h"
+#include "kfk_test/brokers.h"
 
 using namespace kfk;
 using namespace kfk::admin_testing;
@@ -79,12 +79,7 @@ constexpr const char* kStaticKey = "log.cleaner.max.compaction.lag.ms";
 constexpr const char* kStaticValue = "86400000";
 
 std::unique_ptr<kfk::testing::BrokerRef> start_broker() {
-  kfk::testing::BrokerRef::Options o;
-  o.config = {{"auto.create.topics.enable", "false"}, {kStaticKey, kStaticValue}};
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
+  return kfk::test::start_broker({{"auto.create.topics.enable", "false"}, {kStaticKey, kStaticValue}});
 }
 
 ResourceConfig describe(Admin& admin, const std::string& topic) {

@@ -19,17 +19,19 @@
 #include "consumer_test_util.h"
 #include "kfk/admin.h"
 #include "kfk/broker_ref.h"
-#include "../net/net_test_util.h"
+#include "kfk_test/brokers.h"
+#include "kfk_test/log_lines.h"
+#include "kfk_test/wait.h"
 
 using namespace kfk;
 using namespace kfk::consumer_testing;
-using kfk::net::testing::LogLines;
-using kfk::net::testing::start_broker;
+using kfk::test::LogLines;
+using kfk::test::start_broker;
 
 namespace {
 
 // The group tests' patience: 20 s.
-bool wait_until(const std::function<bool()>& pred, int ms = 20000) { return kfk::net::testing::eventually(pred, ms); }
+bool wait_until(const std::function<bool()>& pred, int ms = 20000) { return kfk::test::eventually(pred, ms); }
 
 // Every listener call in order: ("assigned" | "revoked" | "lost", partitions).
 class CallLog : public RebalanceListener {

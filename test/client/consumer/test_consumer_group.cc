@@ -12,12 +12,13 @@
 
 #include "consumer_test_util.h"
 #include "kfk/broker_ref.h"
-#include "../net/net_test_util.h"
+#include "kfk_test/brokers.h"
+#include "kfk_test/mock_cluster.h"
 
 using namespace kfk;
 using namespace kfk::consumer_testing;
-using kfk::net::testing::MockCluster;
-using kfk::net::testing::start_broker;
+using kfk::test::MockCluster;
+using kfk::test::start_broker;
 
 namespace {
 

@@ -48,13 +48,13 @@
 #include <set>
 #include <thread>
 
-#include "../net/net_test_util.h"
 #include "consumer_test_util.h"
-#include "kfk/broker_ref.h"
+#include "kfk_test/brokers.h"
+#include "kfk_test/mock_cluster.h"
 
 using namespace kfk;
 using namespace kfk::consumer_testing;
-using kfk::net::testing::MockCluster;
+using kfk::test::MockCluster;
 
 namespace {
 
@@ -404,11 +404,8 @@ struct Group {
       mock->create_topic(topic, kPartitions);
       bootstrap = mock->bootstraps();
     } else {
-      kfk::testing::BrokerRef::Options o;
-      o.config = {{"num.partitions", std::to_string(kPartitions)}, {"group.initial.rebalance.delay.ms", "0"}};
-      std::string error;
-      ref = kfk::testing::BrokerRef::start(o, &error);
-      REQUIRE_MESSAGE(ref != nullptr, error);
+      ref = kfk::test::start_broker(
+          {{"num.partitions", std::to_string(kPartitions)}, {"group.initial.rebalance.delay.ms", "0"}});
       bootstrap = ref->bootstrap_servers();
       produce_more(20);  // creates the topic; read by whoever joins first
     }

@@ -9,13 +9,13 @@
 #include <chrono>
 #include <set>
 
-#include "../net/net_test_util.h"
 #include "consumer_test_util.h"
 #include "kfk/admin.h"
+#include "kfk_test/brokers.h"
 
 using namespace kfk;
 using namespace kfk::consumer_testing;
-using kfk::net::testing::start_broker;
+using kfk::test::start_broker;
 
 TEST_CASE("consumer: a topic deleted under a group and recreated is read from its start, old offsets gone") {
   auto broker = start_broker(

@@ -6,18 +6,18 @@
 #include <map>
 #include <thread>
 
-#include "../net/net_test_util.h"
 #include "consumer_test_util.h"
-#include "kfk/broker_ref.h"
+#include "kfk_test/brokers.h"
+#include "kfk_test/mock_cluster.h"
 
 using namespace kfk;
 using namespace kfk::consumer_testing;
-using kfk::net::testing::MockCluster;
+using kfk::test::MockCluster;
 
 namespace {
 
 std::unique_ptr<kfk::testing::BrokerRef> start_broker(int partitions) {
-  return kfk::net::testing::start_broker({{"num.partitions", std::to_string(partitions)}});
+  return kfk::test::start_broker({{"num.partitions", std::to_string(partitions)}});
 }
 
 std::vector<TopicPartition> partitions_of(const std::string& topic, int n) {

@@ -24,6 +24,7 @@
 #include "protocol/frame.h"
 #include "protocol/messages.h"
 #include "protocol/record_batch.h"
+#include "kfk_test/wait.h"
 
 using namespace kfk;
 using kfk::consumer::FetchSessionHandler;
@@ -647,7 +648,7 @@ TEST_CASE("fetch: seek_to_beginning while the reset's ListOffsets is in flight s
   auto c = make_consumer(fake_config(broker, {{"auto.offset.reset", "latest"}}));
   TopicPartition tp(kTopic, 0);
   REQUIRE(c->assign({tp}).ok());
-  REQUIRE(net::testing::eventually([&] { return broker.list_offsets_seen() >= 1; }, 10000));
+  REQUIRE(kfk::test::eventually([&] { return broker.list_offsets_seen() >= 1; }, 10000));
   REQUIRE(c->seek_to_beginning({tp}).ok());  // the "latest" answer is still on its way
   int64_t pos = -1;
   REQUIRE(c->position(tp, &pos, std::chrono::seconds(10)).ok());

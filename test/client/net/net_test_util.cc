@@ -17,35 +17,13 @@
 
 namespace kfk::net::testing {
 
-MockCluster::MockCluster(int brokers) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
-  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (rk_ == nullptr) throw std::runtime_error(errstr);
-  mc_ = rd_kafka_mock_cluster_new(rk_, brokers);
-  if (mc_ == nullptr) throw std::runtime_error("rd_kafka_mock_cluster_new failed");
-  // Debian's librdkafka 2.0.2 mock writes a malformed LeaderEpoch in
-  // ListOffsets v4-v5 answers: cap that API instead of bending the client.
-  rd_kafka_mock_set_apiversion(mc_, 2 /* ListOffsets */, 0, 3);
-}
-
-MockCluster::~MockCluster() {
-  if (mc_) rd_kafka_mock_cluster_destroy(mc_);
-  if (rk_) rd_kafka_destroy(rk_);
-}
-
-std::vector<io::HostPort> MockCluster::servers() const {
+std::vector<io::HostPort> mock_servers(const MockCluster& mc) {
   std::vector<io::HostPort> out;
-  for (const auto& s : core::split_list(bootstraps())) {
+  for (const auto& s : core::split_list(mc.bootstraps())) {
     io::HostPort hp;
     if (core::parse_host_port(s, hp)) out.push_back(hp);
   }
   return out;
-}
-
-void MockCluster::create_topic(const std::string& name, int partitions, int replication) {
-  rd_kafka_mock_topic_create(mc_, name.c_str(), partitions, replication);
 }
 
 NetOptions test_options(std::vector<io::HostPort> bootstrap) {
@@ -61,15 +39,6 @@ NetOptions test_options(std::vector<io::HostPort> bootstrap) {
   o.connection_setup_timeout_ms = 3000;
   o.connection_setup_timeout_max_ms = 6000;
   return o;
-}
-
-bool eventually(const std::function<bool()>& pred, int ms) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
 }
 
 RawServer::RawServer(Responder respond) : respond_(std::move(respond)) {
@@ -188,18 +157,6 @@ std::vector<uint8_t> api_versions_answer(const std::vector<uint8_t>& request,
   proto::Writer w;
   proto::encode_response_frame(w, resp, h.header.request_api_version, h.header.correlation_id);
   return w.flatten();
-}
-
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config, std::string data_dir,
-                                                      int port) {
-  kfk::testing::BrokerRef::Options o;
-  o.config = std::move(config);
-  o.data_dir = std::move(data_dir);
-  o.port = port;
-  std::string error;
-  auto b = kfk::testing::BrokerRef::start(o, &error);
-  REQUIRE_MESSAGE(b != nullptr, error);
-  return b;
 }
 
 }  // namespace kfk::net::testing

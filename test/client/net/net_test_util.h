@@ -1,12 +1,8 @@
-// Helpers for the network-layer tests: a librdkafka mock cluster, running
-// code on a NetClient's loop thread and waiting for callbacks, and a tiny
-// raw TCP server that answers whatever a test scripts (garbage included).
+// Helpers for the network-layer tests: running code on a NetClient's loop
+// thread and waiting for callbacks, and a tiny raw TCP server that answers
+// whatever a test scripts (garbage included); the mock cluster, broker-ref,
+// waiting and log sinks come from the test-support library.
 #pragma once
-
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
-#include "kfk/broker_ref.h"
 
 #include <atomic>
 #include <chrono>
@@ -22,23 +18,21 @@
 #include <vector>
 
 #include "client/net/net_client.h"
+#include "kfk_test/brokers.h"
+#include "kfk_test/log_lines.h"
+#include "kfk_test/mock_cluster.h"
+#include "kfk_test/wait.h"
 
 namespace kfk::net::testing {
 
-// librdkafka's in-process mock cluster (brokers 1..n on loopback ports).
-class MockCluster {
- public:
-  explicit MockCluster(int brokers = 3);
-  ~MockCluster();
-  rd_kafka_mock_cluster_t* get() const { return mc_; }
-  std::string bootstraps() const { return rd_kafka_mock_cluster_bootstraps(mc_); }
-  std::vector<io::HostPort> servers() const;
-  void create_topic(const std::string& name, int partitions, int replication = 1);
+// From the test-support library (kfk_test/).
+using kfk::test::eventually;
+using kfk::test::LogLines;
+using kfk::test::MockCluster;
+using kfk::test::start_broker;
 
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* mc_ = nullptr;
-};
+// The mock cluster's brokers as the client's bootstrap list.
+std::vector<io::HostPort> mock_servers(const MockCluster& mc);
 
 // Options suitable for tests: short timeouts, fixed bootstrap order.
 NetOptions test_options(std::vector<io::HostPort> bootstrap);
@@ -80,36 +74,6 @@ class Slot {
   std::shared_future<T> f_;
 };
 
-// Polls `pred` (on the test thread) until true or `ms` pass.
-bool eventually(const std::function<bool()>& pred, int ms = 10000);
-
-// A log sink for NetOptions::log, ProducerOptions::log or
-// ConsumerOptions::log that keeps the lines; the sink shares them, so it may
-// outlive this object (a client logging while it closes).
-class LogLines {
- public:
-  std::function<void(std::string_view)> sink() const {
-    return [lines = lines_](std::string_view m) {
-      std::lock_guard<std::mutex> lock(lines->mu);
-      lines->all.emplace_back(m);
-    };
-  }
-  // How many lines contain `needle`.
-  size_t count(const std::string& needle) const {
-    std::lock_guard<std::mutex> lock(lines_->mu);
-    size_t n = 0;
-    for (const auto& l : lines_->all) n += l.find(needle) != std::string::npos;
-    return n;
-  }
-
- private:
-  struct Lines {
-    std::mutex mu;
-    std::vector<std::string> all;
-  };
-  std::shared_ptr<Lines> lines_ = std::make_shared<Lines>();
-};
-
 // A one-connection-at-a-time TCP server on 127.0.0.1 that hands each
 // request frame (size prefix stripped) to `respond`, which returns the raw
 // bytes to send back (size prefix included, so garbage can be sent). An
@@ -147,11 +111,5 @@ proto::ProduceRequest make_produce(const std::string& topic, int16_t acks, size_
 std::pair<int16_t, int16_t> api_of(const std::vector<uint8_t>& request);
 // Correlation id of a request frame.
 int32_t correlation_id(const std::vector<uint8_t>& request);
-
-// Starts broker-ref (embedded) with the given configuration, on a fresh
-// temporary directory unless `data_dir` is given; fails the test if it
-// cannot.
-std::unique_ptr<kfk::testing::BrokerRef> start_broker(std::map<std::string, std::string> config = {},
-                                                      std::string data_dir = {}, int port = 0);
 
 }  // namespace kfk::net::testing

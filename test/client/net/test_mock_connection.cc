@@ -29,7 +29,7 @@ std::pair<Error, int16_t> metadata_roundtrip(NetClient& nc, int32_t node, int wa
 
 TEST_CASE("mock: ApiVersions negotiation picks min(our max, broker max)") {
   MockCluster mc(3);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start(false);
   auto [err, version] = metadata_roundtrip(nc, -1);
   REQUIRE_MESSAGE(err.ok(), err.to_string());
@@ -52,7 +52,7 @@ TEST_CASE("mock: ApiVersions negotiation picks min(our max, broker max)") {
 TEST_CASE("mock: a broker capping an API is respected") {
   MockCluster mc(1);
   rd_kafka_mock_set_apiversion(mc.get(), 3 /* Metadata */, 0, 4);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start(false);
   auto [err, version] = metadata_roundtrip(nc, -1);
   REQUIRE_MESSAGE(err.ok(), err.to_string());
@@ -62,7 +62,7 @@ TEST_CASE("mock: a broker capping an API is respected") {
 
 TEST_CASE("mock: a request past request.timeout.ms closes the connection, failing everything in flight") {
   MockCluster mc(1);
-  NetOptions o = test_options(mc.servers());
+  NetOptions o = test_options(mock_servers(mc));
   o.request_timeout_ms = 300;
   NetClient nc(o);
   nc.start(false);
@@ -92,7 +92,7 @@ TEST_CASE("mock: a request past request.timeout.ms closes the connection, failin
 
 TEST_CASE("mock: reconnect with exponential backoff while a broker is down") {
   MockCluster mc(1);
-  NetOptions o = test_options(mc.servers());
+  NetOptions o = test_options(mock_servers(mc));
   o.reconnect_backoff_ms = 100;
   o.reconnect_backoff_max_ms = 400;
   o.request_timeout_ms = 2000;
@@ -127,7 +127,7 @@ TEST_CASE("mock: reconnect with exponential backoff while a broker is down") {
 
 TEST_CASE("mock: 100 pipelined requests complete in order") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start(false);
   REQUIRE(metadata_roundtrip(nc, -1).first.ok());
   Slot<bool> done;
@@ -153,7 +153,7 @@ TEST_CASE("mock: acks=0 Produce answered anyway: the answers are dropped, the co
   // stream out of sync).
   MockCluster mc(1);
   mc.create_topic("p0", 1, 1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start(false);
   REQUIRE(metadata_roundtrip(nc, -1).first.ok());
   RequestOptions ro;
@@ -177,7 +177,7 @@ TEST_CASE("mock: acks=0 Produce answered anyway: the answers are dropped, the co
 TEST_CASE("mock: Produce (acks=all) carries a spliced record batch") {
   MockCluster mc(1);
   mc.create_topic("p", 1, 1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start(false);
   REQUIRE(metadata_roundtrip(nc, -1).first.ok());
   RequestOptions ro;
@@ -199,7 +199,7 @@ TEST_CASE("mock: Produce (acks=all) carries a spliced record batch") {
 
 TEST_CASE("mock: idle connections close after connections.max.idle.ms and reopen on demand") {
   MockCluster mc(1);
-  NetOptions o = test_options(mc.servers());
+  NetOptions o = test_options(mock_servers(mc));
   o.connections_max_idle_ms = 200;
   NetClient nc(o);
   nc.start(false);
@@ -216,7 +216,7 @@ TEST_CASE("mock: idle connections close after connections.max.idle.ms and reopen
 TEST_CASE("mock: unknown node ids fail at once; stop fails pending work with DESTROYED") {
   MockCluster mc(1);
   rd_kafka_mock_broker_set_rtt(mc.get(), 1, 3000);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start(false);
   Slot<Error> unknown, pending;
   on_loop(nc, [&] {

@@ -42,7 +42,7 @@ int dead_port() {
 TEST_CASE("mock metadata: brokers, controller, topics, partitions, leaders") {
   MockCluster mc(3);
   mc.create_topic("topic-a", 4, 3);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   Error e = wait_topic(nc, "topic-a");
   REQUIRE_MESSAGE(e.ok(), e.to_string());
@@ -81,7 +81,7 @@ TEST_CASE("mock metadata: unknown topics are reported as such") {
   MockCluster mc(1);
   mc.create_topic("no-such-topic", 2, 1);
   rd_kafka_mock_topic_set_error(mc.get(), "no-such-topic", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
-  NetOptions o = test_options(mc.servers());
+  NetOptions o = test_options(mock_servers(mc));
   o.allow_auto_topic_creation = false;
   NetClient nc(o);
   nc.start();
@@ -104,7 +104,7 @@ TEST_CASE("mock metadata: injected errors make a refresh happen") {
   // A topic being created (LEADER_NOT_AVAILABLE) is asked about again, with
   // backoff, until it is usable.
   rd_kafka_mock_topic_set_error(mc.get(), "topic-a", RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   Slot<Error> ready;
   on_loop(nc, [&] {
@@ -147,7 +147,7 @@ TEST_CASE("mock metadata: injected errors make a refresh happen") {
 TEST_CASE("mock metadata: a leader change is followed") {
   MockCluster mc(3);
   mc.create_topic("topic-a", 2, 3);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   REQUIRE(wait_topic(nc, "topic-a").ok());
   auto md = nc.metadata_snapshot();
@@ -165,7 +165,7 @@ TEST_CASE("mock metadata: bootstrap skips a dead first address") {
   MockCluster mc(1);
   mc.create_topic("topic-a", 1, 1);
   std::vector<io::HostPort> servers{{"127.0.0.1", dead_port()}};
-  for (const auto& s : mc.servers()) servers.push_back(s);
+  for (const auto& s : mock_servers(mc)) servers.push_back(s);
   NetClient nc(test_options(servers));
   nc.start();
   Error e = wait_topic(nc, "topic-a");
@@ -179,7 +179,7 @@ TEST_CASE("mock metadata: bootstrap skips a dead first address") {
 
 TEST_CASE("mock metadata: periodic refresh every metadata.max.age.ms") {
   MockCluster mc(1);
-  NetOptions o = test_options(mc.servers());
+  NetOptions o = test_options(mock_servers(mc));
   o.metadata_max_age_ms = 150;
   NetClient nc(o);
   nc.start();

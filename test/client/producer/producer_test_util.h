@@ -14,7 +14,7 @@
 
 #include "kfk/broker_ref.h"
 #include "kfk/producer.h"
-#include "../net/net_test_util.h"
+#include "kfk_test/brokers.h"
 
 namespace kfk::producer_testing {
 
@@ -36,7 +36,7 @@ std::vector<ReadRecord> rdkafka_read_all(const std::string& bootstrap, const std
                                          size_t expected, int timeout_ms = 20000,
                                          const std::map<std::string, std::string>& extra = {});
 
-using kfk::net::testing::start_broker;
+using kfk::test::start_broker;
 
 // Creates a producer; fails the test on a config error.
 std::unique_ptr<Producer> make_producer(const std::string& bootstrap, std::map<std::string, std::string> config = {},

@@ -7,8 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "../net/net_test_util.h"
 #include "producer_test_util.h"
+#include "kfk_test/mock_cluster.h"
 
 using namespace kfk;
 using namespace kfk::producer_testing;
@@ -143,7 +143,7 @@ TEST_CASE("producer api: custom partitioner (object and by name) and interceptor
 }
 
 TEST_CASE("producer api: acks=0 against a broker that answers anyway (librdkafka's mock)") {
-  kfk::net::testing::MockCluster mc(1);
+  kfk::test::MockCluster mc(1);
   mc.create_topic("acks0", 1, 1);
   auto p = make_producer(mc.bootstraps(), {{"acks", "0"}, {"enable.idempotence", "false"}, {"linger.ms", "1"}});
   std::atomic<int> ok{0}, failed{0};

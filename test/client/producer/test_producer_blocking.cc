@@ -13,6 +13,7 @@
 
 #include "kfk/admin.h"
 #include "producer_test_util.h"
+#include "kfk_test/log_lines.h"
 
 using namespace kfk;
 using namespace kfk::producer_testing;
@@ -64,7 +65,7 @@ TEST_CASE("producer blocking: only the first send to a topic the cluster says is
 }
 
 TEST_CASE("producer blocking: unreachable brokers are named, logged once, and later sends fail at once") {
-  kfk::net::testing::LogLines log;
+  kfk::test::LogLines log;
   ProducerOptions opts;
   opts.log = log.sink();
   auto p = make_producer("127.0.0.1:1", {{"max.block.ms", "4000"}}, opts);

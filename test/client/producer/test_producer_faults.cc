@@ -13,12 +13,13 @@
 #include <filesystem>
 #include <unistd.h>
 
-#include "../net/net_test_util.h"
 #include "producer_test_util.h"
+#include "kfk_test/mock_cluster.h"
+#include "kfk_test/wait.h"
 
 using namespace kfk;
 using namespace kfk::producer_testing;
-using kfk::net::testing::MockCluster;
+using kfk::test::MockCluster;
 
 namespace {
 
@@ -151,7 +152,7 @@ TEST_CASE("producer faults: every send completes within delivery.timeout.ms when
               results.emplace_back(e, ms);
             });
   }
-  REQUIRE(kfk::net::testing::eventually([&] { std::lock_guard lk(mu); return results.size() == 200; }, 10000));
+  REQUIRE(kfk::test::eventually([&] { std::lock_guard lk(mu); return results.size() == 200; }, 10000));
   for (const auto& [e, ms] : results) {
     CHECK(e.code() == errc::kMsgTimedOut);
     CHECK(ms < 1500 + 1000);  // the deadline, plus scheduling slack on a loaded machine
@@ -238,11 +239,11 @@ TEST_CASE("producer: a slow callback does not stall sending to other partitions"
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     slow_done = true;
   });
-  REQUIRE(kfk::net::testing::eventually([&] { return in_slow.load(); }));
+  REQUIRE(kfk::test::eventually([&] { return in_slow.load(); }));
   for (int i = 0; i < 50; ++i) p->send(ProducerRecord("slow", 1, std::nullopt, Bytes("other")), nullptr);
   // The network thread keeps sending and the broker keeps acknowledging
   // while the callback thread is stuck.
-  CHECK(kfk::net::testing::eventually([&] { return p->metrics().records_sent == 51; }, 1200));
+  CHECK(kfk::test::eventually([&] { return p->metrics().records_sent == 51; }, 1200));
   CHECK_FALSE(slow_done.load());
   REQUIRE(p->flush(std::chrono::seconds(10)).ok());
   CHECK(slow_done.load());

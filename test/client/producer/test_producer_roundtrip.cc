@@ -10,9 +10,9 @@
 #include <set>
 #include <thread>
 
-#include "../net/net_test_util.h"
 #include "kfk/admin.h"
 #include "producer_test_util.h"
+#include "kfk_test/mock_cluster.h"
 
 using namespace kfk;
 using namespace kfk::producer_testing;
@@ -100,7 +100,7 @@ TEST_CASE("producer: broker-ref round trip with every codec, read back by librdk
 }
 
 TEST_CASE("producer: mock cluster round trip with every codec, read back by librdkafka") {
-  kfk::net::testing::MockCluster mc(3);
+  kfk::test::MockCluster mc(3);
   for (const char* codec : {"none", "gzip", "snappy", "lz4", "zstd"}) {
     CAPTURE(codec);
     const std::string topic = std::string("mrt-") + codec;
@@ -113,7 +113,7 @@ TEST_CASE("producer: mock cluster round trip with every codec, read back by libr
 }
 
 TEST_CASE("producer: keyed records land where librdkafka's murmur2_random puts them") {
-  kfk::net::testing::MockCluster mc(3);
+  kfk::test::MockCluster mc(3);
   mc.create_topic("placement", 7, 1);
   auto p = make_producer(mc.bootstraps(), {{"linger.ms", "1"}});
   char errstr[512];
