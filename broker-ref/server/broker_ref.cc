@@ -1,5 +1,5 @@
 // kfk::testing::BrokerRef: the Server on a thread of its own.
-#include "kfk/broker_ref.h"
+#include "kfk-broker-ref/broker_ref.h"
 
 #include <pthread.h>
 #include <signal.h>

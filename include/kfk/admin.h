@@ -47,6 +47,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -63,7 +65,7 @@
 namespace kfk {
 
 // A topic id (KIP-516): 16 bytes, zero when the broker does not say.
-struct TopicId {
+struct KFK_EXPORT TopicId {
   std::array<uint8_t, 16> bytes{};
   bool is_zero() const;
   // As Kafka prints it: URL-safe base64 without padding (22 characters);
@@ -247,7 +249,7 @@ inline constexpr int64_t kDeleteAllRecords = -1;
 
 // --- Configs ------------------------------------------------------------------
 
-struct ConfigResource {
+struct KFK_EXPORT ConfigResource {
   // Kafka's resource type codes.
   enum class Type : int8_t { kTopic = 2, kBroker = 4, kBrokerLogger = 8 };
   Type type = Type::kTopic;
@@ -296,7 +298,7 @@ struct DescribeConfigsOptions : AdminCallOptions {
   bool include_documentation = false;
 };
 
-struct ResourceConfig {
+struct KFK_EXPORT ResourceConfig {
   Error error;  // UNKNOWN_TOPIC_OR_PARTITION, ...
   std::vector<ConfigEntry> entries;  // sorted by name
   const ConfigEntry* find(const std::string& name) const;
@@ -424,7 +426,7 @@ struct DeleteConsumerGroupOffsetsResult {
 
 // -----------------------------------------------------------------------------
 
-class Admin {
+class KFK_EXPORT Admin {
  public:
   // Validates `config` (errc::kInvalidConfig naming the key, see
   // kfk/config.h; producer- and consumer-only keys are accepted and

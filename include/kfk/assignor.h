@@ -34,6 +34,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -78,7 +80,7 @@ struct GroupAssignmentInput {
   std::map<std::string, MemberSubscription> members;
 };
 
-class PartitionAssignor {
+class KFK_EXPORT PartitionAssignor {
  public:
   virtual ~PartitionAssignor() = default;
 
@@ -113,14 +115,14 @@ using AssignorFactory = std::function<std::unique_ptr<PartitionAssignor>()>;
 // Fails (errc::kInvalidArgument) for an empty, built-in (also a Java class
 // name such as "RangeAssignor") or taken name, a name the config list could
 // not carry (a ',' or surrounding blanks), or an empty factory. Thread-safe.
-Error register_assignor(std::string name, AssignorFactory factory);
+KFK_EXPORT Error register_assignor(std::string name, AssignorFactory factory);
 // True when a custom assignor was registered under `name` (built-ins stay).
-bool unregister_assignor(std::string_view name);
+KFK_EXPORT bool unregister_assignor(std::string_view name);
 // Creates the assignor registered (or built in) under `name`; built-ins are
 // also found by their Java class names. Unknown names fail with
 // errc::kInvalidConfig listing the known ones; a factory that returns null
 // fails with errc::kInvalidArgument.
-Error create_assignor(std::string_view name, std::unique_ptr<PartitionAssignor>& out);
+KFK_EXPORT Error create_assignor(std::string_view name, std::unique_ptr<PartitionAssignor>& out);
 
 }  // namespace kfk
 

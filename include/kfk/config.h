@@ -438,6 +438,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -447,7 +449,7 @@
 
 namespace kfk {
 
-class Config {
+class KFK_EXPORT Config {
  public:
   Config() = default;
   // Config c{{"bootstrap.servers", "localhost:9092"}, {"acks", "1"}};

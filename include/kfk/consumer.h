@@ -78,6 +78,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -159,7 +161,7 @@ struct ConsumerRecord {
 // What one poll() returns: records (in offset order within a partition),
 // partitions that reached their end (enable.partition.eof), or an error.
 // Move-only; keeps the buffers the records point into alive.
-class ConsumerRecords {
+class KFK_EXPORT ConsumerRecords {
  public:
   ConsumerRecords() = default;
   explicit ConsumerRecords(Error error) : error_(std::move(error)) {}
@@ -222,7 +224,7 @@ struct OffsetAndTimestamp {
 // The listener is given to subscribe(topics, listener) (Java's form; it may
 // then capture the consumer it is subscribed on) or, for every
 // subscription made without one, in ConsumerOptions at create().
-class RebalanceListener {
+class KFK_EXPORT RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
   // Commit processed offsets here (commit_sync() works inside).
@@ -236,7 +238,7 @@ class RebalanceListener {
 // See every batch before the application and every commit.
 // Run on the application thread, in the order configured; an interceptor
 // that throws is logged and skipped.
-class ConsumerInterceptor {
+class KFK_EXPORT ConsumerInterceptor {
  public:
   virtual ~ConsumerInterceptor() = default;
   // Inside poll(), before the batch is returned: may remove, reorder or
@@ -250,7 +252,8 @@ class ConsumerInterceptor {
 };
 
 // Counters since the consumer was created. Read with Consumer::metrics()
-// from any thread.
+// from any thread. New fields are only ever added at the end: a program
+// built against an older kfk/consumer.h keeps working with a newer libkfk.
 struct ConsumerMetrics {
   uint64_t records_consumed = 0;   // records returned by poll()
   uint64_t bytes_fetched = 0;      // record batch bytes received
@@ -284,7 +287,7 @@ struct ConsumerOptions {
 
 using CommitCallback = std::function<void(const std::map<TopicPartition, OffsetAndMetadata>& offsets, const Error&)>;
 
-class Consumer {
+class KFK_EXPORT Consumer {
  public:
   // Validates `config` (errc::kInvalidConfig naming the key, see
   // kfk/config.h) and starts the network thread. Does not wait for the
@@ -412,7 +415,16 @@ class Consumer {
   virtual Error close(std::chrono::milliseconds timeout = std::chrono::seconds(30)) = 0;
 
   // Any thread.
-  virtual ConsumerMetrics metrics() const = 0;
+  ConsumerMetrics metrics() const {
+    ConsumerMetrics m;
+    fill_metrics(&m, sizeof m);
+    return m;
+  }
+
+ protected:
+  // Implements metrics(): sets the fields of *out that lie within its first
+  // `size` bytes (sizeof(ConsumerMetrics) in the caller's header).
+  virtual void fill_metrics(ConsumerMetrics* out, size_t size) const = 0;
 };
 
 }  // namespace kfk

@@ -23,12 +23,14 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <cstdint>
 #include <string>
 
 namespace kfk {
 
-class Error {
+class KFK_EXPORT Error {
  public:
   // Success.
   Error() = default;

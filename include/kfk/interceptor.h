@@ -31,12 +31,14 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include "kfk/error.h"
 #include "kfk/record.h"
 
 namespace kfk {
 
-class ProducerInterceptor {
+class KFK_EXPORT ProducerInterceptor {
  public:
   virtual ~ProducerInterceptor() = default;
 

@@ -58,6 +58,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -112,7 +114,7 @@ struct PartitionerContext {
   std::span<const int32_t> available_partitions;
 };
 
-class Partitioner {
+class KFK_EXPORT Partitioner {
  public:
   virtual ~Partitioner() = default;
 
@@ -147,16 +149,16 @@ using PartitionerFactory = std::function<std::unique_ptr<Partitioner>()>;
 // producer's `partitioner` setting. Fails (errc::kInvalidArgument) when the
 // name is empty, is a built-in name, or is already registered.
 // Thread-safe.
-Error register_partitioner(std::string name, PartitionerFactory factory);
+KFK_EXPORT Error register_partitioner(std::string name, PartitionerFactory factory);
 // Removes a registration; false when the name was not registered.
-bool unregister_partitioner(std::string_view name);
+KFK_EXPORT bool unregister_partitioner(std::string_view name);
 
 // Creates the partitioner registered (or built in) under `name`. Unknown
 // names fail with errc::kInvalidConfig, listing the known ones.
-Error create_partitioner(std::string_view name, std::unique_ptr<Partitioner>& out);
+KFK_EXPORT Error create_partitioner(std::string_view name, std::unique_ptr<Partitioner>& out);
 
 // Every name create_partitioner() accepts (built-in and registered), sorted.
-std::vector<std::string> partitioner_names();
+KFK_EXPORT std::vector<std::string> partitioner_names();
 
 }  // namespace kfk
 

@@ -53,7 +53,10 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -90,6 +93,8 @@ struct PartitionMetadata {
 };
 
 // Counters since the producer was created. Read with Producer::metrics().
+// New fields are only ever added at the end: a program built against an
+// older kfk/producer.h keeps working with a newer libkfk.
 struct ProducerMetrics {
   uint64_t records_sent = 0;      // acknowledged by the broker (or written, acks=0)
   uint64_t records_failed = 0;    // completed with an error
@@ -119,7 +124,7 @@ struct ProducerOptions {
   std::function<void(std::string_view message)> log;
 };
 
-class Producer {
+class KFK_EXPORT Producer {
  public:
   // Validates `config` (errc::kInvalidConfig naming the key, see
   // kfk/config.h), starts the network and callback threads and begins
@@ -191,7 +196,17 @@ class Producer {
   // errc::kTimedOut.
   virtual Error partitions_for(std::string_view topic, std::vector<PartitionMetadata>* out) = 0;
 
-  virtual ProducerMetrics metrics() const = 0;
+  // Any thread.
+  ProducerMetrics metrics() const {
+    ProducerMetrics m;
+    fill_metrics(&m, sizeof m);
+    return m;
+  }
+
+ protected:
+  // Implements metrics(): sets the fields of *out that lie within its first
+  // `size` bytes (sizeof(ProducerMetrics) in the caller's header).
+  virtual void fill_metrics(ProducerMetrics* out, size_t size) const = 0;
 };
 
 }  // namespace kfk

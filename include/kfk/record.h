@@ -25,6 +25,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,7 +45,7 @@
 namespace kfk {
 
 // A byte string: a record key or value, owned or borrowed.
-class Bytes {
+class KFK_EXPORT Bytes {
  public:
   // Empty (zero bytes; not null: nullness is std::optional<Bytes>).
   Bytes() noexcept = default;
@@ -128,7 +130,7 @@ struct Header {
 
 // One record to send. Every field is public; the constructors cover the
 // common shapes.
-struct ProducerRecord {
+struct KFK_EXPORT ProducerRecord {
   std::string topic;
   std::optional<int32_t> partition;    // nullopt: the partitioner chooses
   std::optional<Bytes> key;            // nullopt: null key
@@ -187,7 +189,7 @@ struct RecordMetadata {
 // record order within a partition. A callback should be quick: a slow one
 // delays later callbacks (never the network). Exceptions thrown by a
 // callback are caught and logged.
-class DeliveryCallback {
+class KFK_EXPORT DeliveryCallback {
  public:
   static constexpr size_t kInlineSize = 48;
 

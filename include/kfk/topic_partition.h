@@ -9,6 +9,8 @@
 #include "kfk/internal/require_cxx20.h"
 #if KFK_INTERNAL_CXX20
 
+#include "kfk/internal/export.h"
+
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +20,7 @@
 
 namespace kfk {
 
-struct TopicPartition {
+struct KFK_EXPORT TopicPartition {
   std::string topic;
   int32_t partition = -1;
 

@@ -57,7 +57,7 @@ class ConsumerImpl final : public Consumer {
   Error resume(const std::vector<TopicPartition>& partitions) override;
   std::vector<TopicPartition> paused() const override;
   Error close(std::chrono::milliseconds timeout) override;
-  ConsumerMetrics metrics() const override;
+  void fill_metrics(ConsumerMetrics* out, size_t size) const override;
 
  private:
   // Java's acquire()/release(): one application thread inside the consumer

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "client/consumer/consumer_impl.h"
+#include "client/core/growable_struct.h"
 
 namespace kfk::consumer {
 
@@ -358,7 +359,7 @@ Error ConsumerImpl::close(std::chrono::milliseconds timeout) {
   return result;
 }
 
-ConsumerMetrics ConsumerImpl::metrics() const {
+void ConsumerImpl::fill_metrics(ConsumerMetrics* out, size_t size) const {
   ConsumerMetrics m;
   m.records_consumed = records_consumed_;
   m.commits = commits_;
@@ -373,7 +374,10 @@ ConsumerMetrics ConsumerImpl::metrics() const {
     m.member_id = state_.member_id;
     m.rebalances = state_.rebalances;
   }
-  return m;
+  using M = ConsumerMetrics;
+  core::assign_within(out, size, std::move(m), &M::records_consumed, &M::bytes_fetched, &M::fetch_requests,
+                      &M::fetch_errors, &M::rebalances, &M::commits, &M::commit_failures, &M::generation_id,
+                      &M::member_id, &M::buffered_fetches);
 }
 
 }  // namespace kfk::consumer

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <future>
 
+#include "client/core/growable_struct.h"
 #include "client/net/net_options.h"
 
 namespace kfk {
@@ -504,7 +505,7 @@ Error ProducerImpl::partitions_for(std::string_view topic_name, std::vector<Part
   return Error();
 }
 
-ProducerMetrics ProducerImpl::metrics() const {
+void ProducerImpl::fill_metrics(ProducerMetrics* out, size_t size) const {
   ProducerMetrics m;
   const auto r = std::memory_order_relaxed;
   m.records_sent = counters_.records_sent.load(r);
@@ -518,7 +519,10 @@ ProducerMetrics ProducerImpl::metrics() const {
   m.queued_batches = accumulator_->queued_batch_count();
   m.producer_id = counters_.producer_id.load(r);
   m.producer_epoch = static_cast<int16_t>(counters_.producer_epoch.load(r));
-  return m;
+  using M = ProducerMetrics;
+  core::assign_within(out, size, std::move(m), &M::records_sent, &M::records_failed, &M::records_retried,
+                      &M::batches_sent, &M::bytes_sent, &M::requests_sent, &M::epoch_bumps, &M::buffered_bytes,
+                      &M::queued_batches, &M::producer_id, &M::producer_epoch);
 }
 
 }  // namespace producer

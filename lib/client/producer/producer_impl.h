@@ -49,7 +49,7 @@ class ProducerImpl final : public Producer {
   Error flush(std::chrono::milliseconds timeout) override;
   Error close(std::chrono::milliseconds timeout) override;
   Error partitions_for(std::string_view topic, std::vector<PartitionMetadata>* out) override;
-  ProducerMetrics metrics() const override;
+  void fill_metrics(ProducerMetrics* out, size_t size) const override;
 
  private:
   // Application thread: the topic's view, waiting (up to max.block.ms) for

@@ -18,7 +18,7 @@
 
 #include "consumer_test_util.h"
 #include "kfk/admin.h"
-#include "kfk/broker_ref.h"
+#include "kfk-broker-ref/broker_ref.h"
 #include "kfk_test/brokers.h"
 #include "kfk_test/log_lines.h"
 #include "kfk_test/wait.h"

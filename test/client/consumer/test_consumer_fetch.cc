@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "consumer_test_util.h"
-#include "kfk/broker_ref.h"
+#include "kfk-broker-ref/broker_ref.h"
 #include "kfk_test/brokers.h"
 #include "kfk_test/mock_cluster.h"
 

@@ -4,7 +4,7 @@
 // these are the same checks as against any Kafka.
 #include <doctest/doctest.h>
 
-#include "kfk/broker_ref.h"
+#include "kfk-broker-ref/broker_ref.h"
 #include "net_test_util.h"
 
 using namespace kfk;

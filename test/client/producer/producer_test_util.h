@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "kfk/broker_ref.h"
+#include "kfk-broker-ref/broker_ref.h"
 #include "kfk/producer.h"
 #include "kfk_test/brokers.h"
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "kfk/broker_ref.h"
+#include "kfk-broker-ref/broker_ref.h"
 
 namespace kfk::test {
 

@@ -18,6 +18,10 @@
 // partition, replication factor 1. Topics are auto-created by Metadata
 // requests unless auto.create.topics.enable=false.
 //
+// Installed as its own library: `pkg-config --cflags --libs kfk-broker-ref`
+// (libkfk-broker-ref; it needs no libkfk, so tests of any client can embed
+// it), #include <kfk-broker-ref/broker_ref.h>.
+//
 // Thread safety: start(), stop() and the accessors may be called from any
 // thread; stop() must not race with the destructor.
 //
@@ -26,16 +30,20 @@
 // changed.
 #pragma once
 
-#include "kfk/internal/require_cxx20.h"
-#if KFK_INTERNAL_CXX20
-
 #include <map>
 #include <memory>
 #include <string>
 
+// What libkfk-broker-ref.so exports (it is built with hidden visibility).
+#if defined(__GNUC__) || defined(__clang__)
+#define KFK_BROKER_REF_EXPORT __attribute__((visibility("default")))
+#else
+#define KFK_BROKER_REF_EXPORT
+#endif
+
 namespace kfk::testing {
 
-class BrokerRef {
+class KFK_BROKER_REF_EXPORT BrokerRef {
  public:
   struct Options {
     // The data directory (created if needed; reusing one continues its
@@ -85,5 +93,3 @@ class BrokerRef {
 };
 
 }  // namespace kfk::testing
-
-#endif  // KFK_INTERNAL_CXX20
