@@ -35,8 +35,9 @@
 //     partition leader at a time; per partition one response ready for
 //     poll() and up to two more held, all within fetch.max.bytes) while
 //     the application processes, heartbeats the group
-//     coordinator and commits in the background. It never runs application
-//     code.
+//     coordinator and commits in the background. The one piece of
+//     application code it runs is a custom PartitionAssignor's assign()
+//     (kfk/assignor.h), on the group leader, while the group waits.
 //   - Rebalance listener callbacks and interceptors run on the application
 //     thread, inside poll() (and inside close()/unsubscribe() for the
 //     final revocation).
