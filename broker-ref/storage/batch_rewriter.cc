@@ -4,7 +4,7 @@
 
 #include "protocol/compression.h"
 #include "protocol/crc32c.h"
-#include "protocol/endian.h"
+#include "protocol/big_endian.h"
 #include "protocol/writer.h"
 
 namespace kfk::broker {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "protocol/endian.h"
+#include "protocol/big_endian.h"
 
 namespace kfk::broker {
 

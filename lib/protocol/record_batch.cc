@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "protocol/crc32c.h"
-#include "protocol/endian.h"
+#include "protocol/big_endian.h"
 #include "protocol/reader.h"
 
 namespace kfk::proto {
