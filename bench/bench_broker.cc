@@ -233,12 +233,12 @@ ProduceResult produce_kfk(const std::string& bootstrap, const std::string& topic
     });
   };
   send_one();  // warm up: metadata and connection
-  p->flush(std::chrono::seconds(10));
+  (void)p->flush(std::chrono::seconds(10));
   auto t0 = Clock::now();
   for (long i = 0; i < n; ++i) send_one();
-  p->flush(std::chrono::seconds(120));
+  (void)p->flush(std::chrono::seconds(120));
   double s = seconds_since(t0);
-  p->close(std::chrono::seconds(10));
+  (void)p->close(std::chrono::seconds(10));
   return {n / s, n * static_cast<double>(size) / s / 1e6, errors.load()};
 }
 
@@ -257,7 +257,7 @@ double consume_all_kfk(const std::string& bootstrap, const std::string& topic, l
     fprintf(stderr, "kfk consumer: %s\n", e.to_string().c_str());
     exit(1);
   }
-  c->assign({kfk::TopicPartition(topic, 0)});
+  (void)c->assign({kfk::TopicPartition(topic, 0)});
   long bytes = 0;
   Clock::time_point t0{};
   bool started = false;
@@ -273,7 +273,7 @@ double consume_all_kfk(const std::string& bootstrap, const std::string& topic, l
     }
   }
   double s = seconds_since(t0);
-  c->close(std::chrono::seconds(5));
+  (void)c->close(std::chrono::seconds(5));
   return bytes / s / 1e6;
 }
 

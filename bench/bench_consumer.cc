@@ -113,8 +113,8 @@ void produce_kfk(const std::string& bootstrap, const std::string& topic, long n,
               if (!err.ok()) errors++;
             });
   }
-  p->flush(std::chrono::seconds(300));
-  p->close(std::chrono::seconds(10));
+  (void)p->flush(std::chrono::seconds(300));
+  (void)p->close(std::chrono::seconds(10));
   if (errors != 0) die("producing " + topic + ": " + std::to_string(errors.load()) + " records failed");
 }
 
@@ -179,7 +179,7 @@ Throughput consume_kfk(const std::string& bootstrap, const std::string& topic, i
     }
   }
   t.secs = secs_since(start);
-  c->close(std::chrono::seconds(10));
+  (void)c->close(std::chrono::seconds(10));
   return t;
 }
 
@@ -439,7 +439,7 @@ Latency latency_pair(const std::string& bootstrap, const std::string& topic, boo
                 if (!e.ok()) errors++;
               });
     });
-    p->close(std::chrono::seconds(10));
+    (void)p->close(std::chrono::seconds(10));
   } else {
     char err[512];
     rd_kafka_conf_t* pconf = rd_kafka_conf_new();
@@ -460,7 +460,7 @@ Latency latency_pair(const std::string& bootstrap, const std::string& topic, boo
   }
   stop = true;
   consumer.join();
-  if (kc) kc->close(std::chrono::seconds(10));
+  if (kc) (void)kc->close(std::chrono::seconds(10));
   if (rc != nullptr) {
     rd_kafka_consumer_close(rc);
     rd_kafka_destroy(rc);
@@ -540,7 +540,7 @@ class Member : public kfk::RebalanceListener {
       consumed_ += static_cast<long>(recs.size());
     }
     close_start_ = Clock::now();
-    consumer_->close(std::chrono::seconds(10));
+    (void)consumer_->close(std::chrono::seconds(10));
     close_end_ = Clock::now();
   }
   std::unique_ptr<kfk::Consumer> consumer_;
@@ -621,7 +621,7 @@ void run_rebalance(const std::string& bootstrap, const Extra& extra) {
               [](const kfk::RecordMetadata&, const kfk::Error&) {});
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    p->close(std::chrono::seconds(10));
+    (void)p->close(std::chrono::seconds(10));
   });
   printf("## Rebalance time: 3 kfk consumers (subscribe, range, %d partitions, ~1,000 records/s produced), one"
          " closes\n\n", partitions);

@@ -226,12 +226,12 @@ Result run_kfk(const std::string& bootstrap, const std::string& topic, const Cel
       });
     }
   }
-  p->flush(std::chrono::seconds(120));
+  (void)p->flush(std::chrono::seconds(120));
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   Result r;
   r.cpu_s = process_cpu_s() - cpu0;
   r.broker_cpu_s = broker_cpu_s() - bcpu0;
-  p->close(std::chrono::seconds(10));
+  (void)p->close(std::chrono::seconds(10));
   r.records_per_sec = static_cast<double>(n) / secs;
   r.mb_per_sec = r.records_per_sec * static_cast<double>(c.size) / 1e6;
   r.errors = errors + (n - done);
@@ -267,8 +267,8 @@ int rss_child(const std::string& bootstrap, long n) {
       if (!err.ok()) errors++;
     });
   }
-  p->flush(std::chrono::seconds(300));
-  p->close(std::chrono::seconds(10));
+  (void)p->flush(std::chrono::seconds(300));
+  (void)p->close(std::chrono::seconds(10));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   printf("%ld %ld\n", ru.ru_maxrss, errors.load());

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   err = producer->flush(std::chrono::seconds(60));
   const double produce_s = seconds_since(t0);
   const kfk::ProducerMetrics pm = producer->metrics();
-  producer->close(std::chrono::seconds(10));
+  (void)producer->close(std::chrono::seconds(10));  // flush() above said whether all were delivered
   std::printf("produced %ld records (lz4, idempotent producer id %lld) in %.2f s: %.0f records/s, %llu requests\n",
               delivered.load(), static_cast<long long>(pm.producer_id), produce_s,
               static_cast<double>(delivered.load()) / produce_s, static_cast<unsigned long long>(pm.requests_sent));
@@ -71,7 +71,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "consumer: %s\n", err.to_string().c_str());
     return 1;
   }
-  consumer->subscribe({topic});
+  err = consumer->subscribe({topic});
+  if (!err.ok()) {
+    std::fprintf(stderr, "subscribe: %s\n", err.to_string().c_str());
+    return 1;
+  }
   std::map<int32_t, long> per_partition;
   std::map<int32_t, int64_t> next_offset;
   long got = 0, out_of_order = 0, bad_header = 0;
@@ -92,7 +96,7 @@ int main(int argc, char** argv) {
   }
   const double consume_s = seconds_since(t0);
   err = consumer->commit_sync();
-  consumer->close(std::chrono::seconds(10));
+  (void)consumer->close(std::chrono::seconds(10));  // the commit above is what counts
   std::printf("consumed %ld records back as group member in %.2f s: %.0f records/s\n", got, consume_s,
               static_cast<double>(got) / consume_s);
   for (const auto& [p, c] : per_partition)

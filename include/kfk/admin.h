@@ -23,8 +23,8 @@
 //     answered; items answered before keep their results, the others carry
 //     errc::kTimedOut too), errc::kInvalidArgument (the request itself is
 //     malformed, e.g. a duplicate name), errc::kDestroyed (the client was
-//     closed), errc::kUnsupportedFeature / UNSUPPORTED_VERSION (the brokers
-//     lack the API);
+//     closed), errc::kUnsupportedFeature / errc::kNoCommonApiVersion (the
+//     brokers lack the API, or every version of it kfk speaks);
 //   - fills a result with one Error per topic, partition or resource, as the
 //     broker answered (TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION,
 //     INVALID_PARTITIONS, ...).
@@ -222,7 +222,7 @@ struct ListOffsetsOptions : AdminCallOptions {
 };
 
 struct ListedOffset {
-  Error error;             // UNKNOWN_TOPIC_OR_PARTITION, UNSUPPORTED_VERSION (max_timestamp on an old broker), ...
+  Error error;             // UNKNOWN_TOPIC_OR_PARTITION, NO_COMMON_API_VERSION (max_timestamp on an old broker), ...
   int64_t offset = -1;     // -1: no such offset (a timestamp after the last record)
   int64_t timestamp = -1;  // the record's timestamp (timestamp lookups); -1 otherwise
   int32_t leader_epoch = -1;
@@ -428,7 +428,7 @@ struct DeleteConsumerGroupOffsetsResult {
 
 class KFK_EXPORT Admin {
  public:
-  // Validates `config` (errc::kInvalidConfig naming the key, see
+  // Validates `config` (errc::kInvalidClientConfig naming the key, see
   // kfk/config.h; producer- and consumer-only keys are accepted and
   // ignored), starts the network thread and begins bootstrapping. Does not
   // wait for the cluster.
@@ -467,7 +467,7 @@ class KFK_EXPORT Admin {
 
   // Offsets by spec, per partition (sent to each partition's leader).
   // Per partition: UNKNOWN_TOPIC_OR_PARTITION (no such topic or partition),
-  // UNSUPPORTED_VERSION (max_timestamp needs ListOffsets v7), ...
+  // NO_COMMON_API_VERSION (max_timestamp needs ListOffsets v7), ...
   virtual Error list_offsets(const std::map<TopicPartition, OffsetSpec>& partitions, ListOffsetsResult* out,
                              const ListOffsetsOptions& options = {}) = 0;
 

@@ -120,7 +120,7 @@ KFK_EXPORT Error register_assignor(std::string name, AssignorFactory factory);
 KFK_EXPORT bool unregister_assignor(std::string_view name);
 // Creates the assignor registered (or built in) under `name`; built-ins are
 // also found by their Java class names. Unknown names fail with
-// errc::kInvalidConfig listing the known ones; a factory that returns null
+// errc::kInvalidClientConfig listing the known ones; a factory that returns null
 // fails with errc::kInvalidArgument.
 KFK_EXPORT Error create_assignor(std::string_view name, std::unique_ptr<PartitionAssignor>& out);
 

@@ -6,7 +6,7 @@
 // for linger.ms) are not accepted: they fail as unknown keys (with a close
 // known name suggested when there is one). Setting a property never fails;
 // the whole configuration is checked when a client is created, which then fails with
-// errc::kInvalidConfig naming the offending key (unknown key, bad value,
+// errc::kInvalidClientConfig naming the offending key (unknown key, bad value,
 // conflicting keys), or errc::kUnsupportedFeature for a valid Kafka setting
 // that this build of kfk cannot honour (e.g. security.protocol=SSL).
 //

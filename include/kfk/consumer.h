@@ -290,7 +290,7 @@ using CommitCallback = std::function<void(const std::map<TopicPartition, OffsetA
 
 class KFK_EXPORT Consumer {
  public:
-  // Validates `config` (errc::kInvalidConfig naming the key, see
+  // Validates `config` (errc::kInvalidClientConfig naming the key, see
   // kfk/config.h) and starts the network thread. Does not wait for the
   // cluster.
   static Error create(const Config& config, std::unique_ptr<Consumer>* out, ConsumerOptions options = {});
@@ -301,7 +301,7 @@ class KFK_EXPORT Consumer {
   // --- Group subscription (requires group.id) -------------------------------
   // Subscribes to exactly these topics (replacing any previous subscription
   // or manual assignment). The group rebalances on the next poll().
-  // errc::kInvalidArgument for an empty topic name; errc::kInvalidConfig
+  // errc::kInvalidArgument for an empty topic name; errc::kInvalidClientConfig
   // without group.id.
   // The listener for this subscription is ConsumerOptions::rebalance_listener.
   virtual Error subscribe(const std::vector<std::string>& topics) = 0;

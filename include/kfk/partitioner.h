@@ -154,7 +154,7 @@ KFK_EXPORT Error register_partitioner(std::string name, PartitionerFactory facto
 KFK_EXPORT bool unregister_partitioner(std::string_view name);
 
 // Creates the partitioner registered (or built in) under `name`. Unknown
-// names fail with errc::kInvalidConfig, listing the known ones.
+// names fail with errc::kInvalidClientConfig, listing the known ones.
 KFK_EXPORT Error create_partitioner(std::string_view name, std::unique_ptr<Partitioner>& out);
 
 // Every name create_partitioner() accepts (built-in and registered), sorted.

@@ -126,7 +126,7 @@ struct ProducerOptions {
 
 class KFK_EXPORT Producer {
  public:
-  // Validates `config` (errc::kInvalidConfig naming the key, see
+  // Validates `config` (errc::kInvalidClientConfig naming the key, see
   // kfk/config.h), starts the network and callback threads and begins
   // bootstrapping. Does not wait for the cluster: an unreachable cluster
   // shows up as sends that fail with errc::kAllBrokersDown (the first after

@@ -14,21 +14,17 @@ constexpr ErrorInfo kTable[] = {
 
 constexpr size_t kTableSize = sizeof(kTable) / sizeof(kTable[0]);
 constexpr size_t kKafkaCount = static_cast<size_t>(kMaxKafkaErrorCode) + 2;  // -1 .. max
-constexpr size_t kLocalCount = static_cast<size_t>(-100 - kMinLocalErrorCode) + 1;
 
-// Lookup is by index, so the table must be dense: -1, 0, 1, ..., max, then
-// -100, -101, ..., min. Checked here, at compile time.
+// Lookup is by index, so the table must be dense: -1, 0, 1, ..., max.
+// Checked here, at compile time.
 constexpr bool table_is_dense() {
-  if (kTableSize != kKafkaCount + kLocalCount) return false;
+  if (kTableSize != kKafkaCount) return false;
   for (size_t i = 0; i < kKafkaCount; ++i) {
     if (kTable[i].code != static_cast<int>(i) - 1) return false;
   }
-  for (size_t i = 0; i < kLocalCount; ++i) {
-    if (kTable[kKafkaCount + i].code != -100 - static_cast<int>(i)) return false;
-  }
   return true;
 }
-static_assert(table_is_dense(), "KFK_PROTO_ERRORS must list -1..max then -100..min without gaps");
+static_assert(table_is_dense(), "KFK_PROTO_ERRORS must list -1..kMaxKafkaErrorCode without gaps");
 
 constexpr ErrorInfo kUnknown = {INT16_MIN, "UNKNOWN_ERROR_CODE", false, "Unknown error code"};
 
@@ -38,7 +34,6 @@ std::span<const ErrorInfo> all_errors() { return {kTable, kTableSize}; }
 
 const ErrorInfo* find_error(int16_t code) {
   if (code >= -1 && code <= kMaxKafkaErrorCode) return &kTable[code + 1];
-  if (code <= -100 && code >= kMinLocalErrorCode) return &kTable[kKafkaCount + static_cast<size_t>(-100 - code)];
   return nullptr;
 }
 

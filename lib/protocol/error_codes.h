@@ -1,26 +1,28 @@
-// Kafka's error codes and kfk's own client-side codes, in one table.
+// Kafka's error codes, in one table.
 //
 // KFK_PROTO_ERRORS below is the single source: the ErrorCode enum and the
 // lookup table in error_codes.cc are both expanded from it, so a name, its
-// code, whether it is retriable and its text can never disagree.
+// code, whether it is retriable and its text can never disagree. The public
+// kfk/errc.h (every code as errc::kUpperCamel) is generated from it at build
+// time by lib/client/gen_errc.py.
 //
-// Kafka codes (-1 and 0..133) carry the names and default message texts of
+// The codes (-1 and 0..133) carry the names and default message texts of
 // org.apache.kafka.common.protocol.Errors; `retriable` follows Kafka's
 // exception hierarchy (the exception extends RetriableException, directly or
 // through InvalidMetadataException). Note that OUT_OF_ORDER_SEQUENCE_NUMBER,
 // UNKNOWN_PRODUCER_ID and INVALID_PRODUCER_EPOCH are not retriable in that
 // classification; the idempotent producer handles them itself.
 //
-// Local codes (-100 and below) never travel on the wire: the client raises
-// them. Kafka already names code 40 INVALID_CONFIG, so the local
-// "invalid configuration" code is INVALID_CLIENT_CONFIG.
+// This is the wire's vocabulary, shared by the client and broker-ref. The
+// client's own local codes (-100 and below, never on the wire) are in
+// lib/client/client_errors.h.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
 // X(NAME, code, retriable, "text")
-#define KFK_PROTO_KAFKA_ERRORS(X)                                                                 \
+#define KFK_PROTO_ERRORS(X)                                                                       \
   X(UNKNOWN_SERVER_ERROR, -1, false,                                                              \
     "The server experienced an unexpected error when processing the request.")                    \
   X(NONE, 0, false, "")                                                                           \
@@ -266,29 +268,6 @@
   X(STREAMS_TOPOLOGY_FENCED, 132, false, "The supplied topology epoch is outdated.")              \
   X(SHARE_SESSION_LIMIT_REACHED, 133, true, "The limit of share sessions has been reached.")      \
 
-// X(NAME, code, retriable, "text")
-#define KFK_PROTO_LOCAL_ERRORS(X)                                                                 \
-  X(INVALID_CLIENT_CONFIG, -100, false, "Invalid configuration")                                  \
-  X(TIMED_OUT, -101, true, "Operation timed out")                                                 \
-  X(QUEUE_FULL, -102, true, "Local queue is full")                                                \
-  X(TRANSPORT, -103, true, "Connection to the broker failed or was closed")                       \
-  X(DESTROYED, -104, false, "Client closed")                                                      \
-  X(INVALID_ARGUMENT, -105, false, "Invalid argument")                                            \
-  X(MALFORMED_RESPONSE, -106, false, "Malformed response from the broker")                        \
-  X(UNSUPPORTED_FEATURE, -107, false, "Feature not supported by the broker or by this build")     \
-  X(STATE, -108, false, "Operation not valid in the current state")                               \
-  X(FATAL, -109, false, "The client is in a fatal state")                                         \
-  X(WAKEUP, -110, false, "Poll interrupted by wakeup()")                                          \
-  X(PURGED, -111, false, "Record purged before delivery, e.g. at close")                          \
-  X(PARTITION_EOF, -112, false, "Reached the end of the partition")                               \
-  X(ALL_BROKERS_DOWN, -113, true, "All brokers are down")                                         \
-  X(RESOLVE, -114, true, "Host name resolution failed")                                           \
-  X(MSG_TIMED_OUT, -115, false, "Record not delivered within delivery.timeout.ms")                \
-  X(NO_OFFSET, -116, false, "No committed offset and auto.offset.reset=none")                     \
-  X(INTERCEPTOR, -117, false, "An interceptor failed")                                            \
-
-#define KFK_PROTO_ERRORS(X) KFK_PROTO_KAFKA_ERRORS(X) KFK_PROTO_LOCAL_ERRORS(X)
-
 namespace kfk::proto {
 
 enum class ErrorCode : int16_t {
@@ -299,9 +278,8 @@ enum class ErrorCode : int16_t {
 
 constexpr int16_t to_int(ErrorCode c) { return static_cast<int16_t>(c); }
 
-// The newest Kafka code in the table and the lowest local code.
+// The newest Kafka code in the table.
 inline constexpr int16_t kMaxKafkaErrorCode = 133;
-inline constexpr int16_t kMinLocalErrorCode = -117;
 
 struct ErrorInfo {
   int16_t code;
@@ -310,8 +288,7 @@ struct ErrorInfo {
   const char* text;  // Kafka's default message; "" for NONE
 };
 
-// Every entry: the Kafka codes in ascending order (-1, 0, 1, ...), then the
-// local codes in descending order (-100, -101, ...).
+// Every entry, in ascending order of code (-1, 0, 1, ...).
 std::span<const ErrorInfo> all_errors();
 
 // The entry for `code`, or nullptr if the code is not in the table (a code

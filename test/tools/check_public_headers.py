@@ -30,7 +30,8 @@ def main(argv):
         if not cond:
             failures.append(what)
 
-    check("kfk/version.h" in headers and "kfk/producer.h" in headers, f"found the public headers ({len(headers)})",
+    check("kfk/version.h" in headers and "kfk/errc.h" in headers and "kfk/producer.h" in headers,
+          f"found the public headers, generated ones included ({len(headers)})",
           str(headers))
 
     def compile_text(text, flags):

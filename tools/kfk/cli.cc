@@ -130,7 +130,7 @@ bool build_config(const ParsedArgs& args, const std::string& usage, Config* out)
 
 int creation_error(const Error& err) {
   std::cerr << "kfk: " << err.to_string() << "\n";
-  return err.code() == errc::kInvalidConfig || err.code() == errc::kUnsupportedFeature ? kExitUsage : kExitFailed;
+  return err.code() == errc::kInvalidClientConfig || err.code() == errc::kUnsupportedFeature ? kExitUsage : kExitFailed;
 }
 
 bool parse_int(std::string_view s, int64_t lo, int64_t hi, int64_t* out) {

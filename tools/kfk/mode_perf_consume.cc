@@ -147,7 +147,7 @@ int run_perf_consume(int argc, char** argv, int first) {
   if (group) {
     if (Error e = consumer->commit_sync(); !e.ok()) std::cerr << "kfk: commit: " << e.to_string() << "\n";
   }
-  consumer->close();
+  (void)consumer->close();
 
   // From the start (before assign/subscribe) to the last record, as
   // ConsumerPerformance's MB.sec: metadata, offset lookups and the group

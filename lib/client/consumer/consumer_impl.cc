@@ -45,7 +45,7 @@ ConsumerImpl::ConsumerImpl(core::ResolvedConfig rc, ConsumerOptions options,
   for (auto& note : rc_.adjustments()) log(note);
 }
 
-ConsumerImpl::~ConsumerImpl() { close(std::chrono::seconds(30)); }
+ConsumerImpl::~ConsumerImpl() { (void)close(std::chrono::seconds(30)); }  // nobody left to tell
 
 void ConsumerImpl::log(std::string_view msg) const { options_.log(msg); }
 
@@ -160,11 +160,11 @@ Error ConsumerImpl::subscribe_pattern(const std::regex& pattern, std::shared_ptr
 Error ConsumerImpl::subscribe_topics(const std::vector<std::string>& topics,
                                      std::shared_ptr<RebalanceListener> listener) {
   if (Error e = check_open(); !e.ok()) return e;
-  if (group_id_.empty()) return Error::from_code(errc::kInvalidConfig, "subscribe() needs group.id");
+  if (group_id_.empty()) return Error::from_code(errc::kInvalidClientConfig, "subscribe() needs group.id");
   for (auto& t : topics)
     if (t.empty()) return Error::from_code(errc::kInvalidArgument, "subscribe(): empty topic name");
   if (topics.empty()) return unsubscribe();
-  if (mode_ == Mode::kAssigned) assign({});
+  if (mode_ == Mode::kAssigned) (void)assign({});  // assigning nothing cannot fail once open
   mode_ = Mode::kSubscribed;
   pattern_ = false;
   subscription_ = topics;
@@ -176,8 +176,8 @@ Error ConsumerImpl::subscribe_topics(const std::vector<std::string>& topics,
 
 Error ConsumerImpl::subscribe_regex(const std::regex& pattern, std::shared_ptr<RebalanceListener> listener) {
   if (Error e = check_open(); !e.ok()) return e;
-  if (group_id_.empty()) return Error::from_code(errc::kInvalidConfig, "subscribe() needs group.id");
-  if (mode_ == Mode::kAssigned) assign({});
+  if (group_id_.empty()) return Error::from_code(errc::kInvalidClientConfig, "subscribe() needs group.id");
+  if (mode_ == Mode::kAssigned) (void)assign({});  // assigning nothing cannot fail once open
   mode_ = Mode::kSubscribed;
   pattern_ = true;
   subscription_.clear();
@@ -194,7 +194,9 @@ Error ConsumerImpl::unsubscribe() {
   run_lost_steps();
   std::vector<TopicPartition> owned = assignment();
   if (!owned.empty()) {
-    if (auto_commit_) commit_offsets_sync(consumed_offsets(), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
+    // Auto-commit before revoking is best effort (as Java's).
+    if (auto_commit_)
+      (void)commit_offsets_sync(consumed_offsets(), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
     call_listener(RebalanceStep::Kind::kRevoke, owned);
   }
   auto p = std::make_shared<std::promise<void>>();
@@ -234,7 +236,7 @@ Error ConsumerImpl::assign(const std::vector<TopicPartition>& partitions) {
   for (auto& tp : partitions)
     if (tp.topic.empty() || tp.partition < 0)
       return Error::from_code(errc::kInvalidArgument, "assign(): invalid partition " + tp.to_string());
-  if (mode_ == Mode::kSubscribed) unsubscribe();
+  if (mode_ == Mode::kSubscribed) (void)unsubscribe();  // cannot fail once open
   mode_ = partitions.empty() ? Mode::kNone : Mode::kAssigned;
   {
     std::lock_guard<std::mutex> lock(state_.mu);
@@ -282,8 +284,8 @@ void ConsumerImpl::call_listener(RebalanceStep::Kind kind, const std::vector<Top
 
 void ConsumerImpl::revoke_partitions(const std::vector<TopicPartition>& parts) {
   if (parts.empty()) return;
-  if (auto_commit_)
-    commit_offsets_sync(consumed_offsets(&parts), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
+  if (auto_commit_)  // best effort (as Java's)
+    (void)commit_offsets_sync(consumed_offsets(&parts), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
   call_listener(RebalanceStep::Kind::kRevoke, parts);
   std::lock_guard<std::mutex> lock(state_.mu);
   for (auto& tp : parts) state_.partitions.erase(tp);

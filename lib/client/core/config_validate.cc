@@ -41,7 +41,7 @@ class ConfigResolver {
   }
 
  private:
-  static Error invalid(std::string message) { return Error(errc::kInvalidConfig, std::move(message)); }
+  static Error invalid(std::string message) { return Error(errc::kInvalidClientConfig, std::move(message)); }
 
   ResolvedConfig::Value& val(const char* key) {
     return rc_.values_[config_key_index(find_config_key(key))];

@@ -127,7 +127,7 @@ class ResolvedConfig {
 };
 
 // Checks `config` for a client of kind `kind` and fills `*out`.
-// Errors (errc::kInvalidConfig unless noted), each naming the key(s):
+// Errors (errc::kInvalidClientConfig unless noted), each naming the key(s):
 //   - unknown key (with a "did you mean" suggestion when one is close);
 //   - a value that does not parse, is out of range or is not an accepted
 //     word (the message lists the range or the words);

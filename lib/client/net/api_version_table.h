@@ -4,7 +4,7 @@
 //
 // The version used for an API is min(our max, broker max), provided it is
 // >= max(our min, broker min); otherwise the API is unusable with that
-// broker and requests for it fail with UNSUPPORTED_VERSION.
+// broker and requests for it fail locally with errc::kNoCommonApiVersion.
 #pragma once
 
 #include <array>

@@ -145,9 +145,9 @@ void BrokerConnection::fail_connection(const Error& why, bool count_failure, int
   std::sort(order.begin(), order.end(), [](const Pending* a, const Pending* b) { return a->seq < b->seq; });
   for (Pending* p : order) {
     bool is_blamed = blamed >= 0 && in_flight.count(blamed) && &in_flight.at(blamed) == p;
-    p->req.on_complete(is_blamed ? blamed_error : why, ResponseFrame{node_id_, p->req.api_key, p->version, nullptr, 0});
+    (void)p->req.on_complete(is_blamed ? blamed_error : why, ResponseFrame{node_id_, p->req.api_key, p->version, nullptr, 0});
   }
-  for (auto& req : queue) req.on_complete(why, ResponseFrame{node_id_, req.api_key, -1, nullptr, 0});
+  for (auto& req : queue) (void)req.on_complete(why, ResponseFrame{node_id_, req.api_key, -1, nullptr, 0});
   rearm_timer();
 }
 
@@ -176,13 +176,15 @@ void BrokerConnection::flush_queue() {
                                     ", kfk needs v" + std::to_string(req.min_version) + "-" +
                                     std::to_string(req.max_version)
                               : "broker " + std::to_string(node_id_) + " does not support " + name;
-      failed.emplace_back(std::move(req), Error(errc::kUnsupportedVersion, msg, false));
+      // A local condition, not the broker's UNSUPPORTED_VERSION (35): the
+      // request is never sent.
+      failed.emplace_back(std::move(req), Error::from_code(errc::kNoCommonApiVersion, msg));
       continue;
     }
     write_request(Pending{std::move(req), v, false});
   }
   flushing_ = false;
-  for (auto& [req, err] : failed) req.on_complete(err, ResponseFrame{node_id_, req.api_key, -1, nullptr, 0});
+  for (auto& [req, err] : failed) (void)req.on_complete(err, ResponseFrame{node_id_, req.api_key, -1, nullptr, 0});
   if (!queue_.empty() && state_ == State::kReady) flush_queue();  // submitted by a callback above
 }
 
@@ -219,7 +221,7 @@ void BrokerConnection::on_timer() {
   }
   for (auto& req : expired) {
     const proto::ApiInfo* api = proto::find_api(req.api_key);
-    req.on_complete(Error::from_code(errc::kTimedOut, std::string(api ? api->name : "request") +
+    (void)req.on_complete(Error::from_code(errc::kTimedOut, std::string(api ? api->name : "request") +
                                                           " request timed out waiting for a connection to broker " +
                                                           std::to_string(node_id_)),
                     ResponseFrame{node_id_, req.api_key, -1, nullptr, 0});

@@ -235,7 +235,7 @@ void BrokerConnection::on_written(int32_t corr, int status) {
   Pending p = std::move(it->second);  // acks=0: done once written
   in_flight_.erase(it);
   remember_unanswered(corr);
-  p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
+  (void)p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
   if (in_flight_.empty()) rearm_timer();
 }
 
@@ -286,7 +286,7 @@ bool BrokerConnection::on_frame(FramePtr frame) {
     Pending p = std::move(it->second);
     in_flight_.erase(it);
     remember_unanswered(corr);
-    p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
+    (void)p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
     if (in_flight_.empty()) rearm_timer();
     it = in_flight_.end();
   }
@@ -311,7 +311,7 @@ bool BrokerConnection::on_frame(FramePtr frame) {
   Error result;
   if (!proto::parse_response_header(r, p.req.api_key, p.version, header)) {
     result = Error::from_code(errc::kMalformedResponse, what);
-    p.req.on_complete(result, ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
+    (void)p.req.on_complete(result, ResponseFrame{node_id_, p.req.api_key, p.version, nullptr, 0});
   } else {
     result = p.req.on_complete(Error(), ResponseFrame{node_id_, p.req.api_key, p.version, frame, r.position()});
   }

@@ -108,20 +108,20 @@ void ConnectionPool::update_all_down(int32_t node_id, BrokerConnection::State s,
 
 void ConnectionPool::submit(int32_t node_id, OutboundRequest req) {
   if (shut_down_) {
-    req.on_complete(Error::from_code(errc::kDestroyed, "client closing"), ResponseFrame{node_id, req.api_key});
+    (void)req.on_complete(Error::from_code(errc::kDestroyed, "client closing"), ResponseFrame{node_id, req.api_key});
     return;
   }
   if (node_id == kAnyNode) {
     auto picked = pick_node();
     if (!picked) {
-      req.on_complete(Error::from_code(errc::kAllBrokersDown, "no broker known"), ResponseFrame{node_id, req.api_key});
+      (void)req.on_complete(Error::from_code(errc::kAllBrokersDown, "no broker known"), ResponseFrame{node_id, req.api_key});
       return;
     }
     node_id = *picked;
   }
   BrokerConnection* c = connection(node_id);
   if (c == nullptr) {
-    req.on_complete(Error::from_code(errc::kTransport, "broker " + std::to_string(node_id) +
+    (void)req.on_complete(Error::from_code(errc::kTransport, "broker " + std::to_string(node_id) +
                                                            " is not in the cluster metadata"),
                     ResponseFrame{node_id, req.api_key});
     return;

@@ -44,7 +44,8 @@ struct OutboundRequest {
   TimePoint deadline = kNever;
   // Called exactly once, on the loop thread: with an error (nothing to
   // read), or with success and the response. Returns the decoding result:
-  // errc::kMalformedResponse makes the connection close.
+  // errc::kMalformedResponse makes the connection close (a call without a
+  // response frame has nothing to decode: it ignores the result, `(void)`).
   std::function<Error(const Error&, const ResponseFrame&)> on_complete;
 };
 

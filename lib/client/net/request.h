@@ -15,10 +15,11 @@
 // response point into (keep `reply.frame` alive to keep them valid).
 //
 // Errors handed to the callback: errc::kTransport / kResolve (retriable),
-// errc::kTimedOut (retriable), errc::kUnsupportedVersion (35) when the broker
-// and kfk share no version, errc::kMalformedResponse (the connection is then
-// closed), errc::kDestroyed at shutdown. Broker error codes inside the
-// response body are the caller's to read.
+// errc::kTimedOut (retriable), errc::kNoCommonApiVersion when the broker
+// and kfk share no version of the API (the message names the API and both
+// ranges), errc::kMalformedResponse (the connection is then closed),
+// errc::kDestroyed at shutdown. Broker error codes inside the response body
+// are the caller's to read.
 #pragma once
 
 #include <functional>

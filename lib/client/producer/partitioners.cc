@@ -361,10 +361,10 @@ Error create_partitioner(std::string_view name, std::unique_ptr<Partitioner>& ou
   if (!factory) {
     std::string known;
     for (const auto& n : partitioner_names()) known += (known.empty() ? "" : ", ") + n;
-    return Error(errc::kInvalidConfig, "unknown partitioner \"" + std::string(name) + "\" (known: " + known + ")");
+    return Error(errc::kInvalidClientConfig, "unknown partitioner \"" + std::string(name) + "\" (known: " + known + ")");
   }
   std::unique_ptr<Partitioner> p = factory();
-  if (!p) return Error(errc::kInvalidConfig, "the factory of partitioner \"" + std::string(name) + "\" returned null");
+  if (!p) return Error(errc::kInvalidClientConfig, "the factory of partitioner \"" + std::string(name) + "\" returned null");
   out = std::move(p);
   return Error();
 }

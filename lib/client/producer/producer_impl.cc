@@ -146,7 +146,7 @@ ProducerImpl::ProducerImpl(core::ResolvedConfig config, ProducerOptions options,
   net_ = std::make_unique<net::NetClient>(std::move(no));
 }
 
-ProducerImpl::~ProducerImpl() { close(std::chrono::milliseconds(delivery_timeout_ms_)); }
+ProducerImpl::~ProducerImpl() { (void)close(std::chrono::milliseconds(delivery_timeout_ms_)); }  // nobody left to tell
 
 void ProducerImpl::start() {
   net_->start();

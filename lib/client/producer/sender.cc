@@ -170,10 +170,10 @@ void Sender::on_init_producer_id(const Error& err, const proto::InitProducerIdRe
   }
   const int16_t code = static_cast<int16_t>(e.code());
   if (is(code, ErrorCode::CLUSTER_AUTHORIZATION_FAILED) ||
-      is(code, ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED) || e.code() == errc::kUnsupportedVersion ||
+      is(code, ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED) || e.code() == errc::kNoCommonApiVersion ||
       is(code, ErrorCode::UNSUPPORTED_VERSION)) {
     set_fatal(Error(e.code(), "InitProducerId failed: " + e.to_string() +
-                                  (e.code() == errc::kUnsupportedVersion || is(code, ErrorCode::UNSUPPORTED_VERSION)
+                                  (e.code() == errc::kNoCommonApiVersion || is(code, ErrorCode::UNSUPPORTED_VERSION)
                                        ? " (the broker does not support idempotent producers; set "
                                          "enable.idempotence=false)"
                                        : "")));

@@ -247,11 +247,11 @@ TEST_CASE("admin: describe and incrementally alter configs (broker-ref)") {
 TEST_CASE("admin: bad config names the key; bad arguments; closed client") {
   std::unique_ptr<Admin> a;
   Error err = Admin::create(Config{{"bootstrap.servers", "127.0.0.1:1"}, {"retry.backoff.ms", "soon"}}, &a);
-  CHECK(err.code() == errc::kInvalidConfig);
+  CHECK(err.code() == errc::kInvalidClientConfig);
   CHECK(err.message().find("retry.backoff.ms") != std::string::npos);
   CHECK(a == nullptr);
   err = Admin::create(Config{{"bootstrap.servers", "127.0.0.1:1"}, {"no.such.key", "1"}}, &a);
-  CHECK(err.code() == errc::kInvalidConfig);
+  CHECK(err.code() == errc::kInvalidClientConfig);
   CHECK(err.message().find("no.such.key") != std::string::npos);
 
   auto broker = start_broker();

@@ -218,7 +218,7 @@ TEST_CASE("consumer: invalid arguments and states give clear errors") {
   MockCluster mc(1);
   auto c = make_consumer(consumer_config(mc.bootstraps()));
   CHECK(c->poll(std::chrono::milliseconds(1)).error().code() == errc::kState);
-  CHECK(c->subscribe({"t"}).code() == errc::kInvalidConfig);  // no group.id
+  CHECK(c->subscribe({"t"}).code() == errc::kInvalidClientConfig);  // no group.id
   CHECK(c->assign({TopicPartition("", 0)}).code() == errc::kInvalidArgument);
   CHECK(c->commit_sync().code() == errc::kInvalidGroupId);
   int64_t pos;
@@ -227,5 +227,5 @@ TEST_CASE("consumer: invalid arguments and states give clear errors") {
   CHECK(c->poll(std::chrono::milliseconds(1)).error().code() == errc::kDestroyed);
   std::unique_ptr<Consumer> bad;
   CHECK(Consumer::create(Config{{"bootstrap.servers", "x:1"}, {"fetch.min.bytes", "-3"}}, &bad).code() ==
-        errc::kInvalidConfig);
+        errc::kInvalidClientConfig);
 }

@@ -148,7 +148,7 @@ class KfkMember : public Member {
   }
   ~KfkMember() override {
     stop_polling();
-    if (!closed_) c_->close(std::chrono::seconds(5));
+    if (!closed_) (void)c_->close(std::chrono::seconds(5));
   }
   std::string name() const override { return "kfk"; }
 

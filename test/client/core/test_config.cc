@@ -83,17 +83,17 @@ TEST_CASE("validate: defaults for every client kind") {
 
 TEST_CASE("validate: unknown keys are errors naming the key, with a suggestion") {
   Error e = check(Config{{"linger.msx", "5"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "'linger.msx'"));
   CHECK(mentions(e, "did you mean 'linger.ms'"));
   Error far = check(Config{{"totally.unrelated.thing", "1"}}, ClientKind::kProducer);
-  CHECK(far.code() == errc::kInvalidConfig);
+  CHECK(far.code() == errc::kInvalidClientConfig);
   CHECK_FALSE(mentions(far, "did you mean"));
 }
 
 TEST_CASE("validate: bad values name the key and the accepted values") {
   Error e = check(Config{{"linger.ms", "soon"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "'linger.ms'"));
   CHECK(mentions(e, "a long in [0, "));
 
@@ -102,7 +102,7 @@ TEST_CASE("validate: bad values name the key and the accepted values") {
   CHECK(mentions(e, "[0, 2147483647]"));
 
   e = check(Config{{"request.timeout.ms", "99999999999"}}, ClientKind::kAdmin);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "'request.timeout.ms'"));
 
   e = check(Config{{"enable.idempotence", "yes"}}, ClientKind::kProducer);
@@ -128,12 +128,12 @@ TEST_CASE("validate: bad values name the key and the accepted values") {
 TEST_CASE("validate: bootstrap.servers is required and parsed") {
   ResolvedConfig rc;
   Error e = kfk::core::validate(Config{}, ClientKind::kProducer, &rc);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "'bootstrap.servers' is required"));
   e = check(Config{{"bootstrap.servers", "a:1,b:notaport"}}, ClientKind::kProducer);
   CHECK(mentions(e, "'b:notaport'"));
   e = check(Config{{"bootstrap.servers", "a:70000"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   REQUIRE(check(Config{{"bootstrap.servers", " PLAINTEXT://k1:9093, [::1]:9094 ,k3"}}, ClientKind::kProducer, &rc)
               .ok());
   REQUIRE(rc.bootstrap_servers().size() == 3);
@@ -145,7 +145,7 @@ TEST_CASE("validate: bootstrap.servers is required and parsed") {
 
 TEST_CASE("validate: explicit enable.idempotence=true conflicts name both keys") {
   Error e = check(Config{{"enable.idempotence", "true"}, {"acks", "1"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "enable.idempotence"));
   CHECK(mentions(e, "acks=1"));
 
@@ -183,7 +183,7 @@ TEST_CASE("validate: default idempotence yields silently to acks=1 (as Java)") {
 
 TEST_CASE("validate: transactional.id requires idempotence") {
   Error e = check(Config{{"transactional.id", "tx"}, {"enable.idempotence", "false"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "transactional.id"));
   CHECK(mentions(e, "enable.idempotence=false"));
   e = check(Config{{"transactional.id", "tx"}, {"acks", "1"}}, ClientKind::kProducer);
@@ -194,7 +194,7 @@ TEST_CASE("validate: transactional.id requires idempotence") {
 
 TEST_CASE("validate: delivery.timeout.ms >= linger.ms + request.timeout.ms") {
   Error e = check(Config{{"delivery.timeout.ms", "1000"}, {"request.timeout.ms", "30000"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "delivery.timeout.ms"));
   CHECK(mentions(e, "linger.ms"));
   CHECK(mentions(e, "request.timeout.ms"));
@@ -220,14 +220,14 @@ TEST_CASE("validate: security.protocol other than PLAINTEXT is unsupported (for 
   CHECK(e.code() == errc::kUnsupportedFeature);
   CHECK(mentions(e, "security.protocol=SSL"));
   e = check(Config{{"security.protocol", "TLS"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "SASL_SSL"));
   CHECK(check(Config{{"security.protocol", "PLAINTEXT"}}, ClientKind::kConsumer).ok());
 }
 
 TEST_CASE("validate: consumer group rules") {
   Error e = check(Config{{"enable.auto.commit", "true"}}, ClientKind::kConsumer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "enable.auto.commit"));
   CHECK(mentions(e, "group.id"));
 
@@ -263,10 +263,10 @@ TEST_CASE("validate: assignors accept short names and Java class names") {
               .ok());
   CHECK(rc.assignors() == std::vector<std::string>{"cooperative-sticky", "roundrobin", "range"});
   CHECK(check(Config{{"group.id", "g"}, {"partition.assignment.strategy", " , "}}, ClientKind::kConsumer).code() ==
-        errc::kInvalidConfig);
+        errc::kInvalidClientConfig);
   CHECK(check(Config{{"group.id", "g"}, {"partition.assignment.strategy", "com.example.RangeAssignor"}},
               ClientKind::kConsumer)
-            .code() == errc::kInvalidConfig);
+            .code() == errc::kInvalidClientConfig);
 }
 
 TEST_CASE("validate: partitioner and partitioner.class") {
@@ -293,10 +293,10 @@ TEST_CASE("validate: compression type and levels") {
   REQUIRE(check(Config{{"compression.type", "gzip"}, {"compression.level", "9"}}, ClientKind::kProducer, &rc).ok());
   CHECK(rc.compression_level() == 9);
   Error e = check(Config{{"compression.type", "gzip"}, {"compression.level", "12"}}, ClientKind::kProducer);
-  CHECK(e.code() == errc::kInvalidConfig);
+  CHECK(e.code() == errc::kInvalidClientConfig);
   CHECK(mentions(e, "compression.level"));
   CHECK(mentions(e, "[1, 9]"));
-  CHECK(check(Config{{"compression.type", "brotli"}}, ClientKind::kProducer).code() == errc::kInvalidConfig);
+  CHECK(check(Config{{"compression.type", "brotli"}}, ClientKind::kProducer).code() == errc::kInvalidClientConfig);
   // lz4's default level 9 is the fast compressor (as in Java): the codec
   // default (-1); other levels are LZ4HC levels.
   REQUIRE(check(Config{{"compression.type", "lz4"}}, ClientKind::kProducer, &rc).ok());

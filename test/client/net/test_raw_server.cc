@@ -1,5 +1,5 @@
 // The connection against a scripted raw TCP server: Kafka's ApiVersions
-// fallback for old brokers, local UNSUPPORTED_VERSION, malformed responses,
+// fallback for old brokers, local NO_COMMON_API_VERSION, malformed responses,
 // setup timeouts, and random garbage (never a crash).
 #include <doctest/doctest.h>
 
@@ -118,7 +118,7 @@ TEST_CASE("raw: Produce with acks=0 completes once written; the connection stays
   nc.stop();
 }
 
-TEST_CASE("raw: no common version fails the request locally with UNSUPPORTED_VERSION") {
+TEST_CASE("raw: no common version fails the request locally with NO_COMMON_API_VERSION") {
   int metadata_requests = 0;
   RawServer srv([&](const std::vector<uint8_t>& req, int) -> std::vector<uint8_t> {
     if (api_of(req).first == 18) return api_versions_answer(req, {{3, 0, 3}});
@@ -130,9 +130,12 @@ TEST_CASE("raw: no common version fails the request locally with UNSUPPORTED_VER
   RequestOptions ro;
   ro.min_version = 4;
   auto errs = send_metadata(nc, 1, ro);
-  CHECK(errs[0].code() == errc::kUnsupportedVersion);
+  CHECK(errs[0].code() == errc::kNoCommonApiVersion);
+  CHECK(std::string(errs[0].name()) == "NO_COMMON_API_VERSION");
   CHECK_FALSE(errs[0].retriable());
-  CHECK(errs[0].message().find("Metadata") != std::string::npos);
+  // The API, the broker's range and kfk's.
+  CHECK_MESSAGE(errs[0].message().find("Metadata v0-3") != std::string::npos, errs[0].to_string());
+  CHECK_MESSAGE(errs[0].message().find("kfk needs v4-") != std::string::npos, errs[0].to_string());
   CHECK(metadata_requests == 0);
   nc.stop();
 }

@@ -74,7 +74,7 @@ TEST_CASE("registry: built-in names, unknown names, custom partitioners") {
   }
   std::unique_ptr<kfk::Partitioner> p;
   kfk::Error err = kfk::create_partitioner("no-such", p);
-  CHECK(err.code() == kfk::errc::kInvalidConfig);
+  CHECK(err.code() == kfk::errc::kInvalidClientConfig);
   CHECK(err.message().find("round_robin") != std::string::npos);  // lists the known names
   CHECK(p == nullptr);
 

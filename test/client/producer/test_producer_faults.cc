@@ -100,7 +100,7 @@ TEST_CASE("producer faults: retriable errors and leader moves lose, duplicate an
   REQUIRE(out.done.load() == 4500);
   for (const auto& e : out.errors) REQUIRE_MESSAGE(e.ok(), e.to_string());
   CHECK(p->metrics().records_retried > 0);
-  p->close(std::chrono::seconds(10));
+  (void)p->close(std::chrono::seconds(10));
   check_exactly_once_in_order(rdkafka_read_all(mc.bootstraps(), "faults", 3, 4500), 3, 1500);
 }
 
@@ -124,7 +124,7 @@ TEST_CASE("producer faults: OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID
   // librdkafka's mock cannot bump an idempotent epoch (it answers
   // INVALID_PRODUCER_ID_MAPPING): the producer took a new id instead.
   CHECK((m.producer_epoch > before.producer_epoch || m.producer_id != before.producer_id));
-  p->close(std::chrono::seconds(10));
+  (void)p->close(std::chrono::seconds(10));
   auto read = rdkafka_read_all(mc.bootstraps(), "bump", 2, 601);
   // The warm-up record first, then the sequences.
   std::vector<ReadRecord> rest;
@@ -157,7 +157,7 @@ TEST_CASE("producer faults: every send completes within delivery.timeout.ms when
     CHECK(e.code() == errc::kMsgTimedOut);
     CHECK(ms < 1500 + 1000);  // the deadline, plus scheduling slack on a loaded machine
   }
-  p->close(std::chrono::milliseconds(100));
+  (void)p->close(std::chrono::milliseconds(100));
 }
 
 TEST_CASE("producer faults: close(timeout) returns in time and purges what is left") {
@@ -204,7 +204,7 @@ TEST_CASE("producer faults: broker-ref restarts lose, duplicate and reorder noth
   REQUIRE(p->flush(std::chrono::seconds(60)).ok());
   for (const auto& e : out.errors) REQUIRE_MESSAGE(e.ok(), e.to_string());
   CHECK(restarts == 4);
-  p->close(std::chrono::seconds(10));
+  (void)p->close(std::chrono::seconds(10));
   check_exactly_once_in_order(rdkafka_read_all(bootstrap, "restart", 3, 6000), 3, 2000);
   broker->stop();
   std::filesystem::remove_all(dir);
@@ -223,7 +223,7 @@ TEST_CASE("producer faults: a batch the broker finds too large is split until it
             });
   REQUIRE(p->flush(std::chrono::seconds(30)).ok());
   for (const auto& e : out.errors) REQUIRE_MESSAGE(e.ok(), e.to_string());
-  p->close(std::chrono::seconds(10));
+  (void)p->close(std::chrono::seconds(10));
   auto read = rdkafka_read_all(broker->bootstrap_servers(), "split", 1, 200);
   REQUIRE(read.size() == 200);
   for (int n = 0; n < 200; ++n)

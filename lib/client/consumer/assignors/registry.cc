@@ -125,7 +125,7 @@ Error create_assignor(std::string_view name, std::unique_ptr<PartitionAssignor>&
     out = std::move(a);
     return Error();
   }
-  return Error(errc::kInvalidConfig, "Unknown partition assignor '" + std::string(name) +
+  return Error(errc::kInvalidClientConfig, "Unknown partition assignor '" + std::string(name) +
                                          "' (partition.assignment.strategy): known assignors are " +
                                          assignors::known_names());
 }

@@ -38,7 +38,7 @@ TEST_CASE("assignor: create_assignor knows the built-ins, also by Java class nam
   CHECK(make("RangeAssignor")->name() == "range");
   std::unique_ptr<kfk::PartitionAssignor> a;
   kfk::Error e = kfk::create_assignor("nope", a);
-  CHECK(e.code() == kfk::errc::kInvalidConfig);
+  CHECK(e.code() == kfk::errc::kInvalidClientConfig);
   CHECK(e.message().find("'nope'") != std::string::npos);
   CHECK(e.message().find("partition.assignment.strategy") != std::string::npos);
   CHECK(e.message().find("cooperative-sticky") != std::string::npos);  // lists the known ones
@@ -49,7 +49,7 @@ TEST_CASE("assignor: a registered assignor is accepted by config validation and 
   const std::string name = "test-all-to-first";
   kfk::core::ResolvedConfig rc;
   kfk::Error e = validate_strategy(name + ",range", &rc);
-  CHECK(e.code() == kfk::errc::kInvalidConfig);  // not registered yet
+  CHECK(e.code() == kfk::errc::kInvalidClientConfig);  // not registered yet
   CHECK(e.message().find("partition.assignment.strategy") != std::string::npos);
   CHECK(e.message().find(name) != std::string::npos);
 
@@ -75,8 +75,8 @@ TEST_CASE("assignor: a registered assignor is accepted by config validation and 
 
   CHECK(kfk::unregister_assignor(name));
   CHECK_FALSE(kfk::unregister_assignor(name));
-  CHECK(validate_strategy(name, &rc).code() == kfk::errc::kInvalidConfig);
-  CHECK(kfk::create_assignor(name, unused).code() == kfk::errc::kInvalidConfig);
+  CHECK(validate_strategy(name, &rc).code() == kfk::errc::kInvalidClientConfig);
+  CHECK(kfk::create_assignor(name, unused).code() == kfk::errc::kInvalidClientConfig);
 }
 
 TEST_CASE("assignor: built-in and unusable names cannot be registered") {
