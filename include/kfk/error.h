@@ -52,7 +52,9 @@
 
 namespace kfk {
 
-class [[nodiscard]] KFK_EXPORT Error {
+// Exported like KFK_EXPORT (spelled as a standard attribute here, since a GNU
+// __attribute__ cannot follow [[nodiscard]]).
+class [[nodiscard, gnu::visibility("default")]] Error {
  public:
   // The flags of a failure (see retriable(), fatal() and abortable()):
   //   kfk::Error(errc::kState, "...", kfk::Error::Flags{.abortable = true})
