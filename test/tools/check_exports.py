@@ -42,7 +42,7 @@ def public_names(src_include):
     for path in glob.glob(os.path.join(src_include, "kfk", "*.h")) + \
             glob.glob(os.path.join(src_include, "kfk", "*.h.in")):
         text = open(path).read()
-        names.update(re.findall(r"^(?:class|struct|enum class) (?:KFK_EXPORT )?(\w+)", text, re.M))
+        names.update(re.findall(r"^(?:class|struct|enum class) (?:KFK_EXPORT |\[\[[^\]]*\]\] )?(\w+)", text, re.M))
         names.update(re.findall(r"^KFK_EXPORT [^(]*?\b(\w+)\(", text, re.M))
     return names
 
