@@ -1,15 +1,18 @@
 // Consumer group calls, sent to the group's coordinator: committed offsets
 // (OffsetFetch) and altering them (OffsetCommit from outside the group).
 //
-// CoordinatorOp finds the coordinator with FindCoordinator (both the v0-v3
-// single-key and the v4+ batched shapes) and forgets it when an answer says
-// it moved or is not ready (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
-// COORDINATOR_LOAD_IN_PROGRESS), as the Java AdminClient does. Describing
-// and deleting groups and deleting offsets derive from it (one op per
-// group, all running at once); listing groups asks every broker.
+// CoordinatorOp sends one net::Call routed to the group's coordinator: the
+// client's CoordinatorCache finds it (one FindCoordinator, shared with other
+// calls for the group) and forgets it when an answer says it moved or is
+// not available (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE) or the
+// connection failed; COORDINATOR_LOAD_IN_PROGRESS is retried as is, as the
+// Java AdminClient does. Describing and deleting groups and deleting
+// offsets derive from it (one op per group, all running at once); listing
+// groups asks every broker.
 #include <algorithm>
 
 #include "client/admin/admin_impl.h"
+#include "client/core/classify.h"
 #include "client/consumer/offset_requests.h"
 #include "protocol/consumer_protocol.h"
 #include "protocol/error_codes.h"
@@ -18,87 +21,62 @@
 namespace kfk::admin {
 namespace {
 
-constexpr int16_t kLoadInProgress = proto::to_int(proto::ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-constexpr int16_t kNotAvailable = proto::to_int(proto::ErrorCode::COORDINATOR_NOT_AVAILABLE);
-constexpr int16_t kNotCoordinator = proto::to_int(proto::ErrorCode::NOT_COORDINATOR);
-
-bool is_coordinator_error(int16_t code) {
-  return code == kLoadInProgress || code == kNotAvailable || code == kNotCoordinator;
+// A final answer about the group itself (GROUP_AUTHORIZATION_FAILED,
+// GROUP_ID_NOT_FOUND, ...), not a failure of the call: a Kafka code (local
+// ones are -100 and below) the call did not retry.
+bool is_group_answer(const Error& e) {
+  return !e.ok() && !e.retriable() && e.code() >= errc::kUnknownServerError && e.code() != errc::kUnsupportedVersion;
 }
 
 // Runs on the network thread.
+template <class Req>
 class CoordinatorOp : public AdminOp {
  public:
   CoordinatorOp(AdminImpl& a, int64_t timeout_ms, std::string name, std::string group)
       : AdminOp(a, timeout_ms, std::move(name)), group_(std::move(group)) {}
 
  protected:
-  // Sends this attempt's request to the coordinator `node`.
-  virtual void send_to(int32_t node) = 0;
-
-  // A coordinator error from an answer: look it up again (unless it is
-  // only loading) and retry.
-  void coordinator_failed(int16_t code) {
-    if (code != kLoadInProgress) coordinator_ = -1;
-    retry(kafka_error(code));
-  }
-  // A failed request: a lost connection may mean a moved coordinator.
-  void request_failed(const Error& err) {
-    if (!err.retriable()) return finish(err);
-    coordinator_ = -1;
-    retry(err);
-  }
+  using Resp = net::ResponseOfT<Req>;
+  // The request of an attempt.
+  virtual Req build() = 0;
+  virtual int16_t min_version() const { return -1; }
+  // Reads an answer from the coordinator `node`: ok once the op has its
+  // result, or the error to retry with (a coordinator error: the call
+  // rediscovers the coordinator or waits for it to load).
+  virtual Error read(net::Reply<Resp>& reply) = 0;
+  // A final group-level error: the result says so.
+  virtual void group_failed(const Error& e) = 0;
 
   std::string group_;
 
  private:
   void attempt() override {
-    if (coordinator_ >= 0 && nc_.pool().knows(coordinator_)) return send_to(coordinator_);
-    proto::FindCoordinatorRequest req;
-    req.key = group_;                // v0-v3
-    req.key_type = 0;                // group
-    req.coordinator_keys = {group_};  // v4+
-    auto self = shared_from_this();
-    nc_.send(
-        net::kAnyNode, std::move(req),
-        [this, self](const Error& err, net::Reply<proto::FindCoordinatorResponse>& reply) {
-          if (finished()) return;
-          if (!err.ok()) return err.retriable() ? retry(err) : finish(err);
-          const auto& r = reply.msg;
-          int16_t code = r.error_code;
-          std::optional<std::string> message = r.error_message;
-          int32_t node = r.node_id;
-          if (reply.version >= 4) {
-            if (r.coordinators.empty())
-              return finish(Error::from_code(errc::kMalformedResponse, "FindCoordinator answer without coordinators"));
-            code = r.coordinators[0].error_code;
-            message = r.coordinators[0].error_message;
-            node = r.coordinators[0].node_id;
+    this->template call<Req>(
+        net::Route::coordinator_of({net::CoordinatorType::kGroup, group_}),
+        [this](int32_t, const net::ClusterMetadata*) { return build(); },
+        [this](const Error& err, net::Reply<Resp>& reply) -> net::Outcome {
+          if (!err.ok()) return {err};
+          Error e = read(reply);
+          // A group-level answer is final: the result holds it.
+          if (is_group_answer(e)) {
+            group_failed(e);
+            return {};
           }
-          if (code != 0) {
-            Error e = kafka_error(code, message);
-            return e.retriable() ? retry(e) : group_failed(e);
-          }
-          coordinator_ = node;
-          if (nc_.pool().knows(node)) return send_to(node);
-          // A broker this client has not seen yet: learn its address first.
-          fetch_metadata(std::vector<std::string>{}, [this, node](const std::shared_ptr<const net::ClusterMetadata>&) {
-            if (!nc_.pool().knows(node))
-              return retry(Error::from_code(kNotAvailable, "coordinator " + std::to_string(node) + " not in metadata"));
-            send_to(node);
-          });
+          return {e};
         },
-        request_options());
+        [this](const Error& err, net::Reply<Resp>&) {
+          if (!err.ok() && is_group_answer(err)) {
+            group_failed(err);  // e.g. GROUP_AUTHORIZATION_FAILED finding the coordinator
+            return finish(Error());
+          }
+          finish(err);
+        },
+        min_version());
   }
-
-  // A final group-level error (GROUP_AUTHORIZATION_FAILED, ...).
-  virtual void group_failed(const Error& e) = 0;
-
-  int32_t coordinator_ = -1;
 };
 
 // Runs on the network thread.
-class ListGroupOffsetsOp final : public CoordinatorOp {
+class ListGroupOffsetsOp final : public CoordinatorOp<proto::OffsetFetchRequest> {
  public:
   ListGroupOffsetsOp(AdminImpl& a, int64_t timeout_ms, std::string group, std::vector<TopicPartition> partitions,
                      bool require_stable)
@@ -108,60 +86,51 @@ class ListGroupOffsetsOp final : public CoordinatorOp {
   ListConsumerGroupOffsetsResult result;
 
  private:
-  void group_failed(const Error& e) override {
-    result.error = e;
-    finish(Error());
-  }
+  void group_failed(const Error& e) override { result.error = e; }
   void fail_unresolved(const Error& e) override {
     result.error = e;
     for (const auto& tp : partitions_) result.partitions[tp].error = e;
   }
 
-  void send_to(int32_t node) override {
+  proto::OffsetFetchRequest build() override {
     // No partitions named: every partition of the group.
-    proto::OffsetFetchRequest req =
-        consumer::offset_fetch_request(group_, partitions_.empty() ? nullptr : &partitions_, require_stable_);
-    net::RequestOptions ro = request_options();
-    if (partitions_.empty()) ro.min_version = 2;  // "all partitions" needs a null topic list
-    if (require_stable_) ro.min_version = 7;
-    auto self = shared_from_this();
-    nc_.send(
-        node, std::move(req),
-        [this, self](const Error& err, net::Reply<proto::OffsetFetchResponse>& reply) {
-          if (finished()) return;
-          if (!err.ok()) return request_failed(err);
-          auto& r = reply.msg;
-          std::map<TopicPartition, CommittedOffset> got;
-          int16_t group_code = 0;
-          auto take = [&](const std::string& topic, const auto& p) {
-            CommittedOffset c;
-            c.error = kafka_error(p.error_code);
-            c.offset = p.committed_offset;
-            c.leader_epoch = p.committed_leader_epoch;
-            c.metadata = p.metadata;
-            if (is_coordinator_error(p.error_code)) group_code = p.error_code;
-            got[TopicPartition(topic, p.partition_index)] = std::move(c);
-          };
-          if (reply.version >= 8) {
-            for (const auto& g : r.groups) {
-              if (g.group_id != group_) continue;
-              group_code = g.error_code;
-              for (const auto& t : g.topics)
-                for (const auto& p : t.partitions) take(t.name, p);
-            }
-          } else {
-            group_code = r.error_code;
-            for (const auto& t : r.topics)
-              for (const auto& p : t.partitions) take(t.name, p);
-          }
-          if (is_coordinator_error(group_code)) return coordinator_failed(group_code);
-          if (group_code != 0) return group_failed(kafka_error(group_code));
-          result.error = Error();
-          result.partitions = std::move(got);
-          for (const auto& tp : partitions_) result.partitions.try_emplace(tp);  // asked, not answered: none committed
-          finish(Error());
-        },
-        ro);
+    return consumer::offset_fetch_request(group_, partitions_.empty() ? nullptr : &partitions_, require_stable_);
+  }
+  int16_t min_version() const override {
+    if (require_stable_) return 7;
+    return partitions_.empty() ? 2 : -1;  // "all partitions" needs a null topic list
+  }
+
+  Error read(net::Reply<proto::OffsetFetchResponse>& reply) override {
+    auto& r = reply.msg;
+    std::map<TopicPartition, CommittedOffset> got;
+    int16_t group_code = 0;
+    auto take = [&](const std::string& topic, const auto& p) {
+      CommittedOffset c;
+      c.error = kafka_error(p.error_code);
+      c.offset = p.committed_offset;
+      c.leader_epoch = p.committed_leader_epoch;
+      c.metadata = p.metadata;
+      if (core::coordinator_error(p.error_code)) group_code = p.error_code;
+      got[TopicPartition(topic, p.partition_index)] = std::move(c);
+    };
+    if (reply.version >= 8) {
+      for (const auto& g : r.groups) {
+        if (g.group_id != group_) continue;
+        group_code = g.error_code;
+        for (const auto& t : g.topics)
+          for (const auto& p : t.partitions) take(t.name, p);
+      }
+    } else {
+      group_code = r.error_code;
+      for (const auto& t : r.topics)
+        for (const auto& p : t.partitions) take(t.name, p);
+    }
+    if (group_code != 0) return kafka_error(group_code);
+    result.error = Error();
+    result.partitions = std::move(got);
+    for (const auto& tp : partitions_) result.partitions.try_emplace(tp);  // asked, not answered: none committed
+    return Error();
   }
 
   std::vector<TopicPartition> partitions_;
@@ -169,7 +138,7 @@ class ListGroupOffsetsOp final : public CoordinatorOp {
 };
 
 // Runs on the network thread.
-class AlterGroupOffsetsOp final : public CoordinatorOp {
+class AlterGroupOffsetsOp final : public CoordinatorOp<proto::OffsetCommitRequest> {
  public:
   AlterGroupOffsetsOp(AdminImpl& a, int64_t timeout_ms, std::string group,
                       std::map<TopicPartition, OffsetAndMetadata> offsets)
@@ -181,55 +150,49 @@ class AlterGroupOffsetsOp final : public CoordinatorOp {
     result.error = e;
     for (const auto& [tp, o] : pending_) result.partitions[tp] = e;
     pending_.clear();
-    finish(Error());
   }
   void fail_unresolved(const Error& e) override {
     for (const auto& [tp, o] : pending_) result.partitions[tp] = e;
   }
 
-  void send_to(int32_t node) override {
-    proto::OffsetCommitRequest req = consumer::offset_commit_request(group_, pending_);  // not a member: "simple"
-    net::RequestOptions ro = request_options();
-    ro.min_version = 2;  // v0 commits to ZooKeeper; v1's timestamp field is unwanted
-    auto self = shared_from_this();
-    nc_.send(
-        node, std::move(req),
-        [this, self](const Error& err, proto::OffsetCommitResponse& resp) {
-          if (finished()) return;
-          if (!err.ok()) return request_failed(err);
-          int16_t coordinator_code = 0;
-          Error last;
-          for (const auto& t : resp.topics) {
-            for (const auto& p : t.partitions) {
-              TopicPartition tp(t.name, p.partition_index);
-              auto it = pending_.find(tp);
-              if (it == pending_.end()) continue;
-              if (is_coordinator_error(p.error_code)) {
-                coordinator_code = p.error_code;
-                continue;
-              }
-              Error e = kafka_error(p.error_code);
-              if (e.retriable()) {
-                last = e;
-                continue;
-              }
-              result.partitions[tp] = e;
-              pending_.erase(it);
-            }
-          }
-          if (pending_.empty()) return finish(Error());
-          if (coordinator_code != 0) return coordinator_failed(coordinator_code);
-          retry(last.ok() ? Error::from_code(errc::kMalformedResponse, "partitions missing from the OffsetCommit answer")
-                          : last);
-        },
-        ro);
+  proto::OffsetCommitRequest build() override {
+    return consumer::offset_commit_request(group_, pending_);  // not a member: "simple"
+  }
+  int16_t min_version() const override { return 2; }  // v0 commits to ZooKeeper; v1's timestamp field is unwanted
+
+  // Final partition errors settle their partitions; a coordinator error or
+  // a retriable one keeps the rest for the next attempt.
+  Error read(net::Reply<proto::OffsetCommitResponse>& reply) override {
+    int16_t coordinator_code = 0;
+    Error last;
+    for (const auto& t : reply.msg.topics) {
+      for (const auto& p : t.partitions) {
+        TopicPartition tp(t.name, p.partition_index);
+        auto it = pending_.find(tp);
+        if (it == pending_.end()) continue;
+        if (core::coordinator_error(p.error_code)) {
+          coordinator_code = p.error_code;
+          continue;
+        }
+        Error e = kafka_error(p.error_code);
+        if (e.retriable()) {
+          last = e;
+          continue;
+        }
+        result.partitions[tp] = e;
+        pending_.erase(it);
+      }
+    }
+    if (pending_.empty()) return Error();
+    if (coordinator_code != 0) return kafka_error(coordinator_code);
+    return last.ok() ? Error(errc::kMalformedResponse, "partitions missing from the OffsetCommit answer", true) : last;
   }
 
   std::map<TopicPartition, OffsetAndMetadata> pending_;
 };
 
 // Runs on the network thread.
-class DescribeGroupOp final : public CoordinatorOp {
+class DescribeGroupOp final : public CoordinatorOp<proto::DescribeGroupsRequest> {
  public:
   DescribeGroupOp(AdminImpl& a, int64_t timeout_ms, std::string group)
       : CoordinatorOp(a, timeout_ms, "DescribeGroups", std::move(group)) {
@@ -238,10 +201,7 @@ class DescribeGroupOp final : public CoordinatorOp {
   ConsumerGroupDescription result;
 
  private:
-  void group_failed(const Error& e) override {
-    result.error = e;
-    finish(Error());
-  }
+  void group_failed(const Error& e) override { result.error = e; }
   void fail_unresolved(const Error& e) override { result.error = e; }
 
   // A member's assignment: version, then ConsumerProtocolAssignment (newer
@@ -261,84 +221,70 @@ class DescribeGroupOp final : public CoordinatorOp {
     return out;
   }
 
-  void send_to(int32_t node) override {
+  proto::DescribeGroupsRequest build() override {
     proto::DescribeGroupsRequest req;
     req.groups = {group_};
-    auto self = shared_from_this();
-    nc_.send(
-        node, std::move(req),
-        [this, self, node](const Error& err, proto::DescribeGroupsResponse& resp) {
-          if (finished()) return;
-          if (!err.ok()) return request_failed(err);
-          for (auto& g : resp.groups) {
-            if (g.group_id != group_) continue;
-            if (is_coordinator_error(g.error_code)) return coordinator_failed(g.error_code);
-            if (g.error_code != 0) return group_failed(kafka_error(g.error_code));
-            result.error = Error();
-            result.state = g.group_state;
-            result.protocol_type = g.protocol_type;
-            result.assignor = g.protocol_data;
-            result.coordinator = node;
-            result.members.clear();
-            for (auto& m : g.members) {
-              MemberDescription md;
-              md.member_id = m.member_id;
-              md.group_instance_id = m.group_instance_id;
-              md.client_id = m.client_id;
-              md.host = m.client_host;
-              // Only the consumer protocol's assignments are known here
-              // (Connect and others use their own formats).
-              if (g.protocol_type == "consumer") md.assignment = decode_assignment(m.member_assignment);
-              result.members.push_back(std::move(md));
-            }
-            std::sort(result.members.begin(), result.members.end(),
-                      [](const MemberDescription& a, const MemberDescription& b) { return a.member_id < b.member_id; });
-            return finish(Error());
-          }
-          retry(Error::from_code(errc::kMalformedResponse, "DescribeGroups answer without group '" + group_ + "'"));
-        },
-        request_options());
+    return req;
+  }
+
+  Error read(net::Reply<proto::DescribeGroupsResponse>& reply) override {
+    for (auto& g : reply.msg.groups) {
+      if (g.group_id != group_) continue;
+      if (g.error_code != 0) return kafka_error(g.error_code);
+      result.error = Error();
+      result.state = g.group_state;
+      result.protocol_type = g.protocol_type;
+      result.assignor = g.protocol_data;
+      result.coordinator = reply.node_id;
+      result.members.clear();
+      for (auto& m : g.members) {
+        MemberDescription md;
+        md.member_id = m.member_id;
+        md.group_instance_id = m.group_instance_id;
+        md.client_id = m.client_id;
+        md.host = m.client_host;
+        // Only the consumer protocol's assignments are known here
+        // (Connect and others use their own formats).
+        if (g.protocol_type == "consumer") md.assignment = decode_assignment(m.member_assignment);
+        result.members.push_back(std::move(md));
+      }
+      std::sort(result.members.begin(), result.members.end(),
+                [](const MemberDescription& a, const MemberDescription& b) { return a.member_id < b.member_id; });
+      return Error();
+    }
+    return Error(errc::kMalformedResponse, "DescribeGroups answer without group '" + group_ + "'", true);
   }
 };
 
 // Runs on the network thread.
-class DeleteGroupOp final : public CoordinatorOp {
+class DeleteGroupOp final : public CoordinatorOp<proto::DeleteGroupsRequest> {
  public:
   DeleteGroupOp(AdminImpl& a, int64_t timeout_ms, std::string group)
       : CoordinatorOp(a, timeout_ms, "DeleteGroups", std::move(group)) {}
   Error result;
 
  private:
-  void group_failed(const Error& e) override {
-    result = e;
-    finish(Error());
-  }
+  void group_failed(const Error& e) override { result = e; }
   void fail_unresolved(const Error& e) override { result = e; }
 
-  void send_to(int32_t node) override {
+  proto::DeleteGroupsRequest build() override {
     proto::DeleteGroupsRequest req;
     req.groups_names = {group_};
-    auto self = shared_from_this();
-    nc_.send(
-        node, std::move(req),
-        [this, self](const Error& err, proto::DeleteGroupsResponse& resp) {
-          if (finished()) return;
-          if (!err.ok()) return request_failed(err);
-          for (const auto& g : resp.results) {
-            if (g.group_id != group_) continue;
-            if (is_coordinator_error(g.error_code)) return coordinator_failed(g.error_code);
-            Error e = kafka_error(g.error_code);
-            if (e.retriable()) return retry(e);
-            return group_failed(e);
-          }
-          retry(Error::from_code(errc::kMalformedResponse, "DeleteGroups answer without group '" + group_ + "'"));
-        },
-        request_options());
+    return req;
+  }
+
+  Error read(net::Reply<proto::DeleteGroupsResponse>& reply) override {
+    for (const auto& g : reply.msg.results) {
+      if (g.group_id != group_) continue;
+      result = kafka_error(g.error_code);
+      return result;
+    }
+    return Error(errc::kMalformedResponse, "DeleteGroups answer without group '" + group_ + "'", true);
   }
 };
 
 // Runs on the network thread.
-class DeleteGroupOffsetsOp final : public CoordinatorOp {
+class DeleteGroupOffsetsOp final : public CoordinatorOp<proto::OffsetDeleteRequest> {
  public:
   DeleteGroupOffsetsOp(AdminImpl& a, int64_t timeout_ms, std::string group, std::vector<TopicPartition> partitions)
       : CoordinatorOp(a, timeout_ms, "OffsetDelete", std::move(group)), partitions_(std::move(partitions)) {}
@@ -348,14 +294,13 @@ class DeleteGroupOffsetsOp final : public CoordinatorOp {
   void group_failed(const Error& e) override {
     result.error = e;
     for (const auto& tp : partitions_) result.partitions[tp] = e;
-    finish(Error());
   }
   void fail_unresolved(const Error& e) override {
     result.error = e;
     for (const auto& tp : partitions_) result.partitions.try_emplace(tp, e);
   }
 
-  void send_to(int32_t node) override {
+  proto::OffsetDeleteRequest build() override {
     proto::OffsetDeleteRequest req;
     req.group_id = group_;
     for (const auto& tp : partitions_) {  // sorted: grouped by topic
@@ -367,28 +312,23 @@ class DeleteGroupOffsetsOp final : public CoordinatorOp {
       p.partition_index = tp.partition;
       req.topics.back().partitions.push_back(p);
     }
-    auto self = shared_from_this();
-    nc_.send(
-        node, std::move(req),
-        [this, self](const Error& err, proto::OffsetDeleteResponse& resp) {
-          if (finished()) return;
-          if (!err.ok()) return request_failed(err);
-          if (is_coordinator_error(resp.error_code)) return coordinator_failed(resp.error_code);
-          Error group_err = kafka_error(resp.error_code);
-          if (group_err.retriable()) return retry(group_err);
-          std::map<TopicPartition, Error> got;
-          for (const auto& t : resp.topics)
-            for (const auto& p : t.partitions) got[TopicPartition(t.name, p.partition_index)] = kafka_error(p.error_code);
-          result.error = group_err;
-          for (const auto& tp : partitions_) {
-            auto it = got.find(tp);
-            // A group-level error answers every partition; otherwise a
-            // partition left out of the answer had nothing to delete.
-            result.partitions[tp] = !group_err.ok() ? group_err : it != got.end() ? it->second : Error();
-          }
-          finish(Error());
-        },
-        request_options());
+    return req;
+  }
+
+  Error read(net::Reply<proto::OffsetDeleteResponse>& reply) override {
+    const auto& resp = reply.msg;
+    Error group_err = kafka_error(resp.error_code);
+    if (!group_err.ok()) return group_err;  // coordinator errors retried, others final
+    std::map<TopicPartition, Error> got;
+    for (const auto& t : resp.topics)
+      for (const auto& p : t.partitions) got[TopicPartition(t.name, p.partition_index)] = kafka_error(p.error_code);
+    result.error = Error();
+    for (const auto& tp : partitions_) {
+      auto it = got.find(tp);
+      // A partition left out of the answer had nothing to delete.
+      result.partitions[tp] = it != got.end() ? it->second : Error();
+    }
+    return Error();
   }
 
   std::vector<TopicPartition> partitions_;

@@ -56,39 +56,14 @@ AdminOp::AdminOp(AdminImpl& admin, int64_t timeout_ms, std::string name)
     : admin_(admin),
       nc_(admin.net()),
       name_(std::move(name)),
-      deadline_(net::after_ms(timeout_ms)),
-      backoff_(admin.net_options().retry_backoff_ms, admin.net_options().retry_backoff_max_ms) {}
+      retrier_(admin.net(), name_, net::after_ms(timeout_ms), admin.max_retries()) {}
 
 AdminOp::~AdminOp() = default;
 
 // Runs on the network thread.
 void AdminOp::start() {
   admin_.live_ops.insert(shared_from_this());
-  deadline_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { on_deadline(); });
-  deadline_timer_->start_at(deadline_);
-  attempt();
-}
-
-// Runs on the network thread.
-void AdminOp::on_deadline() {
-  if (finished_) return;
-  std::string msg = name_ + " did not complete within the timeout";
-  if (!last_error_.ok()) msg += " (last error: " + last_error_.to_string() + ")";
-  finish(Error(errc::kTimedOut, msg, true));
-}
-
-// Runs on the network thread.
-void AdminOp::retry(const Error& why) {
-  if (finished_) return;
-  last_error_ = why;
-  if (attempts_ >= admin_.max_retries()) return finish(why);
-  int64_t wait = backoff_.backoff_ms(attempts_++);
-  // The backoff would outlast the call: the deadline timer ends it.
-  if (net::add_ms(net::now(), wait) >= deadline_) return;
-  if (!retry_timer_) retry_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] {
-    if (!finished_) attempt();
-  });
-  retry_timer_->start(wait);
+  retrier_.start([this] { attempt(); }, [this](const Error& err) { finish(err); });
 }
 
 // Runs on the network thread.
@@ -98,21 +73,10 @@ void AdminOp::finish(const Error& overall) {
   if (!overall.ok()) fail_unresolved(overall);
   // Timers die here, on the network thread (the op itself may be released
   // later by the calling thread).
-  deadline_timer_.reset();
-  retry_timer_.reset();
+  retrier_.stop();
   auto self = shared_from_this();  // keep alive until the end of this call
   admin_.live_ops.erase(self);
   promise_.set_value(overall);
-}
-
-net::RequestOptions AdminOp::request_options() const {
-  net::RequestOptions ro;
-  ro.timeout_ms = std::max<int64_t>(1, std::min(nc_.options().request_timeout_ms, net::ms_until(deadline_)));
-  return ro;
-}
-
-int32_t AdminOp::remaining_ms() const {
-  return static_cast<int32_t>(std::clamp<int64_t>(net::ms_until(deadline_), 1, INT32_MAX));
 }
 
 Error AdminOp::kafka_error(int16_t code, const std::optional<std::string>& message) {
@@ -152,27 +116,9 @@ void AdminOp::fetch_metadata(std::optional<std::vector<std::string>> topics, Met
         std::vector<net::ConnectionPool::BrokerAddress> brokers;
         for (const auto& [id, b] : md->brokers()) brokers.push_back({id, io::HostPort{b.host, b.port}, b.rack});
         if (!brokers.empty()) nc_.pool().set_brokers(brokers);
-        admin_.controller_id = md->controller_id();
         cb(md);
       },
       ro);
-}
-
-// Runs on the network thread.
-void AdminOp::with_controller(std::function<void(int32_t)> cb) {
-  if (admin_.controller_id >= 0 && nc_.pool().knows(admin_.controller_id)) return cb(admin_.controller_id);
-  fetch_metadata(std::vector<std::string>{}, [this, cb = std::move(cb)](const std::shared_ptr<const net::ClusterMetadata>& md) {
-    // No usable controller id (none reported, or not among the brokers):
-    // any broker will do, since brokers forward controller requests to the
-    // active controller (KIP-590); an old one answers NOT_CONTROLLER and
-    // the call looks again.
-    int32_t id = md->controller_id();
-    if (id < 0 || md->broker(id) == nullptr) {
-      admin_.controller_id = -1;
-      return cb(net::kAnyNode);
-    }
-    cb(id);
-  });
 }
 
 // --- AdminImpl ----------------------------------------------------------------

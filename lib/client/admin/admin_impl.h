@@ -1,13 +1,16 @@
-// AdminImpl: kfk::Admin on top of one NetClient, and AdminOp, the retry
-// machinery every admin call shares.
+// AdminImpl: kfk::Admin on top of one NetClient, and AdminOp, what every
+// admin call shares.
 //
 // A call is an AdminOp living on the network thread: start() arms the
 // call's deadline and runs attempt(), which sends requests for the items
-// still unresolved; retriable failures call retry(), which waits
-// (exponential backoff) and runs attempt() again, or gives up at the
-// deadline. The calling thread blocks on the op's future and reads the
-// result once it is ready; after that the network thread no longer touches
-// the op's result (finish() runs once).
+// still unresolved; retriable failures call retry(), which waits the
+// backoff and runs attempt() again, or gives up at the deadline (a
+// net::Retrier). Calls with one destination (a group's coordinator, the
+// controller) send one net::Call instead (call()), which routes and
+// retries by itself within the same deadline and `retries`. The calling
+// thread blocks on the op's future and reads the result once it is ready;
+// after that the network thread no longer touches the op's result
+// (finish() runs once).
 #pragma once
 
 #include <functional>
@@ -18,10 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "io/backoff.h"
 #include "client/core/resolved_config.h"
+#include "client/net/call.h"
 #include "client/net/net_client.h"
-#include "io/timer.h"
 #include "kfk/admin.h"
 
 namespace kfk::admin {
@@ -57,16 +59,40 @@ class AdminOp : public std::enable_shared_from_this<AdminOp> {
   // Waits the backoff, then attempt() again; at the deadline the op
   // finishes with errc::kTimedOut naming `why`, the last retriable error.
   // Once `retries` retries were made, the op finishes with `why` itself.
-  void retry(const Error& why);
+  void retry(const Error& why) { retrier_.retry(why); }
   // Completes the op: `overall` ok means every item has its answer.
   void finish(const Error& overall);
 
   // The per-request timeout: request.timeout.ms, cut to what is left of the
   // call's timeout (as the Java AdminClient does).
-  net::RequestOptions request_options() const;
+  net::RequestOptions request_options() const { return retrier_.request_options(); }
   // What is left of the call's timeout, for timeouts inside requests
   // (CreateTopics' timeout_ms); at least 1.
-  int32_t remaining_ms() const;
+  int32_t remaining_ms() const { return retrier_.remaining_ms(); }
+
+  // Sends one request to `route` as a net::Call bounded by this op (its
+  // deadline, `retries`, its life). `done` runs unless the op finished.
+  template <class Req>
+  void call(net::Route route, typename net::Call<Req>::Build build, typename net::Call<Req>::Classify classify,
+            typename net::Call<Req>::Done done, int16_t min_version = -1) {
+    net::CallSpec spec;
+    spec.name = name_;
+    spec.route = std::move(route);
+    spec.deadline = retrier_.deadline();
+    spec.max_retries = admin_.max_retries();
+    spec.min_version = min_version;
+    spec.owner = shared_from_this();
+    // The op's deadline message names the call's last failure.
+    auto noting = [this, classify = std::move(classify)](const Error& err, net::Reply<net::ResponseOfT<Req>>& r) {
+      net::Outcome o = classify ? classify(err, r) : net::Outcome{err};
+      if (!o.error.ok()) retrier_.note(o.error);
+      return o;
+    };
+    net::Call<Req>::start(nc_, std::move(spec), std::move(build), std::move(noting),
+                          [this, done = std::move(done)](const Error& err, net::Reply<net::ResponseOfT<Req>>& r) {
+                            if (!finished_) done(err, r);
+                          });
+  }
 
   // Fresh metadata for `topics` (nullopt: every topic; empty: none, just
   // brokers and controller) from any broker. Transport failures are
@@ -74,24 +100,15 @@ class AdminOp : public std::enable_shared_from_this<AdminOp> {
   // controller.
   using MetadataCallback = std::function<void(const std::shared_ptr<const net::ClusterMetadata>&)>;
   void fetch_metadata(std::optional<std::vector<std::string>> topics, MetadataCallback cb);
-  // Calls `cb` with the controller id, fetching metadata when unknown.
-  void with_controller(std::function<void(int32_t)> cb);
 
   AdminImpl& admin_;
   net::NetClient& nc_;
   std::string name_;  // "CreateTopics", for error messages
 
  private:
-  void on_deadline();
-
-  net::TimePoint deadline_;
-  int attempts_ = 0;
-  Error last_error_;
   bool finished_ = false;
   std::promise<Error> promise_;
-  io::ExponentialBackoff backoff_;
-  std::unique_ptr<io::Timer> deadline_timer_;
-  std::unique_ptr<io::Timer> retry_timer_;
+  net::Retrier retrier_;
 };
 
 class AdminImpl final : public Admin {
@@ -142,7 +159,6 @@ class AdminImpl final : public Admin {
   int64_t max_retries() const { return max_retries_; }
 
   // Network thread only.
-  int32_t controller_id = -1;  // -1: unknown (look it up)
   std::set<std::shared_ptr<AdminOp>> live_ops;
 
   // Runs `op` on the network thread and waits for it. `*out` is written

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "client/admin/admin_impl.h"
+#include "client/consumer/offset_requests.h"
 #include "protocol/error_codes.h"
 
 namespace kfk::admin {
@@ -162,21 +163,10 @@ class ListOffsetsOp final : public LeaderOp<OffsetSpec> {
 
   void send(int32_t leader, std::vector<TopicPartition> tps, const std::shared_ptr<const net::ClusterMetadata>& md,
             int16_t min_version, std::function<void()> done) {
-    proto::ListOffsetsRequest req;
-    req.replica_id = -1;  // a client, not a follower
-    req.isolation_level = read_committed_ ? 1 : 0;
-    req.timeout_ms = remaining_ms();
-    for (const auto& tp : tps) {
-      if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        req.topics.emplace_back();
-        req.topics.back().name = tp.topic;
-      }
-      proto::ListOffsetsRequest::ListOffsetsPartition p;
-      p.partition_index = tp.partition;
-      p.timestamp = pending_.at(tp).timestamp;
-      if (const net::PartitionInfo* pi = md->partition(tp.topic, tp.partition)) p.current_leader_epoch = pi->leader_epoch;
-      req.topics.back().partitions.push_back(p);
-    }
+    std::vector<std::pair<TopicPartition, int64_t>> asks;
+    for (const auto& tp : tps) asks.emplace_back(tp, pending_.at(tp).timestamp);
+    proto::ListOffsetsRequest req =
+        consumer::list_offsets_request(asks, read_committed_ ? 1 : 0, remaining_ms(), md.get());
     net::RequestOptions ro = request_options();
     ro.min_version = min_version;  // v0's offset arrays are not worth supporting
     auto self = shared_from_this();

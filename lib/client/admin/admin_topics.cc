@@ -4,30 +4,21 @@
 #include <algorithm>
 
 #include "client/admin/admin_impl.h"
+#include "client/core/classify.h"
 #include "protocol/error_codes.h"
 
 namespace kfk::admin {
 namespace {
 
-constexpr int16_t kNotController = proto::to_int(proto::ErrorCode::NOT_CONTROLLER);
 constexpr int16_t kThrottled = proto::to_int(proto::ErrorCode::THROTTLING_QUOTA_EXCEEDED);
 
 // Per-item errors of controller requests worth another attempt: the
-// controller moved (look it up again), or a quota throttled us (Java's
-// retryOnQuotaViolation default).
-bool controller_retriable(int16_t code) { return code == kNotController || code == kThrottled; }
+// controller moved (the call refreshes the metadata and routes again), or a
+// quota throttled us (Java's retryOnQuotaViolation default).
+bool controller_retriable(int16_t code) { return code == kThrottled || core::rediscovers_controller(code); }
 
 Error missing_from_response(const std::string& what, const char* api) {
   return Error::from_code(errc::kMalformedResponse, what + " missing from the " + api + " response");
-}
-
-// A failed request to the controller: a transport failure may mean the
-// controller is gone, so look it up again; anything else ends the call.
-// Returns whether the op should retry.
-bool controller_request_failed(AdminImpl& admin, const Error& err) {
-  if (!err.retriable()) return false;
-  admin.controller_id = -1;
-  return true;
 }
 
 const std::string& key_of(const std::string& name) { return name; }
@@ -36,200 +27,202 @@ const std::string& key_of(const std::pair<const std::string, V>& entry) {
   return entry.first;
 }
 
-// Settles one controller answer's per-topic results. Topics the controller
-// could not handle yet (it moved, or a quota throttled us) stay pending for
-// the next attempt; the others go to `settle(item, name)` and leave
-// `pending`. Once nothing is left to retry, topics the answer left out fail
-// through `fail(name, error)`. Returns the error to retry with (ok: done).
-template <class Pending, class Items, class NameOf, class Settle, class Fail>
-Error settle_topics(AdminImpl& admin, const char* api, Pending& pending, Items& items, NameOf name_of, Settle settle,
-                    Fail fail) {
-  Error last;
-  for (auto& r : items) {
-    const std::string* name = name_of(r);
-    if (name == nullptr) continue;
-    auto it = pending.find(*name);
-    if (it == pending.end()) continue;
-    if (controller_retriable(r.error_code)) {
-      if (r.error_code == kNotController) admin.controller_id = -1;
-      last = AdminOp::kafka_error(r.error_code, r.error_message);
-      continue;
+// Runs on the network thread. A call sent to the controller (CreateTopics,
+// DeleteTopics, CreatePartitions) through one net::Call routed to it: each
+// attempt asks for the topics still pending. Topics the controller could
+// not handle yet (it moved, or a quota throttled us) stay pending for the
+// next attempt; the others are settled and leave `pending_`. Once nothing
+// is left to retry, topics the answer left out fail.
+template <class Req, class Pending, class Item>
+class ControllerOp : public AdminOp {
+ public:
+  ControllerOp(AdminImpl& a, int64_t timeout_ms, std::string name, Pending pending)
+      : AdminOp(a, timeout_ms, std::move(name)), pending_(std::move(pending)) {}
+
+ protected:
+  using Resp = net::ResponseOfT<Req>;
+  // The request for the topics in pending_.
+  virtual Req build() = 0;
+  virtual int16_t min_version() const { return -1; }
+  // The answer's per-topic results (each with error_code, error_message).
+  virtual const std::vector<Item>& items(const Resp& resp) const = 0;
+  virtual const std::string* name_of(const Item& r) const = 0;
+  // The final answer of topic `name`.
+  virtual void resolve(const std::string& name, const Item& r) = 0;
+  virtual void fail_one(const std::string& name, const Error& e) = 0;
+
+  Pending pending_;
+
+ private:
+  void attempt() override {
+    call<Req>(
+        net::Route::controller(), [this](int32_t, const net::ClusterMetadata*) { return build(); },
+        [this](const Error& err, net::Reply<Resp>& reply) -> net::Outcome {
+          if (!err.ok()) return {err};
+          return {settle(reply.msg)};
+        },
+        [this](const Error& err, net::Reply<Resp>&) { finish(err); }, min_version());
+  }
+
+  // Returns the error to retry with (ok: every topic settled).
+  Error settle(Resp& resp) {
+    Error last;
+    for (const Item& r : items(resp)) {
+      const std::string* name = name_of(r);
+      if (name == nullptr) continue;
+      auto it = pending_.find(*name);
+      if (it == pending_.end()) continue;
+      if (controller_retriable(r.error_code)) {
+        last = kafka_error(r.error_code, r.error_message);
+        continue;
+      }
+      resolve(*name, r);
+      pending_.erase(it);
     }
-    settle(r, *name);
-    pending.erase(it);
+    if (last.ok()) {
+      for (const auto& entry : pending_)
+        fail_one(key_of(entry), missing_from_response("topic " + key_of(entry), name_.c_str()));
+      pending_.clear();
+    }
+    return last;
   }
-  if (last.ok()) {
-    for (const auto& entry : pending) fail(key_of(entry), missing_from_response("topic " + key_of(entry), api));
-    pending.clear();
+
+  void fail_unresolved(const Error& e) override {
+    for (const auto& entry : pending_) fail_one(key_of(entry), e);
   }
-  return last;
-}
+};
 
 // Runs on the network thread.
-class CreateTopicsOp final : public AdminOp {
+using CreatableTopicResult = proto::CreateTopicsResponse::CreatableTopicResult;
+class CreateTopicsOp final
+    : public ControllerOp<proto::CreateTopicsRequest, std::map<std::string, NewTopic>, CreatableTopicResult> {
  public:
   CreateTopicsOp(AdminImpl& a, int64_t timeout_ms, const std::vector<NewTopic>& topics, bool validate_only)
-      : AdminOp(a, timeout_ms, "CreateTopics"), validate_only_(validate_only) {
+      : ControllerOp(a, timeout_ms, "CreateTopics", {}), validate_only_(validate_only) {
     for (const auto& t : topics) pending_[t.name] = t;
   }
   CreateTopicsResult result;
 
  private:
-  void attempt() override {
-    with_controller([this](int32_t controller) {
-      proto::CreateTopicsRequest req;
-      req.timeout_ms = remaining_ms();
-      req.validate_only = validate_only_;
-      for (const auto& [name, t] : pending_) {
-        proto::CreateTopicsRequest::CreatableTopic ct;
-        ct.name = name;
-        ct.num_partitions = t.partitions;
-        ct.replication_factor = t.replication_factor;
-        for (const auto& [p, brokers] : t.replica_assignment) {
-          proto::CreateTopicsRequest::CreatableReplicaAssignment ra;
-          ra.partition_index = p;
-          ra.broker_ids = brokers;
-          ct.assignments.push_back(std::move(ra));
-        }
-        for (const auto& [k, v] : t.configs) {
-          proto::CreateTopicsRequest::CreatableTopicConfig c;
-          c.name = k;
-          c.value = v;
-          ct.configs.push_back(std::move(c));
-        }
-        req.topics.push_back(std::move(ct));
+  proto::CreateTopicsRequest build() override {
+    proto::CreateTopicsRequest req;
+    req.timeout_ms = remaining_ms();
+    req.validate_only = validate_only_;
+    for (const auto& [name, t] : pending_) {
+      proto::CreateTopicsRequest::CreatableTopic ct;
+      ct.name = name;
+      ct.num_partitions = t.partitions;
+      ct.replication_factor = t.replication_factor;
+      for (const auto& [p, brokers] : t.replica_assignment) {
+        proto::CreateTopicsRequest::CreatableReplicaAssignment ra;
+        ra.partition_index = p;
+        ra.broker_ids = brokers;
+        ct.assignments.push_back(std::move(ra));
       }
-      net::RequestOptions ro = request_options();
-      // v0 cannot say validate_only (it would create the topics), and
-      // v0-v3 cannot ask for the broker's defaults (-1).
-      bool uses_defaults = std::any_of(pending_.begin(), pending_.end(), [](const auto& kv) {
-        return kv.second.replica_assignment.empty() && (kv.second.partitions < 0 || kv.second.replication_factor < 0);
-      });
-      ro.min_version = uses_defaults ? 4 : (validate_only_ ? 1 : 0);
-      auto self = shared_from_this();
-      nc_.send(
-          controller, std::move(req),
-          [this, self](const Error& err, proto::CreateTopicsResponse& resp) {
-            if (finished()) return;
-            if (!err.ok()) return controller_request_failed(admin_, err) ? retry(err) : finish(err);
-            Error last = settle_topics(
-                admin_, "CreateTopics", pending_, resp.topics, [](auto& r) { return &r.name; },
-                [this](auto& r, const std::string& name) {
-                  CreatedTopic& out = result.topics[name];
-                  out.error = kafka_error(r.error_code, r.error_message);
-                  out.topic_id = to_topic_id(r.topic_id);
-                  out.partitions = r.num_partitions;
-                  out.replication_factor = r.replication_factor;
-                },
-                [this](const std::string& name, Error e) { result.topics[name].error = std::move(e); });
-            if (pending_.empty()) return finish(Error());
-            retry(last);
-          },
-          ro);
+      for (const auto& [k, v] : t.configs) {
+        proto::CreateTopicsRequest::CreatableTopicConfig c;
+        c.name = k;
+        c.value = v;
+        ct.configs.push_back(std::move(c));
+      }
+      req.topics.push_back(std::move(ct));
+    }
+    return req;
+  }
+  // v0 cannot say validate_only (it would create the topics), and v0-v3
+  // cannot ask for the broker's defaults (-1).
+  int16_t min_version() const override {
+    bool uses_defaults = std::any_of(pending_.begin(), pending_.end(), [](const auto& kv) {
+      return kv.second.replica_assignment.empty() && (kv.second.partitions < 0 || kv.second.replication_factor < 0);
     });
+    return uses_defaults ? 4 : (validate_only_ ? 1 : 0);
   }
-  void fail_unresolved(const Error& e) override {
-    for (const auto& [name, t] : pending_) result.topics[name].error = e;
+  const std::vector<CreatableTopicResult>& items(const proto::CreateTopicsResponse& resp) const override {
+    return resp.topics;
   }
+  const std::string* name_of(const CreatableTopicResult& r) const override { return &r.name; }
+  void resolve(const std::string& name, const CreatableTopicResult& r) override {
+    CreatedTopic& out = result.topics[name];
+    out.error = kafka_error(r.error_code, r.error_message);
+    out.topic_id = to_topic_id(r.topic_id);
+    out.partitions = r.num_partitions;
+    out.replication_factor = r.replication_factor;
+  }
+  void fail_one(const std::string& name, const Error& e) override { result.topics[name].error = e; }
 
   bool validate_only_;
-  std::map<std::string, NewTopic> pending_;
 };
 
 // Runs on the network thread.
-class DeleteTopicsOp final : public AdminOp {
+using DeletableTopicResult = proto::DeleteTopicsResponse::DeletableTopicResult;
+class DeleteTopicsOp final
+    : public ControllerOp<proto::DeleteTopicsRequest, std::set<std::string>, DeletableTopicResult> {
  public:
   DeleteTopicsOp(AdminImpl& a, int64_t timeout_ms, const std::vector<std::string>& topics)
-      : AdminOp(a, timeout_ms, "DeleteTopics"), pending_(topics.begin(), topics.end()) {}
+      : ControllerOp(a, timeout_ms, "DeleteTopics", std::set<std::string>(topics.begin(), topics.end())) {}
   DeleteTopicsResult result;
 
  private:
-  void attempt() override {
-    with_controller([this](int32_t controller) {
-      proto::DeleteTopicsRequest req;
-      req.timeout_ms = remaining_ms();
-      for (const auto& name : pending_) {
-        req.topic_names.push_back(name);  // v0-v5
-        proto::DeleteTopicsRequest::DeleteTopicState st;  // v6+
-        st.name = name;
-        req.topics.push_back(std::move(st));
-      }
-      auto self = shared_from_this();
-      nc_.send(
-          controller, std::move(req),
-          [this, self](const Error& err, proto::DeleteTopicsResponse& resp) {
-            if (finished()) return;
-            if (!err.ok()) return controller_request_failed(admin_, err) ? retry(err) : finish(err);
-            Error last = settle_topics(
-                admin_, "DeleteTopics", pending_, resp.responses,
-                [](auto& r) { return r.name ? &*r.name : nullptr; },
-                [this](auto& r, const std::string& name) {
-                  result.topics[name] = kafka_error(r.error_code, r.error_message);
-                },
-                [this](const std::string& name, Error e) { result.topics[name] = std::move(e); });
-            if (pending_.empty()) return finish(Error());
-            retry(last);
-          },
-          request_options());
-    });
+  proto::DeleteTopicsRequest build() override {
+    proto::DeleteTopicsRequest req;
+    req.timeout_ms = remaining_ms();
+    for (const auto& name : pending_) {
+      req.topic_names.push_back(name);  // v0-v5
+      proto::DeleteTopicsRequest::DeleteTopicState st;  // v6+
+      st.name = name;
+      req.topics.push_back(std::move(st));
+    }
+    return req;
   }
-  void fail_unresolved(const Error& e) override {
-    for (const auto& name : pending_) result.topics[name] = e;
+  const std::vector<DeletableTopicResult>& items(const proto::DeleteTopicsResponse& resp) const override {
+    return resp.responses;
   }
-
-  std::set<std::string> pending_;
+  const std::string* name_of(const DeletableTopicResult& r) const override { return r.name ? &*r.name : nullptr; }
+  void resolve(const std::string& name, const DeletableTopicResult& r) override {
+    result.topics[name] = kafka_error(r.error_code, r.error_message);
+  }
+  void fail_one(const std::string& name, const Error& e) override { result.topics[name] = e; }
 };
 
 // Runs on the network thread.
-class CreatePartitionsOp final : public AdminOp {
+using CreatePartitionsTopicResult = proto::CreatePartitionsResponse::CreatePartitionsTopicResult;
+class CreatePartitionsOp final : public ControllerOp<proto::CreatePartitionsRequest,
+                                                     std::map<std::string, NewPartitions>, CreatePartitionsTopicResult> {
  public:
   CreatePartitionsOp(AdminImpl& a, int64_t timeout_ms, const std::map<std::string, NewPartitions>& topics,
                      bool validate_only)
-      : AdminOp(a, timeout_ms, "CreatePartitions"), validate_only_(validate_only), pending_(topics) {}
+      : ControllerOp(a, timeout_ms, "CreatePartitions", topics), validate_only_(validate_only) {}
   CreatePartitionsResult result;
 
  private:
-  void attempt() override {
-    with_controller([this](int32_t controller) {
-      proto::CreatePartitionsRequest req;
-      req.timeout_ms = remaining_ms();
-      req.validate_only = validate_only_;
-      for (const auto& [name, np] : pending_) {
-        proto::CreatePartitionsRequest::CreatePartitionsTopic t;
-        t.name = name;
-        t.count = np.total_count;
-        if (np.assignments.empty()) {
-          t.assignments = std::nullopt;
-        } else {
-          t.assignments.emplace();
-          for (const auto& ids : np.assignments) t.assignments->push_back({ids, {}});
-        }
-        req.topics.push_back(std::move(t));
+  proto::CreatePartitionsRequest build() override {
+    proto::CreatePartitionsRequest req;
+    req.timeout_ms = remaining_ms();
+    req.validate_only = validate_only_;
+    for (const auto& [name, np] : pending_) {
+      proto::CreatePartitionsRequest::CreatePartitionsTopic t;
+      t.name = name;
+      t.count = np.total_count;
+      if (np.assignments.empty()) {
+        t.assignments = std::nullopt;
+      } else {
+        t.assignments.emplace();
+        for (const auto& ids : np.assignments) t.assignments->push_back({ids, {}});
       }
-      auto self = shared_from_this();
-      nc_.send(
-          controller, std::move(req),
-          [this, self](const Error& err, proto::CreatePartitionsResponse& resp) {
-            if (finished()) return;
-            if (!err.ok()) return controller_request_failed(admin_, err) ? retry(err) : finish(err);
-            Error last = settle_topics(
-                admin_, "CreatePartitions", pending_, resp.results, [](auto& r) { return &r.name; },
-                [this](auto& r, const std::string& name) {
-                  result.topics[name] = kafka_error(r.error_code, r.error_message);
-                },
-                [this](const std::string& name, Error e) { result.topics[name] = std::move(e); });
-            if (pending_.empty()) return finish(Error());
-            retry(last);
-          },
-          request_options());
-    });
+      req.topics.push_back(std::move(t));
+    }
+    return req;
   }
-  void fail_unresolved(const Error& e) override {
-    for (const auto& [name, np] : pending_) result.topics[name] = e;
+  const std::vector<CreatePartitionsTopicResult>& items(const proto::CreatePartitionsResponse& resp) const override {
+    return resp.results;
   }
+  const std::string* name_of(const CreatePartitionsTopicResult& r) const override { return &r.name; }
+  void resolve(const std::string& name, const CreatePartitionsTopicResult& r) override {
+    result.topics[name] = kafka_error(r.error_code, r.error_message);
+  }
+  void fail_one(const std::string& name, const Error& e) override { result.topics[name] = e; }
 
   bool validate_only_;
-  std::map<std::string, NewPartitions> pending_;
 };
 
 // Runs on the network thread.

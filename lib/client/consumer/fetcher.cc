@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "client/consumer/offset_requests.h"
+#include "client/core/classify.h"
+#include "client/net/call.h"
 #include "protocol/error_codes.h"
 #include "protocol/list_offsets.h"
 
@@ -13,10 +16,6 @@ constexpr int16_t kFetchMinTopicIdVersion = 13;
 constexpr int16_t kSessionIdNotFound = proto::to_int(proto::ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
 constexpr int16_t kInvalidSessionEpoch = proto::to_int(proto::ErrorCode::INVALID_FETCH_SESSION_EPOCH);
 constexpr int16_t kSessionTopicIdError = proto::to_int(proto::ErrorCode::FETCH_SESSION_TOPIC_ID_ERROR);
-
-bool is_retriable_partition_error(int16_t code) {
-  return Error::from_code(code).retriable() || net::is_metadata_error(code);
-}
 
 bool is_session_error(int16_t code) {
   return code == kSessionIdNotFound || code == kInvalidSessionEpoch || code == kSessionTopicIdError;
@@ -132,6 +131,7 @@ void Fetcher::shutdown() {
   shut_down_ = true;
   *alive_ = false;
   timer_.reset();
+  offset_jobs_.clear();  // their retries stop; answers in flight are dropped
 }
 
 void Fetcher::trigger() {
@@ -531,10 +531,10 @@ void Fetcher::handle_partition(const TopicPartition& tp, const Sent& sent, proto
       } else {
         state_.seek(tp, *ps, -1, PositionSource::kPolicy);
       }
-    } else if (net::is_metadata_error(code)) {
+    } else if (core::refreshes_metadata(code)) {
       nc_.metadata().handle_error(code, "fetch " + tp.to_string());
       backoff(*ps, opts_.retry_backoff_ms);
-    } else if (is_retriable_partition_error(code)) {
+    } else if (core::retriable(code)) {
       backoff(*ps, opts_.retry_backoff_ms);
     } else {
       ps->error = Error::from_code(code, "fetch " + tp.to_string());
@@ -593,146 +593,105 @@ void Fetcher::handle_no_data(const TopicPartition& tp, PartitionState& ps, int64
 
 // --- ListOffsets ---------------------------------------------------------------
 
-struct ListOffsetsJob {
+// One list_offsets() call: attempts (one request per leader) through a
+// net::Retrier until every partition has its offset, one fails for good, or
+// the deadline passes. Owned by Fetcher::offset_jobs_.
+struct ListOffsetsJob : std::enable_shared_from_this<ListOffsetsJob> {
+  ListOffsetsJob(net::NetClient& nc, net::TimePoint deadline) : retrier(nc, "ListOffsets", deadline) {}
   std::map<TopicPartition, int64_t> pending;  // still to ask
   ListOffsetsResult result;
-  net::TimePoint deadline;
   ListOffsetsCallback cb;
-  int outstanding = 0;
-  Error last_error;
+  int outstanding = 0;  // requests of this attempt in flight
+  Error retry_with;     // this attempt's retriable failure
   bool done = false;
-  int attempts = 0;
+  net::Retrier retrier;
 };
 
 void Fetcher::list_offsets(std::map<TopicPartition, int64_t> timestamps, net::TimePoint deadline,
                            ListOffsetsCallback cb) {
-  auto job = std::make_shared<ListOffsetsJob>();
+  auto job = std::make_shared<ListOffsetsJob>(nc_, deadline);
   job->pending = std::move(timestamps);
-  job->deadline = deadline;
   job->cb = std::move(cb);
   std::vector<std::string> topics;
   for (auto& [tp, ts] : job->pending) topics.push_back(tp.topic);
   nc_.metadata().add_topics(topics);
-  list_offsets_attempt(job);
+  offset_jobs_.insert(job);
+  ListOffsetsJob* j = job.get();
+  j->retrier.start([this, j] { list_offsets_attempt(*j); },
+                   [this, j](const Error& e) { finish_list_offsets(*j, e); });
 }
 
-void Fetcher::list_offsets_attempt(std::shared_ptr<ListOffsetsJob> job) {
-  if (job->done) return;
-  if (job->pending.empty()) {
-    job->done = true;
-    job->cb(Error(), job->result);
-    return;
-  }
-  std::weak_ptr<bool> alive = alive_;
-  auto retry = [this, alive, job](const Error& why) {
-    job->last_error = why;
-    if (net::now() >= job->deadline) {
-      job->done = true;
-      Error e = job->last_error.ok() ? Error::from_code(errc::kTimedOut, "ListOffsets") : job->last_error;
-      if (e.retriable()) e = Error(errc::kTimedOut, "ListOffsets timed out: " + e.to_string(), true);
-      job->cb(e, job->result);
-      return;
-    }
-    int64_t wait = std::min<int64_t>(opts_.retry_backoff_ms << std::min(job->attempts++, 4), 1000);
-    auto t = std::make_shared<std::unique_ptr<io::Timer>>();
-    *t = std::make_unique<io::Timer>(nc_.loop(), [this, alive, job, t]() mutable {
-      auto keep = std::move(*t);  // destroyed after this callback (safe, see timer.h)
-      auto a = alive.lock();
-      if (!a || !*a) return;
-      list_offsets_attempt(job);
-    });
-    (*t)->start(std::min(wait, std::max<int64_t>(net::ms_until(job->deadline), 1)));
-  };
+void Fetcher::finish_list_offsets(ListOffsetsJob& job, const Error& err) {
+  if (job.done) return;
+  job.done = true;
+  job.retrier.stop();
+  auto keep = job.shared_from_this();  // until the callback returned
+  offset_jobs_.erase(keep);
+  keep->cb(err, keep->result);
+}
+
+void Fetcher::list_offsets_attempt(ListOffsetsJob& job) {
+  if (job.pending.empty()) return finish_list_offsets(job, Error());
   const auto& md = nc_.metadata().current();
   std::map<int32_t, std::vector<std::pair<TopicPartition, int64_t>>> by_node;
-  bool missing = false;
-  for (auto& [tp, ts] : job->pending) {
+  for (auto& [tp, ts] : job.pending) {
     const net::TopicInfo* ti = md->topic(tp.topic);
-    if (ti != nullptr && ti->error != 0 && !Error::from_code(ti->error).retriable()) {
-      job->done = true;
-      job->cb(Error::from_code(ti->error, tp.topic), job->result);
-      return;
-    }
-    if (ti != nullptr && ti->usable() && ti->partition(tp.partition) == nullptr) {
-      job->done = true;
-      job->cb(Error::from_code(errc::kUnknownTopicOrPartition, tp.to_string()), job->result);
-      return;
-    }
+    if (ti != nullptr && ti->error != 0 && !core::retriable(ti->error))
+      return finish_list_offsets(job, Error::from_code(ti->error, tp.topic));
+    if (ti != nullptr && ti->usable() && ti->partition(tp.partition) == nullptr)
+      return finish_list_offsets(job, Error::from_code(errc::kUnknownTopicOrPartition, tp.to_string()));
     int32_t leader = md->leader_of(tp.topic, tp.partition);
-    if (leader < 0) {
-      missing = true;
-      continue;
-    }
-    by_node[leader].emplace_back(tp, ts);
+    if (leader >= 0) by_node[leader].emplace_back(tp, ts);
   }
-  if (by_node.empty()) {
-    nc_.metadata().request_refresh("consumer: ListOffsets without leader");
-    retry(Error::from_code(errc::kLeaderNotAvailable, "ListOffsets"));
-    return;
-  }
-  (void)missing;
-  job->outstanding = static_cast<int>(by_node.size());
-  auto any_failed = std::make_shared<Error>();
+  if (by_node.empty())
+    return job.retrier.retry(Error::from_code(errc::kLeaderNotAvailable, "ListOffsets"), net::Verdict::kRefreshMetadata);
+  job.outstanding = static_cast<int>(by_node.size());
+  job.retry_with = Error();
+  std::weak_ptr<bool> alive = alive_;
+  auto self = job.shared_from_this();
   for (auto& [node, parts] : by_node) {
-    proto::ListOffsetsRequest req;
-    req.replica_id = -1;
-    req.isolation_level = opts_.isolation_level;
-    for (auto& [tp, ts] : parts) {
-      if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        req.topics.emplace_back();
-        req.topics.back().name = tp.topic;
-      }
-      proto::ListOffsetsRequest::ListOffsetsPartition p;
-      p.partition_index = tp.partition;
-      const net::PartitionInfo* pi = md->partition(tp.topic, tp.partition);
-      p.current_leader_epoch = pi != nullptr ? pi->leader_epoch : -1;
-      p.timestamp = ts;
-      p.max_num_offsets = 1;
-      req.topics.back().partitions.push_back(p);
-    }
-    req.timeout_ms = static_cast<int32_t>(opts_.request_timeout_ms);
-    nc_.send(node, std::move(req),
-             [this, alive, job, retry, any_failed](const Error& err, proto::ListOffsetsResponse& resp) {
-               auto a = alive.lock();
-               if (!a || !*a || job->done) return;
-               if (!err.ok()) {
-                 if (!err.retriable()) {
-                   job->done = true;
-                   job->cb(err, job->result);
-                   return;
-                 }
-                 *any_failed = err;
-               } else {
-                 for (auto& t : resp.topics) {
-                   for (auto& p : t.partitions) {
-                     TopicPartition tp(t.name, p.partition_index);
-                     if (job->pending.count(tp) == 0) continue;
-                     if (p.error_code != 0) {
-                       if (net::is_metadata_error(p.error_code) || Error::from_code(p.error_code).retriable()) {
-                         nc_.metadata().handle_error(p.error_code, "ListOffsets " + tp.to_string());
-                         *any_failed = Error::from_code(p.error_code, "ListOffsets " + tp.to_string());
-                         continue;
-                       }
-                       job->done = true;
-                       job->cb(Error::from_code(p.error_code, "ListOffsets " + tp.to_string()), job->result);
-                       return;
-                     }
-                     OffsetAndTimestamp ot;
-                     ot.offset = p.old_style_offsets.empty() ? p.offset : p.old_style_offsets.front();
-                     ot.timestamp = p.timestamp;
-                     if (p.leader_epoch >= 0) ot.leader_epoch = p.leader_epoch;
-                     job->result[tp] = ot;
-                     job->pending.erase(tp);
-                   }
-                 }
-               }
-               if (--job->outstanding > 0) return;
-               if (job->pending.empty())
-                 list_offsets_attempt(job);
-               else
-                 retry(any_failed->ok() ? Error::from_code(errc::kLeaderNotAvailable, "ListOffsets") : *any_failed);
-             });
+    proto::ListOffsetsRequest req = list_offsets_request(parts, opts_.isolation_level,
+                                                         static_cast<int32_t>(opts_.request_timeout_ms), md.get());
+    nc_.send(
+        node, std::move(req),
+        [this, alive, self](const Error& err, proto::ListOffsetsResponse& resp) {
+          auto a = alive.lock();
+          if (!a || !*a || self->done) return;
+          on_list_offsets_response(*self, err, resp);
+        },
+        self->retrier.request_options());
   }
+}
+
+void Fetcher::on_list_offsets_response(ListOffsetsJob& job, const Error& err, proto::ListOffsetsResponse& resp) {
+  if (!err.ok()) {
+    if (!err.retriable()) return finish_list_offsets(job, err);
+    job.retry_with = err;
+  }
+  for (auto& t : resp.topics) {
+    for (auto& p : t.partitions) {
+      TopicPartition tp(t.name, p.partition_index);
+      if (job.pending.count(tp) == 0) continue;
+      if (p.error_code != 0) {
+        Error e = Error::from_code(p.error_code, "ListOffsets " + tp.to_string());
+        if (!core::retriable(p.error_code)) return finish_list_offsets(job, e);
+        nc_.metadata().handle_error(p.error_code, "ListOffsets " + tp.to_string());
+        job.retry_with = e;
+        continue;
+      }
+      OffsetAndTimestamp ot;
+      ot.offset = p.old_style_offsets.empty() ? p.offset : p.old_style_offsets.front();
+      ot.timestamp = p.timestamp;
+      if (p.leader_epoch >= 0) ot.leader_epoch = p.leader_epoch;
+      job.result[tp] = ot;
+      job.pending.erase(tp);
+    }
+  }
+  if (--job.outstanding > 0) return;
+  if (job.pending.empty()) return finish_list_offsets(job, Error());
+  // Leaders moved or were not known: route again with fresh metadata.
+  Error why = job.retry_with.ok() ? Error::from_code(errc::kLeaderNotAvailable, "ListOffsets") : job.retry_with;
+  job.retrier.retry(why, net::classify_code(why.code(), net::Route::Kind::kLeader));
 }
 
 }  // namespace kfk::consumer

@@ -145,7 +145,9 @@ class Fetcher {
   void trigger();
 
   // ListOffsets for `timestamps` (-2 earliest, -1 latest, else a time),
-  // grouped by leader, retrying retriable errors until `deadline`.
+  // one request per leader, retrying retriable errors (backoff
+  // retry.backoff.ms .. retry.backoff.max.ms, metadata refreshed when
+  // leaders moved) until `deadline`.
   void list_offsets(std::map<TopicPartition, int64_t> timestamps, net::TimePoint deadline, ListOffsetsCallback cb);
 
  private:
@@ -177,7 +179,9 @@ class Fetcher {
   void drop_held(std::map<TopicPartition, Cursor>::iterator it);
   void backoff(PartitionState& ps, int64_t ms);
   void schedule_timer(net::TimePoint when);
-  void list_offsets_attempt(std::shared_ptr<ListOffsetsJob> job);
+  void list_offsets_attempt(ListOffsetsJob& job);
+  void on_list_offsets_response(ListOffsetsJob& job, const Error& err, proto::ListOffsetsResponse& resp);
+  void finish_list_offsets(ListOffsetsJob& job, const Error& err);
 
   net::NetClient& nc_;
   ConsumerState& state_;
@@ -192,6 +196,7 @@ class Fetcher {
   bool run_posted_ = false;
   bool shut_down_ = false;
   std::unique_ptr<io::Timer> timer_;
+  std::set<std::shared_ptr<ListOffsetsJob>> offset_jobs_;
 };
 
 }  // namespace kfk::consumer

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "client/core/classify.h"
 #include "protocol/consumer_protocol.h"
 
 namespace kfk::consumer {
@@ -39,14 +40,6 @@ const char* const kCommitFailedMessage =
     "max.poll.interval.ms, which typically implies that the poll loop is spending too much time message "
     "processing. You can address this either by increasing max.poll.interval.ms or by reducing the maximum size "
     "of batches returned in poll() with max.poll.records.";
-
-bool is_coordinator_error(int code) {
-  return code == errc::kNotCoordinator || code == errc::kCoordinatorNotAvailable || code == errc::kTransport ||
-         code == errc::kTimedOut || code == errc::kRequestTimedOut || code == errc::kNetworkException ||
-         // A coordinator answer kfk cannot parse: treat it like a broken
-         // connection (rediscover, retry) rather than a fatal group error.
-         code == errc::kMalformedResponse;
-}
 
 GroupOptions GroupOptions::from(const core::ResolvedConfig& rc) {
   GroupOptions o;
@@ -217,30 +210,14 @@ void GroupMember::with_coordinator(net::TimePoint deadline, std::function<void(c
 void GroupMember::find_coordinator() {
   if (finding_ || shut_down_) return;
   finding_ = true;
-  proto::FindCoordinatorRequest req;
-  req.key = opts_.group_id;
-  req.key_type = 0;
-  req.coordinator_keys = {opts_.group_id};
   std::weak_ptr<bool> alive = alive_;
-  nc_.send(net::kAnyNode, std::move(req), [this, alive](const Error& err, proto::FindCoordinatorResponse& resp) {
+  // The client's CoordinatorCache: one FindCoordinator shared with the
+  // consumer's other users of the group.
+  nc_.coordinators().lookup(coordinator_key(), net::after_ms(opts_.request_timeout_ms),
+                            [this, alive](const Error& e, int32_t node_id) {
     auto a = alive.lock();
     if (!a || !*a) return;
     finding_ = false;
-    Error e = err;
-    int32_t node_id = -1;
-    if (e.ok()) {
-      if (!resp.coordinators.empty()) {
-        e = Error::from_code(resp.coordinators[0].error_code, "FindCoordinator");
-        node_id = resp.coordinators[0].node_id;
-      } else {
-        e = Error::from_code(resp.error_code, "FindCoordinator");
-        node_id = resp.node_id;
-      }
-    }
-    if (e.ok() && !nc_.pool().knows(node_id)) {
-      nc_.metadata().request_refresh("consumer: coordinator not in metadata");
-      e = Error::from_code(errc::kCoordinatorNotAvailable, "coordinator not in metadata yet");
-    }
     if (e.ok()) {
       coordinator_ = node_id;
       auto waiters = std::move(coordinator_waiters_);
@@ -267,6 +244,7 @@ void GroupMember::find_coordinator() {
 
 void GroupMember::coordinator_dead(const std::string& why) {
   (void)why;
+  if (coordinator_ >= 0) nc_.coordinators().invalidate(coordinator_key(), coordinator_);
   coordinator_ = -1;
 }
 
@@ -420,7 +398,7 @@ void GroupMember::on_join(const Error& err, proto::JoinGroupResponse& resp) {
     backoff = 0;
   } else if (code == errc::kRebalanceInProgress || code == errc::kIllegalGeneration) {
     backoff = 0;
-  } else if (is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress || code == errc::kDestroyed) {
+  } else if (core::rediscovers_coordinator(code) || code == errc::kCoordinatorLoadInProgress || code == errc::kDestroyed) {
     if (code == errc::kDestroyed) return;
     if (code != errc::kCoordinatorLoadInProgress) coordinator_dead(e.to_string());
   } else if (code == errc::kFencedInstanceId || !e.retriable()) {
@@ -571,7 +549,7 @@ void GroupMember::on_sync(const Error& err, proto::SyncGroupResponse& resp) {
     if (code == errc::kDestroyed) return;
     if (code == errc::kUnknownMemberId || code == errc::kIllegalGeneration) {
       lose_partitions(e.to_string(), code == errc::kUnknownMemberId);
-    } else if (is_coordinator_error(code)) {
+    } else if (core::rediscovers_coordinator(code)) {
       coordinator_dead(e.to_string());
     } else if (code == errc::kFencedInstanceId || code == errc::kGroupAuthorizationFailed ||
                code == errc::kInconsistentGroupProtocol) {
@@ -709,7 +687,7 @@ void GroupMember::on_heartbeat(const Error& err, proto::HeartbeatResponse& resp)
   } else if (code == errc::kFencedInstanceId) {
     active_ = false;
     fail_fatal(e);
-  } else if (is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress) {
+  } else if (core::rediscovers_coordinator(code) || code == errc::kCoordinatorLoadInProgress) {
     if (code != errc::kCoordinatorLoadInProgress) coordinator_dead(e.to_string());
     ensure_active();
   }

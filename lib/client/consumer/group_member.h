@@ -30,13 +30,12 @@
 #include "client/consumer/consumer_state.h"
 #include "client/consumer/fetcher.h"
 #include "client/core/resolved_config.h"
+#include "client/net/coordinator_cache.h"
 #include "client/net/net_client.h"
 #include "io/timer.h"
 
 namespace kfk::consumer {
 
-// Connection-level coordinator failures: rediscover the coordinator, retry.
-bool is_coordinator_error(int code);
 
 struct GroupOptions {
   std::string group_id;
@@ -102,6 +101,7 @@ class GroupMember {
   void ensure_active();
   void with_coordinator(net::TimePoint deadline, std::function<void(const Error&, int32_t node)> cb);
   void find_coordinator();
+  net::CoordinatorKey coordinator_key() const { return {net::CoordinatorType::kGroup, opts_.group_id}; }
   void coordinator_dead(const std::string& why);
   void send_join();
   void on_join(const Error& err, proto::JoinGroupResponse& resp);

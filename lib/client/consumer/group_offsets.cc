@@ -4,6 +4,7 @@
 
 #include "client/consumer/group_member.h"
 #include "client/consumer/offset_requests.h"
+#include "client/core/classify.h"
 
 namespace kfk::consumer {
 
@@ -74,7 +75,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
                }
                if (e2.ok()) return cb(e2);
                int code = e2.code();
-               if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
+               if (core::rediscovers_coordinator(code)) coordinator_dead(e2.to_string());
                if (code == errc::kRebalanceInProgress || code == errc::kIllegalGeneration ||
                    code == errc::kUnknownMemberId) {
                  // REBALANCE_IN_PROGRESS: the heartbeat drives the rejoin
@@ -96,7 +97,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
                }
                if (code == errc::kFencedInstanceId)
                  return cb(Error(code, std::string(kCommitFailedMessage) + " (" + e2.message() + ")"));
-               bool retry = e2.retriable() || is_coordinator_error(code) || code == errc::kCoordinatorLoadInProgress;
+               bool retry = e2.retriable() || core::rediscovers_coordinator(code) || code == errc::kCoordinatorLoadInProgress;
                if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
                  return cb(e2);
                after_ms(opts_.retry_backoff_ms, [this, alive, offsets = std::move(offsets), deadline,
@@ -165,8 +166,8 @@ void GroupMember::fetch_committed(std::vector<TopicPartition> parts, net::TimePo
                }
                if (e2.ok()) return cb(e2, out);
                int code = e2.code();
-               if (is_coordinator_error(code)) coordinator_dead(e2.to_string());
-               bool retry = e2.retriable() || is_coordinator_error(code);
+               if (core::rediscovers_coordinator(code)) coordinator_dead(e2.to_string());
+               bool retry = e2.retriable() || core::rediscovers_coordinator(code);
                if (!retry || net::now() + std::chrono::milliseconds(opts_.retry_backoff_ms) >= deadline)
                  return cb(e2, out);
                retry_fetch_committed(std::move(parts), deadline, std::move(cb));

@@ -48,4 +48,27 @@ proto::OffsetFetchRequest offset_fetch_request(const std::string& group, const s
   return req;
 }
 
+proto::ListOffsetsRequest list_offsets_request(const std::vector<std::pair<TopicPartition, int64_t>>& partitions,
+                                               int8_t isolation_level, int32_t timeout_ms,
+                                               const net::ClusterMetadata* md) {
+  proto::ListOffsetsRequest req;
+  req.replica_id = -1;
+  req.isolation_level = isolation_level;
+  req.timeout_ms = timeout_ms;
+  for (const auto& [tp, timestamp] : partitions) {
+    if (req.topics.empty() || req.topics.back().name != tp.topic) {
+      req.topics.emplace_back();
+      req.topics.back().name = tp.topic;
+    }
+    proto::ListOffsetsRequest::ListOffsetsPartition p;
+    p.partition_index = tp.partition;
+    p.timestamp = timestamp;
+    p.max_num_offsets = 1;  // v0
+    const net::PartitionInfo* pi = md != nullptr ? md->partition(tp.topic, tp.partition) : nullptr;
+    p.current_leader_epoch = pi != nullptr ? pi->leader_epoch : -1;
+    req.topics.back().partitions.push_back(p);
+  }
+  return req;
+}
+
 }  // namespace kfk::consumer

@@ -2,27 +2,9 @@
 
 #include <algorithm>
 
-#include "kfk/error.h"
+#include "client/core/classify.h"
 
 namespace kfk::net {
-
-bool is_metadata_error(int16_t code) {
-  switch (code) {
-    case errc::kUnknownTopicOrPartition:
-    case errc::kLeaderNotAvailable:
-    case errc::kNotLeaderOrFollower:
-    case 9:   // REPLICA_NOT_AVAILABLE
-    case 41:  // NOT_CONTROLLER
-    case errc::kKafkaStorageError:
-    case errc::kFencedLeaderEpoch:
-    case errc::kUnknownLeaderEpoch:
-    case 100:  // UNKNOWN_TOPIC_ID
-    case 103:  // INCONSISTENT_TOPIC_ID
-      return true;
-    default:
-      return false;
-  }
-}
 
 const PartitionInfo* TopicInfo::partition(int32_t p) const {
   // Partitions are dense and sorted in a healthy topic: try the direct slot.
@@ -80,7 +62,7 @@ std::shared_ptr<const ClusterMetadata> ClusterMetadata::merge(const ClusterMetad
     t.is_internal = rt.is_internal;
     t.error = rt.error_code;
     if (t.error != 0) {
-      if (is_metadata_error(t.error)) ++st.retriable_errors;
+      if (core::refreshes_metadata(t.error)) ++st.retriable_errors;
       next->topics_[t.name] = std::move(t);
       continue;
     }
@@ -96,7 +78,7 @@ std::shared_ptr<const ClusterMetadata> ClusterMetadata::merge(const ClusterMetad
       p.isr = rp.isr_nodes;
       p.offline_replicas = rp.offline_replicas;
       p.error = rp.error_code;
-      if (p.error != 0 && is_metadata_error(p.error)) ++st.retriable_errors;
+      if (p.error != 0 && core::refreshes_metadata(p.error)) ++st.retriable_errors;
       if (p.leader_epoch >= 0) {
         int32_t known = -1;
         const PartitionInfo* op = same_topic ? old->partition(p.partition) : nullptr;

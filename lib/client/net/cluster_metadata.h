@@ -97,11 +97,4 @@ class ClusterMetadata {
   TimePoint updated_at_{};
 };
 
-// Error codes after which cached metadata is suspect (Java's
-// InvalidMetadataException family): NOT_LEADER_OR_FOLLOWER,
-// UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, REPLICA_NOT_AVAILABLE,
-// KAFKA_STORAGE_ERROR, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
-// NOT_CONTROLLER, UNKNOWN_TOPIC_ID, INCONSISTENT_TOPIC_ID, ...
-bool is_metadata_error(int16_t code);
-
 }  // namespace kfk::net

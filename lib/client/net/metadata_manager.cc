@@ -2,6 +2,7 @@
 // network thread (snapshot() excepted).
 #include "client/net/metadata_manager.h"
 
+#include "client/core/classify.h"
 #include "client/net/request.h"
 #include "protocol/error_codes.h"
 
@@ -80,7 +81,7 @@ void MetadataManager::update_last_seen_epoch(const std::string& topic, int32_t p
 }
 
 bool MetadataManager::handle_error(int16_t code, const std::string& context) {
-  if (!is_metadata_error(code)) return false;
+  if (!core::refreshes_metadata(code)) return false;
   request_refresh(std::string(proto::error_name(code)) + (context.empty() ? "" : " (" + context + ")"));
   return true;
 }
@@ -166,7 +167,7 @@ void MetadataManager::on_response(const Error& err, proto::MetadataResponse& res
 Error MetadataManager::topic_failure(const Waiter& w, bool at_deadline) const {
   const TopicInfo* t = current_->topic(w.topic);
   int64_t waited = std::chrono::duration_cast<Millis>(now() - w.started).count();
-  if (t && t->error != 0 && !proto::is_retriable(t->error))
+  if (t && t->error != 0 && !core::retriable(t->error))
     return Error::from_code(t->error, "topic " + w.topic);
   if (!at_deadline) return Error();
   if (w.topic.empty()) return Error::from_code(errc::kTimedOut, "no metadata update within " + std::to_string(waited) + " ms");
@@ -220,7 +221,7 @@ void MetadataManager::wait_for_topic(const std::string& topic, TimePoint deadlin
     return;
   }
   Waiter w{topic, deadline, std::move(cb), current_->generation(), now()};
-  if (ti && ti->error != 0 && !proto::is_retriable(ti->error)) {
+  if (ti && ti->error != 0 && !core::retriable(ti->error)) {
     w.cb(topic_failure(w, false), current_);
     return;
   }

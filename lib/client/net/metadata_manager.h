@@ -81,7 +81,7 @@ class MetadataManager {
   // Asks for a refresh (coalesced, honouring the backoff).
   void request_refresh(const std::string& reason);
   // Requests a refresh when `code` means cached metadata is stale (see
-  // is_metadata_error()); returns whether it did.
+  // core::refreshes_metadata()); returns whether it did.
   bool handle_error(int16_t code, const std::string& context = {});
   // A leader epoch seen in a fetch response: metadata with an older epoch
   // for that partition is ignored and refreshed again (KIP-320).

@@ -1,5 +1,8 @@
 #include "client/net/net_client.h"
 
+#include "client/net/call.h"
+#include "client/net/coordinator_cache.h"
+
 namespace kfk::net {
 
 NetClient::NetClient(NetOptions opts) : opts_(std::move(opts)) {}
@@ -14,10 +17,16 @@ void NetClient::start(bool bootstrap_metadata) {
     pool_ = std::make_unique<ConnectionPool>(thread_.loop(), opts_);
     pool_->set_down_listener([this](const Error& e) { on_all_down(e); });
     metadata_ = std::make_unique<MetadataManager>(*pool_, opts_, snapshot_);
+    coordinators_ = std::make_unique<CoordinatorCache>(*pool_, *metadata_);
+    calls_ = std::make_unique<CallRegistry>();
     thread_.add_stop_hook([this] {
-      // Waiters first, then requests (whose callbacks may touch metadata_).
+      // Calls first (their callbacks may start no new work), then waiters,
+      // then requests (whose callbacks may touch metadata_).
+      calls_->shutdown();
+      coordinators_->shutdown();
       metadata_->shutdown();
       pool_->shutdown();
+      coordinators_.reset();
       metadata_.reset();
       pool_.reset();
     });

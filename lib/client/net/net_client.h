@@ -28,6 +28,9 @@
 
 namespace kfk::net {
 
+class CallRegistry;
+class CoordinatorCache;
+
 class NetClient {
  public:
   explicit NetClient(NetOptions opts);
@@ -48,6 +51,11 @@ class NetClient {
   // Network thread only.
   ConnectionPool& pool() { return *pool_; }
   MetadataManager& metadata() { return *metadata_; }
+  // The coordinators of groups and transactional ids (net::Call's
+  // coordinator routes, the group member).
+  CoordinatorCache& coordinators() { return *coordinators_; }
+  // The running net::Calls (ended with errc::kDestroyed by stop()).
+  CallRegistry& calls() { return *calls_; }
   uv_loop_t* loop() { return thread_.loop(); }
   template <class Req, class Callback>
   void send(int32_t node_id, Req req, Callback cb, RequestOptions opts = {}) {
@@ -79,6 +87,8 @@ class NetClient {
   // Created and destroyed on the network thread.
   std::unique_ptr<ConnectionPool> pool_;
   std::unique_ptr<MetadataManager> metadata_;
+  std::unique_ptr<CoordinatorCache> coordinators_;
+  std::unique_ptr<CallRegistry> calls_;
   std::atomic<bool> started_{false};
   void on_all_down(const Error& e);  // network thread
   mutable std::mutex down_mu_;

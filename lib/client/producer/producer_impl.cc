@@ -117,8 +117,6 @@ SenderConfig sender_config(const core::ResolvedConfig& rc) {
   c.retries = rc.get_int("retries");
   c.delivery_timeout_ms = rc.get_long("delivery.timeout.ms");
   c.max_request_size = static_cast<size_t>(rc.get_long("max.request.size"));
-  c.retry_backoff_ms = rc.get_long("retry.backoff.ms");
-  c.retry_backoff_max_ms = rc.get_long("retry.backoff.max.ms");
   c.idempotent = rc.idempotence();
   c.transaction_timeout_ms = rc.get_int("transaction.timeout.ms");
   return c;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "client/core/classify.h"
 #include "protocol/error_codes.h"
 
 namespace kfk::producer {
@@ -36,7 +37,13 @@ struct Sender::PartitionsByNode {
 
 Sender::Sender(net::NetClient& net, RecordAccumulator& accumulator, SenderConfig config, SenderCounters& counters,
                LogFn log)
-    : net_(net), acc_(accumulator), config_(config), counters_(counters), log_(std::move(log)) {}
+    : net_(net),
+      acc_(accumulator),
+      config_(config),
+      counters_(counters),
+      log_(log),
+      pid_(net, ProducerIdConfig{config.idempotent, config.max_in_flight, config.transaction_timeout_ms}, counters,
+           std::move(log), [this] { arm_timer(0); }, [this](const Error& e) { set_fatal(e); }) {}
 
 Sender::~Sender() { *alive_ = false; }
 
@@ -78,6 +85,7 @@ void Sender::set_fatal(const Error& error) {
 
 void Sender::abort(const Error& error) {
   aborted_ = true;
+  pid_.stop();
   abort_error_ = error;
   acc_.abort_undrained(error);
 }
@@ -93,24 +101,16 @@ void Sender::run() {
   expire_queued(now);
   if (!fatal_.ok() || aborted_) {
     acc_.abort_undrained(!fatal_.ok() ? fatal_ : abort_error_);
-  } else if (ready_to_drain()) {
+  } else if (pid_.ready_to_drain(total_in_flight_)) {
     send_ready(now, &next_wake);
   } else {
     // No producer id yet (or a bump in progress): batches wait, but their
-    // delivery deadlines still run.
+    // delivery deadlines still run. The producer id wakes the sender.
     acc_.ready(now, [](std::string_view, int32_t) { return -1; }, ready_);
     next_wake = std::min(next_wake, ready_.next_ready_check_delay_ms);
-    if (!init_in_flight_ && init_not_before_ > net::now()) next_wake = std::min(next_wake, net::ms_until(init_not_before_));
   }
   if (next_wake != INT64_MAX) arm_timer(std::max<int64_t>(next_wake, 0));
   in_run_ = false;
-}
-
-bool Sender::ready_to_drain() {
-  if (!config_.idempotent) return true;
-  if (idem_.has_producer_id() && !idem_.bump_pending()) return true;
-  maybe_init_producer_id();
-  return false;
 }
 
 void Sender::expire_queued(int64_t now) {
@@ -118,83 +118,6 @@ void Sender::expire_queued(int64_t now) {
     Error err = b->expiry_error(now);
     fail(std::move(b), err);
   }
-}
-
-// --- Idempotence -------------------------------------------------------------
-
-void Sender::request_bump(const std::string& why) {
-  if (!config_.idempotent || idem_.bump_pending()) return;
-  if (log_) log_("bumping the idempotent producer epoch: " + why);
-  idem_.request_bump();
-}
-
-void Sender::maybe_init_producer_id() {
-  if (init_in_flight_ || !fatal_.ok() || aborted_) return;
-  // A bump waits until no batch of the old epoch is in flight, so that
-  // their answers are read under the sequences they were sent with.
-  const bool bump = idem_.has_producer_id();
-  if (bump && total_in_flight_ > 0) return;
-  if (net::now() < init_not_before_) return;
-  proto::InitProducerIdRequest req;
-  req.transactional_id = std::nullopt;
-  req.transaction_timeout_ms = config_.transaction_timeout_ms;
-  // v3+: asking with the current id and epoch bumps the epoch (KIP-360);
-  // older brokers ignore these fields and hand out a new id.
-  req.producer_id = bump ? idem_.producer_id() : -1;
-  req.producer_epoch = bump ? idem_.producer_epoch() : -1;
-  init_in_flight_ = true;
-  // A recovery (counted in epoch_bumps) whether the broker bumps the epoch
-  // or, unable to (pre-2.5 brokers, librdkafka's mock), hands out a new id.
-  const bool recovery = idem_.bump_pending();
-  std::weak_ptr<bool> alive = alive_;
-  net_.send(net::kAnyNode, std::move(req),
-            [this, alive, recovery, bump](const Error& err, proto::InitProducerIdResponse& resp) {
-              if (alive.expired() || !*alive.lock()) return;
-              on_init_producer_id(err, resp, recovery, bump);
-            });
-}
-
-void Sender::on_init_producer_id(const Error& err, const proto::InitProducerIdResponse& resp, bool recovery,
-                                 bool was_bump) {
-  init_in_flight_ = false;
-  if (err.code() == errc::kDestroyed) return;
-  Error e = err.ok() ? Error::from_code(resp.error_code, "InitProducerId") : err;
-  if (e.ok()) {
-    init_failures_ = 0;
-    idem_.set_producer(resp.producer_id, resp.producer_epoch);
-    counters_.producer_id.store(resp.producer_id, std::memory_order_relaxed);
-    counters_.producer_epoch.store(resp.producer_epoch, std::memory_order_relaxed);
-    if (recovery) counters_.epoch_bumps.fetch_add(1, std::memory_order_relaxed);
-    arm_timer(0);
-    return;
-  }
-  const int16_t code = static_cast<int16_t>(e.code());
-  if (is(code, ErrorCode::CLUSTER_AUTHORIZATION_FAILED) ||
-      is(code, ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED) || e.code() == errc::kNoCommonApiVersion ||
-      is(code, ErrorCode::UNSUPPORTED_VERSION)) {
-    set_fatal(Error(e.code(), "InitProducerId failed: " + e.to_string() +
-                                  (e.code() == errc::kNoCommonApiVersion || is(code, ErrorCode::UNSUPPORTED_VERSION)
-                                       ? " (the broker does not support idempotent producers; set "
-                                         "enable.idempotence=false)"
-                                       : "")));
-    return;
-  }
-  if (was_bump && (is(code, ErrorCode::INVALID_PRODUCER_EPOCH) || is(code, ErrorCode::PRODUCER_FENCED) ||
-                   is(code, ErrorCode::UNKNOWN_PRODUCER_ID) || is(code, ErrorCode::INVALID_PRODUCER_ID_MAPPING))) {
-    // The broker will not bump this id: start over with a new one.
-    idem_.clear_producer();
-  }
-  // Retriable (COORDINATOR_LOAD_IN_PROGRESS, transport, ...) or unexpected:
-  // try again after a backoff; queued records meanwhile still expire.
-  io::ExponentialBackoff backoff(config_.retry_backoff_ms, config_.retry_backoff_max_ms);
-  const int64_t wait = backoff.backoff_ms(init_failures_++);
-  init_not_before_ = net::after_ms(wait);
-  // A broker that cannot be reached is the network layer's to report (it
-  // logs each failed connection with its address and reason).
-  const bool unreachable =
-      e.code() == errc::kTransport || e.code() == errc::kResolve || e.code() == errc::kAllBrokersDown;
-  if (log_ && !unreachable && init_failures_ % 10 == 1) log_("InitProducerId failed, retrying: " + e.to_string());
-  arm_timer(wait);
 }
 
 // --- Draining ------------------------------------------------------------------
@@ -216,24 +139,6 @@ const std::vector<PartitionRef>& Sender::partitions_led_by(int32_t node) {
   return it == by_node_->by_node.end() ? kNone : it->second;
 }
 
-// The sender's ordering rules for the head batch of a partition. Called by
-// drain() under the partition's lock.
-bool Sender::may_drain(const ProducerBatch& head) {
-  if (!config_.idempotent) return true;
-  auto& ps = idem_.partition(head.topic(), head.partition());
-  const bool current = head.has_sequence() && head.producer_id() == idem_.producer_id() &&
-                       head.producer_epoch() == idem_.producer_epoch();
-  // A retry keeps its sequence: send it only once everything before it has
-  // been answered, so the broker sees the partition's sequences in order.
-  if (current || head.has_sequence()) return ps.in_flight == 0;
-  // Until the broker has acknowledged a batch of this partition under the
-  // current epoch, one at a time: a broker without state for the producer
-  // may accept any first sequence (Kafka >= 2.5, librdkafka's mock), so a
-  // later batch could be written before an earlier one that failed.
-  if (ps.last_acked < 0) return ps.in_flight == 0;
-  return ps.in_flight < std::min(config_.max_in_flight, 5);
-}
-
 void Sender::send_ready(int64_t now, int64_t* next_wake) {
   const auto& snap = net_.metadata().current();
   acc_.ready(now, [&snap](std::string_view topic, int32_t p) { return snap->leader_of(topic, p); }, ready_);
@@ -244,7 +149,7 @@ void Sender::send_ready(int64_t now, int64_t* next_wake) {
   }
   const bool mute_partitions = !config_.idempotent && config_.max_in_flight == 1;
   RecordAccumulator::DrainFilter filter;
-  if (config_.idempotent) filter = [this](const ProducerBatch& b) { return may_drain(b); };
+  if (config_.idempotent) filter = [this](const ProducerBatch& b) { return pid_.may_drain(b); };
   for (int32_t node : ready_.ready_nodes) {
     net::BrokerConnection* conn = net_.pool().connection(node);
     if (conn == nullptr) continue;
@@ -283,16 +188,7 @@ void Sender::send_produce(int32_t node, std::vector<BatchPtr>& batches, int64_t 
   int64_t deadline_ms = config_.request_timeout_ms;
   uint64_t bytes = 0;
   for (BatchPtr& b : batches) {
-    if (config_.idempotent) {
-      auto& ps = idem_.partition(b->topic(), b->partition());
-      const bool current = b->has_sequence() && b->producer_id() == idem_.producer_id() &&
-                           b->producer_epoch() == idem_.producer_epoch();
-      if (!current) {
-        b->set_producer_state(idem_.producer_id(), idem_.producer_epoch(), ps.next_sequence);
-        ps.next_sequence = IdempotenceState::add(ps.next_sequence, b->record_count());
-      }
-      ps.in_flight++;
-    }
+    if (config_.idempotent) pid_.on_send(*b);
     // The request may not outlive the batch's delivery deadline.
     deadline_ms = std::min(deadline_ms, config_.delivery_timeout_ms - (now - b->created_ms()));
     auto topic_it = std::find_if(req.topic_data.begin(), req.topic_data.end(),
@@ -365,8 +261,7 @@ void Sender::on_produce_response(const std::shared_ptr<InFlightRequest>& req, co
 
 void Sender::release(const ProducerBatch& b) {
   if (config_.idempotent) {
-    auto& ps = idem_.partition(b.topic(), b.partition());
-    if (ps.in_flight > 0) ps.in_flight--;
+    pid_.on_release(b);
   } else if (config_.max_in_flight == 1) {
     acc_.unmute(b.topic(), b.partition());
   }
@@ -386,28 +281,14 @@ void Sender::on_partition_result(BatchPtr batch, int16_t code, int64_t base_offs
   if ((is(code, ErrorCode::MESSAGE_TOO_LARGE) || is(code, ErrorCode::RECORD_LIST_TOO_LARGE)) &&
       batch->record_count() > 1 && !aborted_) {
     // The split batches get new sequences: the old ones leave a gap.
-    if (config_.idempotent && batch->has_sequence()) request_bump("split a batch of " + where + " the broker found too large");
+    if (batch->has_sequence()) pid_.request_bump("split a batch of " + where + " the broker found too large");
     if (acc_.split_and_reenqueue(batch, now) > 0) return;
   }
-  if (config_.idempotent) {
-    auto& ps = idem_.partition(batch->topic(), batch->partition());
-    const bool current = batch->producer_id() == idem_.producer_id() && batch->producer_epoch() == idem_.producer_epoch();
-    if (is(code, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER) && current &&
-        batch->base_sequence() != IdempotenceState::add(ps.last_acked, 1) && can_retry(*batch, now)) {
-      // An earlier batch of the partition failed; this one goes again after it.
-      retry(std::move(batch), now);
-      return;
-    }
-    if (is(code, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER) || is(code, ErrorCode::UNKNOWN_PRODUCER_ID) ||
-        is(code, ErrorCode::INVALID_PRODUCER_EPOCH)) {
-      if (current) request_bump(err.to_string());
-      if (can_retry(*batch, now)) {
-        retry(std::move(batch), now);  // re-sequenced under the new epoch
-        return;
-      }
-    }
+  if (pid_.retry_after_sequence_error(*batch, code, can_retry(*batch, now), err.to_string())) {
+    retry(std::move(batch), now);
+    return;
   }
-  if (net::is_metadata_error(code)) net_.metadata().handle_error(code, where);
+  if (core::refreshes_metadata(code)) net_.metadata().handle_error(code, where);
   if (err.retriable() && can_retry(*batch, now)) {
     retry(std::move(batch), now);
     return;
@@ -442,10 +323,7 @@ void Sender::retry(BatchPtr batch, int64_t now) {
 }
 
 void Sender::succeed(BatchPtr batch, int64_t base_offset, int64_t log_append_time) {
-  if (config_.idempotent && batch->has_sequence() && batch->producer_id() == idem_.producer_id() &&
-      batch->producer_epoch() == idem_.producer_epoch()) {
-    idem_.partition(batch->topic(), batch->partition()).last_acked = batch->last_sequence();
-  }
+  pid_.on_acked(*batch);
   counters_.records_sent.fetch_add(static_cast<uint64_t>(batch->record_count()), std::memory_order_relaxed);
   ProducerBatch::complete(std::move(batch), base_offset, log_append_time, Error());
 }
@@ -453,9 +331,7 @@ void Sender::succeed(BatchPtr batch, int64_t base_offset, int64_t log_append_tim
 void Sender::fail(BatchPtr batch, const Error& err) {
   // A batch that had a sequence under the current epoch and will never be
   // written leaves a gap the broker would reject later batches for.
-  if (config_.idempotent && batch->has_sequence() && batch->producer_id() == idem_.producer_id() &&
-      batch->producer_epoch() == idem_.producer_epoch() && fatal_.ok() && !aborted_)
-    request_bump("a batch of " + partition_name(batch->topic(), batch->partition()) + " failed: " + err.to_string());
+  if (fatal_.ok() && !aborted_) pid_.on_failed(*batch, err);
   counters_.records_failed.fetch_add(static_cast<uint64_t>(batch->record_count()), std::memory_order_relaxed);
   ProducerBatch::complete(std::move(batch), -1, -1, err);
 }

@@ -4,9 +4,10 @@
 // Runs on the network thread: every method (the owner posts to it).
 //
 // One pass (run()):
-//   1. Idempotence: until the producer has an id (InitProducerId) nothing is
-//      drained; while an epoch bump is pending, nothing new is drained and
-//      the bump is sent once no Produce request is in flight.
+//   1. Idempotence (ProducerIdManager): until the producer has an id
+//      (InitProducerId) nothing is drained; while an epoch bump is pending,
+//      nothing new is drained and the bump is sent once no Produce request
+//      is in flight.
 //   2. Batches that waited delivery.timeout.ms in the queues fail.
 //   3. accumulator.ready() names the leaders with sendable batches; for each
 //      whose connection is ready and has fewer than
@@ -65,7 +66,7 @@
 
 #include "client/net/net_client.h"
 #include "io/timer.h"
-#include "client/producer/idempotence.h"
+#include "client/producer/producer_id_manager.h"
 #include "client/producer/record_accumulator.h"
 
 namespace kfk::producer {
@@ -77,8 +78,6 @@ struct SenderConfig {
   int32_t retries = INT32_MAX;            // retries
   int64_t delivery_timeout_ms = 120000;   // delivery.timeout.ms
   size_t max_request_size = 1u << 20;     // max.request.size
-  int64_t retry_backoff_ms = 100;         // retry.backoff.ms (InitProducerId retries)
-  int64_t retry_backoff_max_ms = 1000;    // retry.backoff.max.ms
   bool idempotent = true;                 // enable.idempotence
   int32_t transaction_timeout_ms = 60000; // sent with InitProducerId
 };
@@ -142,17 +141,10 @@ class Sender {
   struct PartitionsByNode;
 
   int64_t now_ms() const;
-  // Idempotence: InitProducerId (first id or epoch bump).
-  bool ready_to_drain();
-  void maybe_init_producer_id();
-  void on_init_producer_id(const Error& err, const proto::InitProducerIdResponse& resp, bool recovery,
-                           bool was_bump);
-  void request_bump(const std::string& why);
 
   void expire_queued(int64_t now);
   void send_ready(int64_t now, int64_t* next_wake_ms);
   const std::vector<PartitionRef>& partitions_led_by(int32_t node);
-  bool may_drain(const ProducerBatch& head);
   void send_produce(int32_t node, std::vector<BatchPtr>& batches, int64_t now);
   void on_produce_response(const std::shared_ptr<InFlightRequest>& req, const Error& err,
                            const proto::ProduceResponse& resp);
@@ -176,10 +168,7 @@ class Sender {
   std::unique_ptr<io::Timer> timer_;
   bool in_run_ = false;
 
-  IdempotenceState idem_;
-  bool init_in_flight_ = false;
-  net::TimePoint init_not_before_{};
-  int init_failures_ = 0;
+  ProducerIdManager pid_;
 
   Error fatal_;
   Error abort_error_;

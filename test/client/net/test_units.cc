@@ -5,6 +5,7 @@
 #include <atomic>
 #include <future>
 
+#include "client/core/classify.h"
 #include "client/net/api_version_table.h"
 #include "client/net/cluster_metadata.h"
 #include "client/net/network_thread.h"
@@ -150,8 +151,8 @@ TEST_CASE("ClusterMetadata::merge: topic errors, absent topics") {
   CHECK(m2->topic("t") != nullptr);  // not asked for: kept
   auto m3 = ClusterMetadata::merge(m2.get(), r, true, {}, nullptr);
   CHECK(m3->topic("t") == nullptr);  // an all-topics answer without it: gone
-  CHECK(is_metadata_error(errc::kNotLeaderOrFollower));
-  CHECK_FALSE(is_metadata_error(errc::kTopicAuthorizationFailed));
+  CHECK(core::refreshes_metadata(errc::kNotLeaderOrFollower));
+  CHECK_FALSE(core::refreshes_metadata(errc::kTopicAuthorizationFailed));
 }
 
 TEST_CASE("NetworkThread: post runs in order on the loop thread; stop hooks; post after stop") {
