@@ -79,7 +79,7 @@ class AdminOp : public std::enable_shared_from_this<AdminOp> {
     spec.name = name_;
     spec.route = std::move(route);
     spec.deadline = retrier_.deadline();
-    spec.max_retries = admin_.max_retries();
+    spec.max_retries = retrier_.max_retries();
     spec.min_version = min_version;
     spec.owner = shared_from_this();
     // The op's deadline message names the call's last failure.

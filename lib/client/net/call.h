@@ -158,6 +158,7 @@ class Retrier {
   // What is left before the deadline, for timeouts inside requests; >= 1.
   int32_t remaining_ms() const;
   TimePoint deadline() const { return deadline_; }
+  int64_t max_retries() const { return max_retries_; }
   int attempts() const { return attempts_; }
   const Error& last_error() const { return last_error_; }
   // The backoff drawn by the last retry() (tests: its bounds).

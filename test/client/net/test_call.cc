@@ -91,7 +91,7 @@ void start_offset_fetch(NetClient& nc, const std::shared_ptr<int>& owner, const 
 
 TEST_CASE("Call: retriable answers are retried after the backoff until one succeeds") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   rd_kafka_mock_push_request_errors(mc.get(), 22 /* InitProducerId */, 3, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
                                     RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
@@ -109,7 +109,7 @@ TEST_CASE("Call: retriable answers are retried after the backoff until one succe
 
 TEST_CASE("Retrier: waits retry.backoff.ms doubling up to retry.backoff.max.ms, each within the 20% jitter") {
   MockCluster mc(1);
-  NetOptions o = test_options(mc.servers());
+  NetOptions o = test_options(mock_servers(mc));
   o.retry_backoff_ms = 10;
   o.retry_backoff_max_ms = 40;
   NetClient nc(o);
@@ -149,7 +149,7 @@ TEST_CASE("Retrier: waits retry.backoff.ms doubling up to retry.backoff.max.ms, 
 
 TEST_CASE("Call: after max_retries the last error ends the call") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   rd_kafka_mock_push_request_errors(mc.get(), 22, 4, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
                                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
@@ -166,7 +166,7 @@ TEST_CASE("Call: after max_retries the last error ends the call") {
 
 TEST_CASE("Call: a non-retriable answer ends the call at once") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   rd_kafka_mock_push_request_errors(mc.get(), 22, 1, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
   auto owner = std::make_shared<int>(0);
@@ -181,7 +181,7 @@ TEST_CASE("Call: a non-retriable answer ends the call at once") {
 
 TEST_CASE("Call: at the deadline the call ends with a timeout naming the last error") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   std::vector<rd_kafka_resp_err_t> errs(200, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
   rd_kafka_mock_push_request_errors_array(mc.get(), 22, errs.size(), errs.data());
@@ -203,7 +203,7 @@ TEST_CASE("Call: a leader route follows the partition's new leader after a metad
   MockCluster mc(3);
   mc.create_topic("t", 1, 3);
   rd_kafka_mock_partition_set_leader(mc.get(), "t", 0, 1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   wait_metadata(nc, "t");
   REQUIRE(nc.metadata_snapshot()->leader_of("t", 0) == 1);
@@ -247,7 +247,7 @@ TEST_CASE("Call: NOT_COORDINATOR makes a coordinator route find the coordinator 
   MockCluster mc(3);
   mc.create_topic("t", 1, 3);
   rd_kafka_mock_coordinator_set(mc.get(), "group", "g", 1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   wait_metadata(nc, "t");
   auto owner = std::make_shared<int>(0);
@@ -275,7 +275,7 @@ TEST_CASE("Call: NOT_COORDINATOR makes a coordinator route find the coordinator 
 
 TEST_CASE("Call: once its owner is gone a call ends without calling back") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   std::vector<rd_kafka_resp_err_t> errs(500, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
   rd_kafka_mock_push_request_errors_array(mc.get(), 22, errs.size(), errs.data());
@@ -295,7 +295,7 @@ TEST_CASE("Call: once its owner is gone a call ends without calling back") {
 
 TEST_CASE("Call: stopping the client ends running calls with kDestroyed") {
   MockCluster mc(1);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   std::vector<rd_kafka_resp_err_t> errs(500, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
   rd_kafka_mock_push_request_errors_array(mc.get(), 22, errs.size(), errs.data());
@@ -313,7 +313,7 @@ TEST_CASE("CoordinatorCache: one FindCoordinator for two users of a group; inval
   MockCluster mc(3);
   mc.create_topic("t", 1, 3);
   rd_kafka_mock_coordinator_set(mc.get(), "group", "shared", 3);
-  NetClient nc(test_options(mc.servers()));
+  NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   wait_metadata(nc, "t");
   const CoordinatorKey key{CoordinatorType::kGroup, "shared"};
