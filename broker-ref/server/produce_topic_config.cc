@@ -1,11 +1,31 @@
 #include "server/produce_topic_config.h"
 
+#include "protocol/record_walk.h"
 #include "storage/batch_rewriter.h"
 
 namespace kfk::broker {
 namespace {
 
 constexpr size_t kMaxDecompressed = 256u << 20;  // as produce validation
+
+// The record walk's visitor for check_timestamp_bounds: the first record
+// outside [lo, hi] (-1, no timestamp, is never out of range, as Kafka).
+struct TimestampBounds {
+  const proto::BatchHeader& h;
+  int64_t lo, hi;
+  int32_t index = 0;
+  int32_t bad_index = -1;
+  int64_t bad_timestamp = 0;
+
+  void record(const proto::RecordFields& f) {
+    const int64_t ts = proto::record_timestamp(h, f);
+    if (bad_index < 0 && ts != -1 && (ts < lo || ts > hi)) {
+      bad_index = index;
+      bad_timestamp = ts;
+    }
+    ++index;
+  }
+};
 
 }  // namespace
 
@@ -52,21 +72,21 @@ Status check_timestamp_bounds(std::span<const uint8_t> batches, const LogConfig&
   const char* why = nullptr;
   if (!proto::split_batches(batches, spans, &why))
     return Status::error(ErrorCode::CORRUPT_MESSAGE, why != nullptr ? why : "malformed record batches");
-  std::vector<proto::Record> recs;
   std::vector<uint8_t> scratch;
   for (const auto& sp : spans) {
     if (sp.header.is_control()) continue;
-    if (!proto::decode_records(sp, recs, scratch, kMaxDecompressed, &why))
+    TimestampBounds bounds{sp.header, lo, hi};
+    std::span<const uint8_t> data;
+    if (!proto::batch_records(sp, scratch, kMaxDecompressed, &data, &why) ||
+        !proto::walk_records(sp.header, data, bounds, &why))
       return Status::error(ErrorCode::CORRUPT_MESSAGE, std::string("undecodable batch: ") + (why ? why : "?"));
-    for (size_t i = 0; i < recs.size(); ++i) {
-      const int64_t ts = recs[i].timestamp;
-      if (ts == -1 || (ts >= lo && ts <= hi)) continue;  // -1: no timestamp, as Kafka
-      std::string msg = "Timestamp " + std::to_string(ts) + " of message with offset " + std::to_string(i) +
-                        " is out of range. The timestamp should be within [" + std::to_string(lo) + ", " +
-                        std::to_string(hi) + "]";
-      errors->push_back(RecordError{static_cast<int32_t>(i), msg});
-      return Status::error(ErrorCode::INVALID_TIMESTAMP, msg);
-    }
+    if (bounds.bad_index < 0) continue;
+    const int64_t ts = bounds.bad_timestamp;
+    std::string msg = "Timestamp " + std::to_string(ts) + " of message with offset " +
+                      std::to_string(bounds.bad_index) + " is out of range. The timestamp should be within [" +
+                      std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    errors->push_back(RecordError{bounds.bad_index, msg});
+    return Status::error(ErrorCode::INVALID_TIMESTAMP, msg);
   }
   return Status::Ok();
 }

@@ -2,9 +2,9 @@
 // anything is written (Kafka's ProduceRequest.validateRecords and the
 // LogValidator checks that are not the storage layer's): batch framing,
 // magic 2 only, one batch per partition from v3, CRC, size, compression
-// codec, decodable records (compressed batches are decompressed, bounded;
-// uncompressed ones are walked in place, allocation-free, same checks),
-// keys for compacted topics, no transactional batches (not supported yet).
+// codec, decodable records (proto::validate_records, the codec's record
+// walk: uncompressed batches in place, allocation-free; compressed ones
+// decompressed, bounded), keys for compacted topics, no transactional batches (not supported yet).
 // Offsets, producer state and max.message.bytes are checked again by
 // Log::append.
 //

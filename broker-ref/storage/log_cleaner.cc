@@ -22,6 +22,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "protocol/record_walk.h"
 #include "storage/batch_rewriter.h"
 #include "storage/batch_scanner.h"
 #include "storage/log.h"
@@ -46,6 +47,24 @@ struct Plan {
 std::string key_of(const proto::Record& r) {
   return std::string(reinterpret_cast<const char*>(r.key->data()), r.key->size());
 }
+
+// The record walk's visitor building the offset map: the latest offset of
+// each key at or past the first dirty offset. A batch that fails the walk
+// fails the whole clean, so what it added before failing does not matter.
+struct OffsetMapper {
+  const proto::BatchHeader& h;
+  int64_t first_dirty;
+  std::unordered_map<std::string, int64_t>& map;
+  size_t& map_bytes;
+
+  void record(const proto::RecordFields& f) {
+    const int64_t offset = proto::record_offset(h, f);
+    if (!f.key || offset < first_dirty) return;
+    std::string key(reinterpret_cast<const char*>(f.key->data()), f.key->size());
+    auto [it, inserted] = map.insert_or_assign(std::move(key), offset);
+    if (inserted) map_bytes += it->first.size() + 48;
+  }
+};
 
 }  // namespace
 
@@ -146,14 +165,11 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
       const proto::BatchHeader& h = sc.header();
       if (h.last_offset() < p.first_dirty || h.is_control()) continue;
       const char* why = nullptr;
-      if (!proto::decode_records(sc.batch(), recs, scratch, kMaxDecompressed, &why))
+      std::span<const uint8_t> data;
+      if (!proto::batch_records(sc.batch(), scratch, kMaxDecompressed, &data, &why) ||
+          !proto::walk_records(h, data, OffsetMapper{h, p.first_dirty, map, map_bytes}, &why))
         return Status::error(ErrorCode::KAFKA_STORAGE_ERROR, std::string("cleaner: undecodable batch in ") + dir_ +
                                                                  ": " + (why ? why : "?"));
-      for (const auto& r : recs) {
-        if (!r.key || r.offset < p.first_dirty) continue;
-        auto [it, inserted] = map.insert_or_assign(key_of(r), r.offset);
-        if (inserted) map_bytes += it->first.size() + 48;
-      }
       end_offset = h.last_offset() + 1;
       if (map_bytes > options.max_map_bytes) {
         full = true;  // clean what the map covers; the rest stays dirty

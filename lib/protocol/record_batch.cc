@@ -7,6 +7,7 @@
 #include "protocol/crc32c.h"
 #include "protocol/big_endian.h"
 #include "protocol/reader.h"
+#include "protocol/record_walk.h"
 
 namespace kfk::proto {
 namespace {
@@ -24,16 +25,11 @@ constexpr size_t kOffBaseSequence = 53;
 constexpr size_t kOffRecordCount = 57;
 // batchLength counts everything after itself; the fixed header alone is 49.
 constexpr int32_t kMinBatchLength = static_cast<int32_t>(kBatchHeaderSize - kBatchLogOverhead);
-// The smallest record body: attributes, timestampDelta, offsetDelta, key
-// length, value length, header count (one byte each); plus its length varint.
-constexpr size_t kMinRecordBody = 6;
-constexpr size_t kMinRecordSize = kMinRecordBody + 1;
 
 bool fail(const char** why, const char* msg) {
   if (why != nullptr) *why = msg;
   return false;
 }
-
 
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 size_t uvarint_size(uint64_t v) { return (static_cast<size_t>(std::bit_width(v | 1)) + 6) / 7; }
@@ -56,11 +52,6 @@ uint8_t* put_nullable(uint8_t* p, const uint8_t* data, size_t n, bool null) {
   p = put_varint(p, static_cast<int64_t>(n));
   if (n > 0) std::memcpy(p, data, n);
   return p + n;
-}
-
-// Offsets and timestamps add deltas from untrusted input: wrap, never UB.
-int64_t wrapping_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
 
 void rewrite_crc(std::span<uint8_t> batch) {
@@ -155,83 +146,7 @@ bool split_batches(std::span<const uint8_t> data, std::vector<BatchSpan>& out, c
   return true;
 }
 
-bool decode_records(const BatchSpan& batch, std::vector<Record>& out, std::vector<uint8_t>& scratch,
-                    size_t max_decompressed, const char** why) {
-  out.clear();
-  const BatchHeader& h = batch.header;
-  if (h.magic != kMagicV2) return fail(why, "legacy message format (magic 0/1) not supported");
-  if (h.batch_length < kMinBatchLength || batch.bytes.size() < h.total_size())
-    return fail(why, "record batch truncated");
-  if (h.record_count < 0) return fail(why, "record batch has a negative record count");
-  std::span<const uint8_t> data = batch.bytes.subspan(kBatchHeaderSize, h.total_size() - kBatchHeaderSize);
-
-  int codec = h.attributes & batch_attr::kCompressionMask;
-  if (codec > static_cast<int>(Compression::kZstd)) return fail(why, "unknown compression codec");
-  if (h.compression() != Compression::kNone) {
-    scratch.clear();
-    if (!decompress(h.compression(), data, scratch, max_decompressed, why)) return false;
-    data = scratch;
-  }
-  // Checked before sizing `out`: the count is untrusted.
-  if (static_cast<size_t>(h.record_count) > data.size() / kMinRecordSize)
-    return fail(why, "record count exceeds the records data");
-
-  const bool log_append = h.timestamp_type() == TimestampType::kLogAppendTime;
-  out.resize(static_cast<size_t>(h.record_count));
-  Reader r(data);
-  auto bad = [&](const char* msg) {
-    out.clear();
-    return fail(why, msg);
-  };
-  for (Record& rec : out) {
-    int32_t len = r.varint();
-    if (!r.ok()) return bad("record truncated");
-    if (len < static_cast<int32_t>(kMinRecordBody) || static_cast<size_t>(len) > r.remaining())
-      return bad("record length out of range");
-    Reader rr = r.sub(static_cast<size_t>(len));
-    rec.attributes = rr.i8();
-    int64_t ts_delta = rr.varlong();
-    int32_t offset_delta = rr.varint();
-    int32_t key_len = rr.varint();
-    if (key_len < -1) return bad("record key length is negative");
-    if (key_len >= 0)
-      rec.key = rr.raw(static_cast<size_t>(key_len));
-    else
-      rec.key.reset();
-    int32_t value_len = rr.varint();
-    if (value_len < -1) return bad("record value length is negative");
-    if (value_len >= 0)
-      rec.value = rr.raw(static_cast<size_t>(value_len));
-    else
-      rec.value.reset();
-    int32_t header_count = rr.varint();
-    // Each header takes at least two bytes (two length varints).
-    if (header_count < 0 || static_cast<size_t>(header_count) > rr.remaining() / 2)
-      return bad("record header count out of range");
-    rec.headers.clear();
-    rec.headers.reserve(static_cast<size_t>(header_count));
-    for (int32_t i = 0; i < header_count && rr.ok(); ++i) {
-      int32_t hk_len = rr.varint();
-      if (hk_len < 0) return bad("record header key is null or negative");
-      auto hk = rr.raw(static_cast<size_t>(hk_len));
-      int32_t hv_len = rr.varint();
-      if (hv_len < -1) return bad("record header value length is negative");
-      RecordHeader hdr;
-      hdr.key = std::string_view(reinterpret_cast<const char*>(hk.data()), hk.size());
-      if (hv_len >= 0) {
-        auto hv = rr.raw(static_cast<size_t>(hv_len));
-        hdr.value = std::string_view(reinterpret_cast<const char*>(hv.data()), hv.size());
-      }
-      rec.headers.push_back(hdr);
-    }
-    if (!rr.ok()) return bad("record truncated or malformed");
-    if (!rr.empty()) return bad("record length does not match its fields");
-    rec.offset = wrapping_add(h.base_offset, offset_delta);
-    rec.timestamp = log_append ? h.max_timestamp : wrapping_add(h.base_timestamp, ts_delta);
-  }
-  if (!r.empty()) return bad("records data longer than the record count says");
-  return true;
-}
+// decode_records: record_walk.cc (a walk with a visitor filling Records).
 
 // ---------------------------------------------------------------- builder
 

@@ -115,10 +115,12 @@ struct BatchSpan {
 bool split_batches(std::span<const uint8_t> data, std::vector<BatchSpan>& out, const char** why = nullptr,
                    size_t* partial_tail = nullptr);
 
-// Decodes every record of one batch, decompressing when needed into
-// `scratch` (bounded by max_decompressed bytes). Returns false with *why on
-// corruption; records point into the batch or into scratch. `out` is
-// cleared first (and left empty on failure); scratch is overwritten.
+// Decodes every record of one batch (the record walk of record_walk.h),
+// decompressing when needed into `scratch` (bounded by max_decompressed
+// bytes). Returns false with *why on corruption; records point into the
+// batch or into scratch. `out` ends up holding exactly the batch's records,
+// its elements (and their header vectors) reused; empty on failure.
+// scratch is overwritten.
 bool decode_records(const BatchSpan& batch, std::vector<Record>& out, std::vector<uint8_t>& scratch,
                     size_t max_decompressed, const char** why = nullptr);
 

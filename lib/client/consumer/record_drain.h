@@ -4,7 +4,7 @@
 // records' views into the shared buffers.
 //
 // This is the consumer's per-record path, so it allocates nothing per
-// record: records are parsed with inline varint decoding into a vector
+// record: records are parsed by the codec's record walk into a vector
 // reused from batch to batch, the output vector is sized once per poll,
 // and decompression buffers are recycled through a small pool once the
 // last ConsumerRecords using one is gone.
@@ -66,9 +66,8 @@ struct DrainOptions {
 bool drain_fetch(CompletedFetch& cf, size_t max, const DrainOptions& opts, ConsumerRecordsBuilder& out,
                  int64_t& position, std::optional<int32_t>& epoch, bool& exhausted, Error& error);
 
-// proto::decode_records with the consumer's fast record parser: the same
-// checks and results (tests hold the two to that), reusing `out`'s
-// elements instead of rebuilding them.
+// The consumer's record decoding: proto::decode_records (the codec's one
+// record walk), which reuses `out`'s elements instead of rebuilding them.
 bool decode_batch(const proto::BatchSpan& batch, std::vector<proto::Record>& out, std::vector<uint8_t>& scratch,
                   size_t max_decompressed, const char** why = nullptr);
 
