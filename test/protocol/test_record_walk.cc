@@ -1,5 +1,6 @@
-// The record walk (record_walk.h): fields read from BatchBuilder batches,
-// every corruption class with its message through all three entry points
+// The record walk (record_walk.h): fields read from BatchBuilder batches
+// (plain, compressed with every codec built in, a control batch), every
+// corruption class with its message through all three entry points
 // (walk_records, validate_records with its record shapes, decode_records),
 // and the shape matching of validate_records held to the plain walk over
 // randomized batches with fixed seeds.
@@ -379,4 +380,93 @@ TEST_CASE("record walk: shape matching gives the plain walk's answers on randomi
     if (!verdict(header_for(static_cast<int32_t>(recs.size())), data).empty()) ++rejected;
   }
   CHECK(rejected > 1000);
+}
+
+TEST_CASE("record walk: compressed batches, every codec built in, walked from the decompressed records") {
+  const std::string v(200, 'v');
+  const std::vector<RecordHeader> hs = {{"trace", std::string_view("abc")}};
+  for (auto c : {Compression::kGzip, Compression::kSnappy, Compression::kLz4, Compression::kZstd}) {
+    if (!compression_available(c)) continue;
+    CAPTURE(static_cast<int>(c));
+    BatchBuilder::Options opts;
+    opts.compression = c;
+    opts.base_offset = 7;
+    BatchBuilder b(opts);
+    for (int i = 0; i < 50; ++i) {
+      const std::string k = "key-" + std::to_string(i);
+      b.append(2000 + i, i % 10 == 0 ? std::nullopt : std::optional(bytes_of(k)), bytes_of(v),
+               i % 2 == 0 ? std::span(hs) : std::span<const RecordHeader>());
+    }
+    const Buf batch = b.release();
+    std::vector<BatchSpan> spans;
+    REQUIRE(split_batches(batch, spans));
+    REQUIRE(spans[0].header.compression() == c);
+    Buf scratch;
+    std::span<const uint8_t> data;
+    REQUIRE(batch_records(spans[0], scratch, 1 << 20, &data));
+    CHECK(data.data() == scratch.data());  // the walk reads the decompressed records
+
+    struct Count {
+      const BatchHeader& h;
+      int32_t records = 0, headers = 0;
+      int64_t last_offset = -1, last_timestamp = -1;
+      std::string key_10;
+      void header(std::string_view key, std::optional<std::string_view> value) {
+        CHECK(key == "trace");
+        CHECK(value == std::optional<std::string_view>("abc"));
+        ++headers;
+      }
+      void record(const RecordFields& f) {
+        if (records == 11) key_10 = str(*f.key);
+        last_offset = record_offset(h, f);
+        last_timestamp = record_timestamp(h, f);
+        ++records;
+      }
+    } count{spans[0].header};
+    REQUIRE(walk_records(spans[0].header, data, count));
+    CHECK(count.records == 50);
+    CHECK(count.headers == 25);
+    CHECK(count.last_offset == 56);
+    CHECK(count.last_timestamp == 2049);
+    CHECK(count.key_10 == "key-11");
+    std::vector<int32_t> null_keys;
+    CHECK(validate_records(spans[0].header, data, &null_keys));
+    CHECK(null_keys == std::vector<int32_t>{0, 10, 20, 30, 40});
+
+    // A bound on decompression under the records' size is refused.
+    const char* why = nullptr;
+    CHECK_FALSE(batch_records(spans[0], scratch, 1000, &data, &why));
+    CHECK(why != nullptr);
+  }
+}
+
+TEST_CASE("record walk: a control batch's marker record") {
+  BatchBuilder::Options opts;
+  opts.control = true;
+  opts.transactional = true;
+  opts.producer_id = 9;
+  opts.base_offset = 300;
+  BatchBuilder b(opts);
+  b.append_control(4242, ControlType::kCommit, 5);
+  const Buf batch = b.release();
+  std::vector<BatchSpan> spans;
+  REQUIRE(split_batches(batch, spans));
+  REQUIRE(spans[0].header.is_control());
+  std::vector<Record> recs;
+  Buf scratch;
+  REQUIRE(decode_records(spans[0], recs, scratch, 1 << 20));
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].offset == 300);
+  CHECK(recs[0].timestamp == 4242);
+  // The key: version 0, type 1 (commit); the value: version 0, epoch 5.
+  REQUIRE(recs[0].key.has_value());
+  CHECK(Buf(recs[0].key->begin(), recs[0].key->end()) == Buf{0, 0, 0, 1});
+  REQUIRE(recs[0].value.has_value());
+  REQUIRE(recs[0].value->size() >= 6);
+  CHECK(Buf(recs[0].value->begin(), recs[0].value->begin() + 6) == Buf{0, 0, 0, 0, 0, 5});
+  std::span<const uint8_t> data;
+  REQUIRE(batch_records(spans[0], scratch, 1 << 20, &data));
+  std::vector<int32_t> null_keys;
+  CHECK(validate_records(spans[0].header, data, &null_keys));
+  CHECK(null_keys.empty());
 }

@@ -113,15 +113,6 @@ size_t records_left(const CompletedFetch& cf, size_t max) {
 
 int64_t current_batch_last_offset(const CompletedFetch& cf) { return cf.batches[cf.batch_index].header.last_offset(); }
 
-}  // namespace
-
-bool decode_batch(const proto::BatchSpan& batch, std::vector<proto::Record>& out, std::vector<uint8_t>& scratch,
-                  size_t max_decompressed, const char** why) {
-  return proto::decode_records(batch, out, scratch, max_decompressed, why);
-}
-
-namespace {
-
 // The record vector of a used-up CompletedFetch, for the next one: its
 // elements (and their header vectors) are reused instead of rebuilt.
 thread_local std::vector<proto::Record> spare_records;
@@ -170,7 +161,7 @@ bool drain_records(CompletedFetch& cf, size_t max, const DrainOptions& opts, Con
       if (h.is_control()) {
         skip = true;
         if (opts.read_committed &&
-            decode_batch(batch, cf.records, scratch ? *scratch : unused, opts.max_decompressed, &why)) {
+            proto::decode_records(batch, cf.records, scratch ? *scratch : unused, opts.max_decompressed, &why)) {
           if (control_type(cf.records) == proto::ControlType::kAbort) cf.aborted_producers.erase(h.producer_id);
         }
       } else if (opts.read_committed && h.is_transactional() && cf.aborted_producers.count(h.producer_id) != 0) {
@@ -181,7 +172,7 @@ bool drain_records(CompletedFetch& cf, size_t max, const DrainOptions& opts, Con
         cf.batch_index++;
         continue;
       }
-      if (!decode_batch(batch, cf.records, scratch ? *scratch : unused, opts.max_decompressed, &why)) {
+      if (!proto::decode_records(batch, cf.records, scratch ? *scratch : unused, opts.max_decompressed, &why)) {
         error = Error::from_code(errc::kCorruptMessage, "record batch at offset " + std::to_string(h.base_offset) +
                                                             " of " + cf.tp.to_string() + ": " +
                                                             (why != nullptr ? why : "undecodable"));

@@ -66,9 +66,4 @@ struct DrainOptions {
 bool drain_fetch(CompletedFetch& cf, size_t max, const DrainOptions& opts, ConsumerRecordsBuilder& out,
                  int64_t& position, std::optional<int32_t>& epoch, bool& exhausted, Error& error);
 
-// The consumer's record decoding: proto::decode_records (the codec's one
-// record walk), which reuses `out`'s elements instead of rebuilding them.
-bool decode_batch(const proto::BatchSpan& batch, std::vector<proto::Record>& out, std::vector<uint8_t>& scratch,
-                  size_t max_decompressed, const char** why = nullptr);
-
 }  // namespace kfk::consumer
