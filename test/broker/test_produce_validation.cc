@@ -1,7 +1,9 @@
-// produce_validation: the allocation-free walk over uncompressed batches
-// (with its inlined varint fast path and its matching of records against
-// a learnt record shape) checked field by field and against
-// proto::decode_records, the reference it must agree with.
+// produce_validation as broker-ref's produce path calls it: the codec's
+// record walk in its allocation-free form (proto::validate_records, with
+// its inlined varint fast path and its matching of records against a
+// learnt record shape) checked field by field and against
+// proto::decode_records (the same walk filling Records), which it must
+// agree with.
 #include <doctest/doctest.h>
 
 #include <sys/mman.h>
