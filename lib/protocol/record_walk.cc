@@ -92,7 +92,8 @@ class RecordShape {
   // checks are then the ones read_record made); null otherwise.
   [[gnu::always_inline]] const uint8_t* match(const uint8_t* p, const uint8_t* end) const {
     if (stride_ == 0 || static_cast<size_t>(end - p) < need_) return nullptr;
-    if (length_.differs(p) | deltas_.differs(p) | key_len_.differs(p) | value_len_.differs(p) | (p[stride_ - 1] != 0))
+    // Every compare made (no branch per field), their differences or'ed.
+    if ((length_.diff(p) | deltas_.diff(p) | key_len_.diff(p) | value_len_.diff(p) | p[stride_ - 1]) != 0)
       return nullptr;
     return p + stride_;
   }
@@ -108,10 +109,11 @@ class RecordShape {
       std::memcpy(&bits, rec + at, 8);
       bits &= mask;
     }
-    [[gnu::always_inline]] bool differs(const uint8_t* p) const {
+    // Nonzero when the record at `p` differs here.
+    [[gnu::always_inline]] uint64_t diff(const uint8_t* p) const {
       uint64_t w;
       std::memcpy(&w, p + at, 8);
-      return (w & mask) != bits;
+      return (w & mask) ^ bits;
     }
   };
 

@@ -102,7 +102,7 @@ concept WantsHeaders = requires(Visitor& v, std::string_view k, std::optional<st
 // The header count and entries from `q` to the record's end (`rend`); the
 // position after the last one, or null with the reason.
 template <class Visitor>
-const uint8_t* read_headers(const uint8_t* q, const uint8_t* rend, const uint8_t* readable, int32_t& count,
+[[gnu::always_inline]] inline const uint8_t* read_headers(const uint8_t* q, const uint8_t* rend, const uint8_t* readable, int32_t& count,
                             Visitor& visit, const char** why) {
   q = varint(q, rend, readable, count);
   if (q == nullptr) return (*why = kMalformed), nullptr;
@@ -180,8 +180,10 @@ template <class Visitor>
   q = skip(q, rend, value_len);
   if (q == nullptr) return (*why = kMalformed), nullptr;
   s.headers_at = q;
-  q = read_headers(q, rend, end, s.f.header_count, visit, why);
+  int32_t header_count;  // a local: a reference into `s` would keep `s` in memory
+  q = read_headers(q, rend, end, header_count, visit, why);
   if (q == nullptr) return nullptr;
+  s.f.header_count = header_count;
   if (q != rend) return (*why = "record length does not match its fields"), nullptr;
   s.f.key.reset();
   if (key_len >= 0) s.f.key.emplace(s.key_at, static_cast<size_t>(key_len));

@@ -35,11 +35,11 @@ else
 fi
 
 if [[ -d build-fuzz ]] || command -v clang++ >/dev/null; then
-  step "libFuzzer: request decoder, fixed seed"
+  step "libFuzzer: request decoder and record walk, fixed seeds"
   if [[ ! -d build-fuzz ]]; then
     CXX=clang++ CC=clang meson setup build-fuzz -Dfuzzers=enabled -Dtests=false -Dbenchmarks=false >/dev/null || status=1
   fi
-  if ninja -C build-fuzz test/fuzz/fuzz_request_decoder >/dev/null; then
+  if ninja -C build-fuzz test/fuzz/fuzz_request_decoder test/fuzz/fuzz_record_walk >/dev/null; then
     meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz || status=1
     logs+=(build-fuzz/meson-logs/testlog.json)
   else
