@@ -136,26 +136,30 @@ struct NoFields {};
 }
 
 // decode_records' visitor: fills the records of `out` in place, reusing
-// each element's header vector from batch to batch.
+// each element's header vector from batch to batch (sized once per record
+// from its count, then written in place: no capacity check per header).
 struct RecordsOut {
   const BatchHeader& h;
   std::vector<Record>& out;
   Record* cur = nullptr;
+  RecordHeader* next_header = nullptr;
 
   void start(int32_t count) {
     out.resize(static_cast<size_t>(count));
     cur = out.data();
-    if (count > 0) cur->headers.clear();
   }
-  void header(std::string_view key, std::optional<std::string_view> value) { cur->headers.push_back({key, value}); }
+  void header_count(int32_t count) {
+    cur->headers.resize(static_cast<size_t>(count));
+    next_header = cur->headers.data();
+  }
+  void header(std::string_view key, std::optional<std::string_view> value) { *next_header++ = {key, value}; }
   void record(const RecordFields& f) {
-    Record& r = *cur;
+    Record& r = *cur++;
     r.attributes = f.attributes;
     r.offset = record_offset(h, f);
     r.timestamp = record_timestamp(h, f);
     r.key = f.key;
     r.value = f.value;
-    if (++cur != out.data() + out.size()) cur->headers.clear();
   }
 };
 

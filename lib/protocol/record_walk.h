@@ -68,6 +68,7 @@ bool validate_records(const BatchHeader& h, std::span<const uint8_t> data, std::
 //   void record(const RecordFields&);                  each record, in order, once checked
 // and may have
 //   void start(int32_t count);                         once the count is known to fit the data
+//   void header_count(int32_t count);                  a record's header count, before its headers
 //   void header(std::string_view key, std::optional<std::string_view> value);
 //                                                      each header of a record, before its record()
 // A failure can come after some calls for the failing record or earlier

@@ -109,6 +109,7 @@ template <class Visitor>
   // Each header takes at least two bytes (two length varints).
   if (count < 0 || static_cast<size_t>(count) > static_cast<size_t>(rend - q) / 2)
     return (*why = "record header count out of range"), nullptr;
+  if constexpr (requires { visit.header_count(count); }) visit.header_count(count);
   for (int32_t j = 0; j < count; ++j) {
     int32_t hk_len, hv_len;
     q = varint(q, rend, readable, hk_len);
@@ -185,10 +186,11 @@ template <class Visitor>
   if (q == nullptr) return nullptr;
   s.f.header_count = header_count;
   if (q != rend) return (*why = "record length does not match its fields"), nullptr;
-  s.f.key.reset();
-  if (key_len >= 0) s.f.key.emplace(s.key_at, static_cast<size_t>(key_len));
-  s.f.value.reset();
-  if (value_len >= 0) s.f.value.emplace(s.value_at, static_cast<size_t>(value_len));
+  // Whole optionals assigned (not reset + emplace), so GCC 12 sees the
+  // payload written on every path (-Wmaybe-uninitialized in the visitors).
+  using Bytes = std::optional<std::span<const uint8_t>>;
+  s.f.key = key_len >= 0 ? Bytes(std::in_place, s.key_at, static_cast<size_t>(key_len)) : Bytes();
+  s.f.value = value_len >= 0 ? Bytes(std::in_place, s.value_at, static_cast<size_t>(value_len)) : Bytes();
   return rend;
 }
 
