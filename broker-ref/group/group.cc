@@ -41,7 +41,7 @@ bool Group::supports_protocols(const std::string& type,
   if (!protocol_type || *protocol_type != type) return false;
   for (const auto& [name, md] : ps) {
     bool all = std::all_of(members.begin(), members.end(),
-                           [&](const auto& m) { return m.second.metadata_for(name) != nullptr; });
+                           [&name = name](const auto& m) { return m.second.metadata_for(name) != nullptr; });
     if (all) return true;
   }
   return false;
@@ -56,7 +56,7 @@ std::string Group::select_protocol() const {
   std::vector<std::string> candidates;
   for (const auto& [name, md] : first->protocols) {
     bool all = std::all_of(members.begin(), members.end(),
-                           [&](const auto& m) { return m.second.metadata_for(name) != nullptr; });
+                           [&name = name](const auto& m) { return m.second.metadata_for(name) != nullptr; });
     if (all) candidates.push_back(name);
   }
   if (candidates.empty()) return "";

@@ -61,7 +61,7 @@ Status Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now
     return Status::error(ErrorCode::CORRUPT_MESSAGE, why != nullptr ? why : "malformed record batches");
   if (tail != 0) return Status::error(ErrorCode::CORRUPT_MESSAGE, "trailing partial record batch");
 
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   ai.log_start_offset = log_start_offset_;
   if (deleted_) return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "log " + dir_ + " was deleted");
   if (spans.empty()) return Status::Ok();
@@ -211,7 +211,7 @@ Status Log::roll_locked(int64_t now_ms) {
 
 ReadResult Log::read(int64_t offset, size_t max_bytes, bool min_one_batch, int64_t max_offset) const {
   ReadResult r;
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   r.log_start_offset = log_start_offset_;
   r.log_end_offset = next_offset_;
   r.high_watermark = high_watermark_;
@@ -280,33 +280,33 @@ ReadResult Log::read(int64_t offset, size_t max_bytes, bool min_one_batch, int64
 // ----------------------------------------------------------------- offsets
 
 int64_t Log::log_start_offset() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return log_start_offset_;
 }
 int64_t Log::log_end_offset() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return next_offset_;
 }
 int64_t Log::high_watermark() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return high_watermark_;
 }
 void Log::set_high_watermark(int64_t offset) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   high_watermark_ = std::clamp(offset, log_start_offset_, next_offset_);
 }
 int64_t Log::last_stable_offset() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   int64_t fu = producers_.first_unstable_offset();
   return fu >= 0 ? std::min(fu, high_watermark_) : high_watermark_;
 }
 int64_t Log::recovery_point() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return recovery_point_;
 }
 
 Status Log::offset_for_timestamp(int64_t ts, TimestampOffset* out) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return offset_for_timestamp_locked(ts, out);
 }
 
@@ -392,7 +392,7 @@ Status Log::max_timestamp_offset_locked(TimestampOffset* out) const {
 }
 
 Status Log::delete_records_before(int64_t offset, int64_t* new_log_start_offset) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (offset == -1) offset = high_watermark_;
   if (offset < 0 || offset > high_watermark_) {
     return Status::error(ErrorCode::OFFSET_OUT_OF_RANGE,
@@ -411,7 +411,7 @@ Status Log::delete_records_before(int64_t offset, int64_t* new_log_start_offset)
 Status Log::truncate_to(int64_t offset) {
   std::vector<SegmentPtr> removed;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     if (offset < 0) return Status::error(ErrorCode::OFFSET_OUT_OF_RANGE, "cannot truncate to a negative offset");
     if (offset >= next_offset_) return Status::Ok();
     ++generation_;
@@ -449,54 +449,54 @@ Status Log::truncate_to(int64_t offset) {
 }
 
 std::pair<int32_t, int64_t> Log::end_offset_for_epoch(int32_t epoch) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return epochs_.end_offset_for(epoch, next_offset_);
 }
 
 std::optional<int32_t> Log::latest_epoch() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return epochs_.latest_epoch();
 }
 
 std::vector<EpochEntry> Log::leader_epochs() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return epochs_.entries();
 }
 
 std::optional<ProducerEntry> Log::producer(int64_t producer_id) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   const ProducerEntry* e = producers_.find(producer_id);
   if (e == nullptr) return std::nullopt;
   return *e;
 }
 
 size_t Log::producer_count() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return producers_.entries().size();
 }
 
 // ------------------------------------------------------------------ config
 
 void Log::set_config(const LogConfig& config) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (config.compact && !config_.compact) clean_due_ms_ = 0;
   config_ = config;
 }
 
 LogConfig Log::config() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return config_;
 }
 
 int64_t Log::size_bytes() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   int64_t n = 0;
   for (const auto& [b, s] : segments_) n += s->size();
   return n;
 }
 
 std::vector<SegmentInfo> Log::segments() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   std::vector<SegmentInfo> out;
   for (const auto& [b, s] : segments_)
     out.push_back(SegmentInfo{b, s->next_offset(), s->size(), s->max_timestamp(), s->offset_index().entries(),
@@ -505,18 +505,18 @@ std::vector<SegmentInfo> Log::segments() const {
 }
 
 void Log::set_roll_listener(std::function<void()> fn) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   on_roll_ = std::move(fn);
 }
 
 void Log::mark_deleted() {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   deleted_ = true;
   pdir_->mark_gone();
 }
 
 bool Log::deleted() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return deleted_;
 }
 

@@ -18,13 +18,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "io/mutex.h"
 #include "protocol/types.h"
 #include "storage/file_records.h"
 #include "storage/file_util.h"
@@ -231,49 +231,50 @@ class Log {
   struct Loader;  // log_loader.cc
   friend struct Loader;
 
-  // Requires mu_.
-  const SegmentPtr& active() const { return segments_.rbegin()->second; }
-  Status roll_locked(int64_t now_ms);
+  const SegmentPtr& active() const REQUIRES(mu_) { return segments_.rbegin()->second; }
+  Status roll_locked(int64_t now_ms) REQUIRES(mu_);
   // segment.jitter.ms: the active segment's random roll jitter, drawn once
   // per segment as Kafka's randomSegmentJitter (uniform in
   // [0, min(segment.jitter.ms, segment.ms))).
-  int64_t roll_jitter_locked(const LogConfig& cfg);
-  SegmentPtr floor_segment(int64_t offset) const;
-  Status rebuild_producer_state_locked(int64_t up_to);
-  Status replay_producer_state_locked(int64_t from, int64_t to);
-  Status offset_for_timestamp_locked(int64_t ts, TimestampOffset* out) const;
-  Status max_timestamp_offset_locked(TimestampOffset* out) const;
+  int64_t roll_jitter_locked(const LogConfig& cfg) REQUIRES(mu_);
+  SegmentPtr floor_segment(int64_t offset) const REQUIRES(mu_);
+  Status rebuild_producer_state_locked(int64_t up_to) REQUIRES(mu_);
+  Status replay_producer_state_locked(int64_t from, int64_t to) REQUIRES(mu_);
+  Status offset_for_timestamp_locked(int64_t ts, TimestampOffset* out) const REQUIRES(mu_);
+  Status max_timestamp_offset_locked(TimestampOffset* out) const REQUIRES(mu_);
   Status flush_segments(const std::vector<SegmentPtr>& segs);
   void warn(const std::string& msg) const;
   int64_t now_or_wall(int64_t now_ms) const;
   // Without mu_: removes the files now, or queues them for
   // remove_deleted_files after file.delete.delay.ms.
-  void delete_files_later(std::vector<SegmentPtr> segs, int64_t now_ms);
+  void delete_files_later(std::vector<SegmentPtr> segs, int64_t now_ms) EXCLUDES(mu_);
 
+  // Set by open() before the Log is shared, constant after.
   std::string dir_;
   PartitionDirPtr pdir_;  // no descriptor kept: opened when needed
-  mutable std::mutex mu_;
-  LogConfig config_;
-  std::map<int64_t, SegmentPtr> segments_;  // by base offset; never empty
-  int64_t log_start_offset_ = 0;
-  int64_t next_offset_ = 0;  // log end offset
-  int64_t high_watermark_ = 0;
-  bool hw_follows_leo_ = true;
-  int64_t recovery_point_ = 0;
-  int64_t pending_flush_offset_ = 0;  // roll left data below this to fsync
-  int64_t unflushed_messages_ = 0;
-  int64_t last_flush_ms_ = 0;
-  int64_t cleaner_checkpoint_ = 0;     // first dirty offset
-  int64_t jitter_segment_ = -1;        // base offset of the segment roll_jitter_ms_ was drawn for
-  int64_t roll_jitter_ms_ = 0;
-  int64_t clean_due_ms_ = 0;           // a tombstone's delete horizon passes (-1: none)
-  uint64_t generation_ = 0;            // bumped by truncation: the cleaner aborts
-  bool deleted_ = false;
-  LeaderEpochCache epochs_;
-  ProducerStateManager producers_;
-  std::function<void()> on_roll_;
   std::function<void(const std::string&)> log_fn_;
-  std::vector<std::pair<int64_t, SegmentPtr>> deleted_files_;  // (due ms, renamed segment)
+
+  mutable Mutex mu_;
+  LogConfig config_ GUARDED_BY(mu_);
+  std::map<int64_t, SegmentPtr> segments_ GUARDED_BY(mu_);  // by base offset; never empty
+  int64_t log_start_offset_ GUARDED_BY(mu_) = 0;
+  int64_t next_offset_ GUARDED_BY(mu_) = 0;  // log end offset
+  int64_t high_watermark_ GUARDED_BY(mu_) = 0;
+  bool hw_follows_leo_ GUARDED_BY(mu_) = true;
+  int64_t recovery_point_ GUARDED_BY(mu_) = 0;
+  int64_t pending_flush_offset_ GUARDED_BY(mu_) = 0;  // roll left data below this to fsync
+  int64_t unflushed_messages_ GUARDED_BY(mu_) = 0;
+  int64_t last_flush_ms_ GUARDED_BY(mu_) = 0;
+  int64_t cleaner_checkpoint_ GUARDED_BY(mu_) = 0;  // first dirty offset
+  int64_t jitter_segment_ GUARDED_BY(mu_) = -1;     // base offset of the segment roll_jitter_ms_ was drawn for
+  int64_t roll_jitter_ms_ GUARDED_BY(mu_) = 0;
+  int64_t clean_due_ms_ GUARDED_BY(mu_) = 0;  // a tombstone's delete horizon passes (-1: none)
+  uint64_t generation_ GUARDED_BY(mu_) = 0;   // bumped by truncation: the cleaner aborts
+  bool deleted_ GUARDED_BY(mu_) = false;
+  LeaderEpochCache epochs_ GUARDED_BY(mu_);
+  ProducerStateManager producers_ GUARDED_BY(mu_);
+  std::function<void()> on_roll_ GUARDED_BY(mu_);
+  std::vector<std::pair<int64_t, SegmentPtr>> deleted_files_ GUARDED_BY(mu_);  // (due ms, renamed segment)
 };
 
 }  // namespace kfk::broker

@@ -99,7 +99,7 @@ struct CleanerAccess {
 };
 
 bool Log::needs_compaction(int64_t now_ms) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (!config_.compact || deleted_) return false;
   Plan p;
   int64_t first_dirty = std::clamp(cleaner_checkpoint_, log_start_offset_, next_offset_);
@@ -130,7 +130,7 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
   res = CleanResult{};
   Plan p;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     if (!config_.compact || deleted_) return Status::Ok();
     int64_t first_dirty = std::clamp(cleaner_checkpoint_, log_start_offset_, next_offset_);
     CleanerAccess::plan(segments_, log_start_offset_, high_watermark_, first_dirty,
@@ -305,7 +305,7 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
     if (options.crash_point == CleanerOptions::CrashPoint::kAfterCleanedWritten) return Status::Ok();
 
     {
-      std::lock_guard lk(mu_);
+      MutexLock lk(mu_);
       bool intact = !deleted_ && generation_ == p.generation;
       for (const auto& g : group) {
         auto it = segments_.find(g->base_offset());
@@ -334,7 +334,7 @@ Status Log::compact(int64_t now_ms, const CleanerOptions& options, CleanResult* 
     res.segments_cleaned += static_cast<int>(group.size());
   }
 
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (generation_ == p.generation) cleaner_checkpoint_ = std::max(cleaner_checkpoint_, end_offset);
   clean_due_ms_ = due;
   return Status::Ok();

@@ -34,19 +34,23 @@ void remove_segment_files(int dirfd, int64_t base, const std::string& suffix) {
 }  // namespace
 
 struct Log::Loader {
-  static Status load(Log& log, const LogOpenOptions& o);
+  static Status load(Log& log, const LogOpenOptions& o) REQUIRES(log.mu_);
 };
 
 Status Log::open(const std::string& dir, const LogConfig& config, const LogOpenOptions& options,
                  std::unique_ptr<Log>* out) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return io_error("create log dir " + dir, errno);
   std::unique_ptr<Log> log(new Log());
+  // Nobody else sees the Log yet; held anyway so that loading is checked
+  // against the same rules as every other method (uncontended: free).
+  MutexLock lk(log->mu_);
   log->dir_ = dir;
   log->pdir_ = std::make_shared<PartitionDir>(dir);
   log->config_ = config;
   log->log_fn_ = options.log;
   log->hw_follows_leo_ = options.high_watermark_follows_leo;
   if (Status s = Loader::load(*log, options); !s.ok()) return s;
+  lk.unlock();
   *out = std::move(log);
   return Status::Ok();
 }

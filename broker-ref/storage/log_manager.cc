@@ -126,7 +126,7 @@ Status LogManager::load() {
   metafd_.reset(mfd);
 
   // Topics: their metadata files are the source of truth.
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   for (const auto& name : list_dir_at(mfd)) {
     if (ends_with(name, ".tmp")) {
       unlink_at(mfd, name);
@@ -236,7 +236,7 @@ void LogManager::schedule_dir_delete_locked(const std::string& dir_name) {
 Status LogManager::create_topic(const std::string& name, int32_t partitions, const ConfigMap& overrides,
                                 bool validate_only, TopicInfo* out) {
   if (Status s = validate_topic_name(name); !s.ok()) return s;
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (topics_.count(name)) return Status::error(ErrorCode::TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
   for (const auto& [other, t] : topics_)
     if (topic_names_collide(name, other))
@@ -251,7 +251,7 @@ Status LogManager::create_topic(const std::string& name, int32_t partitions, con
   if (validate_only) return Status::Ok();
   t.info = TopicInfo{name, proto::Uuid::random(), partitions, overrides};
 
-  auto rollback = [&](const Status& s) {
+  auto rollback = [&](const Status& s) REQUIRES(mu_) {
     for (int32_t p = 0; p < static_cast<int32_t>(t.logs.size()); ++p) {
       t.logs[static_cast<size_t>(p)]->mark_deleted();
       schedule_dir_delete_locked(partition_dir_name(name, p));
@@ -277,7 +277,7 @@ Status LogManager::create_topic(const std::string& name, int32_t partitions, con
 
 Status LogManager::delete_topic(const std::string& name) {
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     auto it = topics_.find(name);
     if (it == topics_.end())
       return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -296,7 +296,7 @@ Status LogManager::delete_topic(const std::string& name) {
 }
 
 Status LogManager::create_partitions(const std::string& name, int32_t total, bool validate_only) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   auto it = topics_.find(name);
   if (it == topics_.end())
     return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -336,7 +336,7 @@ Status LogManager::create_partitions(const std::string& name, int32_t total, boo
 }
 
 std::shared_ptr<Log> LogManager::log_shared(std::string_view topic, int32_t partition) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end() || partition < 0 || static_cast<size_t>(partition) >= it->second.logs.size()) return nullptr;
   return it->second.logs[static_cast<size_t>(partition)];
@@ -345,21 +345,21 @@ std::shared_ptr<Log> LogManager::log_shared(std::string_view topic, int32_t part
 Log* LogManager::log(std::string_view topic, int32_t partition) const { return log_shared(topic, partition).get(); }
 
 std::optional<TopicInfo> LogManager::topic(std::string_view name) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) return std::nullopt;
   return it->second.info;
 }
 
 std::optional<TopicInfo> LogManager::topic_by_id(const proto::Uuid& id) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   for (const auto& [n, t] : topics_)
     if (t.info.id == id) return t.info;
   return std::nullopt;
 }
 
 std::vector<TopicInfo> LogManager::topics() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   std::vector<TopicInfo> out;
   for (const auto& [n, t] : topics_) out.push_back(t.info);
   return out;
@@ -375,7 +375,7 @@ Status LogManager::delete_records(std::string_view topic, int32_t partition, int
 }
 
 std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> LogManager::all_logs() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> out;
   for (const auto& [n, t] : topics_)
     for (size_t p = 0; p < t.logs.size(); ++p) out.push_back({{n, static_cast<int32_t>(p)}, t.logs[p]});
@@ -399,7 +399,7 @@ Status LogManager::close() {
   if (closed_) return Status::Ok();
   closed_ = true;
   stop_thread();
-  std::lock_guard pass(pass_mu_);
+  MutexLock pass(pass_mu_);
   Status first;
   for (const auto& [tp, log] : all_logs()) {
     log->set_roll_listener(nullptr);

@@ -19,12 +19,10 @@
 // mu_ guards the topic table and configs; lock order: mu_, then a Log's mutex.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -140,9 +138,9 @@ class LogManager {
   void warn(const std::string& msg) const;
   Status open_partition(const TopicInfo& info, const LogConfig& cfg, int32_t p, bool fresh,
                         std::shared_ptr<Log>* out);
-  Status persist_topic_locked(const TopicInfo& info);
-  void schedule_dir_delete_locked(const std::string& dir_name);
-  Status recompute_defaults_locked(const ConfigMap& dynamic, bool apply);
+  Status persist_topic_locked(const TopicInfo& info) REQUIRES(mu_);
+  void schedule_dir_delete_locked(const std::string& dir_name) REQUIRES(mu_);
+  Status recompute_defaults_locked(const ConfigMap& dynamic, bool apply) REQUIRES(mu_);
   std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> all_logs() const;
   void maintenance_loop();
   int64_t next_wait_ms(int64_t now);
@@ -156,27 +154,27 @@ class LogManager {
   bool clean_shutdown_ = false;
   bool closed_ = false;
 
-  mutable std::mutex mu_;
-  std::map<std::string, Topic, std::less<>> topics_;
-  LogConfig defaults_;
-  StorageSettings settings_;
-  ConfigMap dynamic_broker_;                 // alter_broker_config
-  std::vector<std::string> pending_deletes_;  // dir names under data_dir_
+  mutable Mutex mu_;
+  std::map<std::string, Topic, std::less<>> topics_ GUARDED_BY(mu_);
+  LogConfig defaults_ GUARDED_BY(mu_);
+  StorageSettings settings_ GUARDED_BY(mu_);
+  ConfigMap dynamic_broker_ GUARDED_BY(mu_);                 // alter_broker_config
+  std::vector<std::string> pending_deletes_ GUARDED_BY(mu_);  // dir names under data_dir_
 
   // Checkpoints read at load, consulted when opening partitions.
   TopicPartitionOffsets recovery_points_, log_start_offsets_, cleaner_offsets_;
 
-  std::mutex pass_mu_;  // one maintenance pass at a time
-  int64_t next_retention_ms_ = 0;
-  int64_t next_clean_ms_ = 0;
-  int64_t next_checkpoint_ms_ = 0;
-  int64_t next_file_delete_ms_ = INT64_MAX;  // file.delete.delay.ms of some segment passes
+  Mutex pass_mu_ ACQUIRED_BEFORE(mu_);  // one maintenance pass at a time
+  int64_t next_retention_ms_ GUARDED_BY(pass_mu_) = 0;
+  int64_t next_clean_ms_ GUARDED_BY(pass_mu_) = 0;
+  int64_t next_checkpoint_ms_ GUARDED_BY(pass_mu_) = 0;
+  int64_t next_file_delete_ms_ GUARDED_BY(pass_mu_) = INT64_MAX;  // file.delete.delay.ms of some segment passes
 
   std::thread thread_;
-  std::mutex thread_mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool wake_ = false;
+  Mutex thread_mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(thread_mu_) = false;
+  bool wake_ GUARDED_BY(thread_mu_) = false;
 };
 
 }  // namespace kfk::broker

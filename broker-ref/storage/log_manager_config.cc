@@ -10,17 +10,17 @@
 namespace kfk::broker {
 
 LogConfig LogManager::default_config() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return defaults_;
 }
 
 StorageSettings LogManager::settings() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return settings_;
 }
 
 Status LogManager::topic_config(std::string_view topic, LogConfig* out) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end())
     return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -41,7 +41,7 @@ Status check_topic_keys(const ConfigChanges& changes) {
 
 Status LogManager::alter_topic_config(std::string_view topic, const ConfigChanges& changes, bool validate_only) {
   if (Status s = check_topic_keys(changes); !s.ok()) return s;
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end())
     return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -63,7 +63,7 @@ Status LogManager::alter_topic_config(std::string_view topic, const ConfigChange
 Status LogManager::replace_topic_config(std::string_view topic, const ConfigMap& overrides, bool validate_only) {
   ConfigChanges changes;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     auto it = topics_.find(topic);
     if (it == topics_.end())
       return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -95,7 +95,7 @@ Status LogManager::recompute_defaults_locked(const ConfigMap& dynamic, bool appl
 }
 
 Status LogManager::alter_broker_config(const ConfigChanges& changes, bool validate_only) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   ConfigMap dynamic = dynamic_broker_;
   for (const auto& [k, v] : changes) {
     const ConfigDef* def = find_broker_config(k);
@@ -108,7 +108,7 @@ Status LogManager::alter_broker_config(const ConfigChanges& changes, bool valida
 }
 
 Status LogManager::describe_topic_config(std::string_view topic, std::vector<ConfigEntry>* out) const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   auto it = topics_.find(topic);
   if (it == topics_.end())
     return Status::error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.");
@@ -131,9 +131,9 @@ Status LogManager::describe_topic_config(std::string_view topic, std::vector<Con
 }
 
 std::vector<ConfigEntry> LogManager::describe_broker_config() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   std::vector<ConfigEntry> out;
-  auto source_of = [&](const char* broker_name) {
+  auto source_of = [&](const char* broker_name) REQUIRES(mu_) {
     if (dynamic_broker_.count(broker_name)) return ConfigSource::kDynamicDefaultBroker;
     if (options_.broker_config.count(broker_name)) return ConfigSource::kStaticBroker;
     return ConfigSource::kDefault;

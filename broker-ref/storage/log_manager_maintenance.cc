@@ -14,12 +14,12 @@
 namespace kfk::broker {
 
 void LogManager::run_maintenance(bool force) {
-  std::lock_guard pass(pass_mu_);
+  MutexLock pass(pass_mu_);
   const int64_t t = now();
   std::vector<std::string> dirs;
   StorageSettings st;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     dirs.swap(pending_deletes_);
     st = settings_;
   }
@@ -58,8 +58,8 @@ void LogManager::run_maintenance(bool force) {
 }
 
 int64_t LogManager::next_wait_ms(int64_t t) {
-  std::lock_guard pass(pass_mu_);  // the next_* deadlines belong to passes
-  std::lock_guard lk(mu_);
+  MutexLock pass(pass_mu_);  // the next_* deadlines belong to passes
+  MutexLock lk(mu_);
   int64_t next = std::min({next_retention_ms_, next_checkpoint_ms_, next_file_delete_ms_,
                            settings_.cleaner_enable ? next_clean_ms_ : INT64_MAX});
   // flush.ms needs a look at least that often.
@@ -72,27 +72,29 @@ int64_t LogManager::next_wait_ms(int64_t t) {
 }
 
 void LogManager::maintenance_loop() {
-  std::unique_lock lk(thread_mu_);
+  MutexLock lk(thread_mu_);
   while (!stop_) {
     lk.unlock();
     run_maintenance(false);
     int64_t wait = next_wait_ms(now());
     lk.lock();
     if (stop_) break;
-    cv_.wait_for(lk, std::chrono::milliseconds(wait), [&] { return stop_ || wake_; });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+    while (!stop_ && !wake_ && cv_.wait_until(lk, deadline) != std::cv_status::timeout) {
+    }
     wake_ = false;
   }
 }
 
 void LogManager::wake_maintenance() {
-  std::lock_guard lk(thread_mu_);
+  MutexLock lk(thread_mu_);
   wake_ = true;
   cv_.notify_all();
 }
 
 void LogManager::stop_thread() {
   {
-    std::lock_guard lk(thread_mu_);
+    MutexLock lk(thread_mu_);
     stop_ = true;
     cv_.notify_all();
   }

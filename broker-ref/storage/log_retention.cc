@@ -16,7 +16,7 @@ Status Log::delete_old_segments(int64_t now_ms, RetentionResult* out) {
   res = RetentionResult{};
   std::vector<SegmentPtr> doomed;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     if (deleted_) return Status::Ok();
     // Candidates: non-active segments, oldest first, each entirely below the
     // high watermark (nothing unreplicated is ever deleted).
@@ -25,7 +25,7 @@ Status Log::delete_old_segments(int64_t now_ms, RetentionResult* out) {
       if (std::next(it)->first > high_watermark_) break;
       cand.push_back(it->second);
     }
-    auto next_base = [&](size_t i) {
+    auto next_base = [&](size_t i) REQUIRES(mu_) {
       return i + 1 < cand.size() ? cand[i + 1]->base_offset() : active()->base_offset();
     };
     // Kafka runs three passes, each deleting a prefix; the union is the
@@ -82,7 +82,7 @@ Status Log::delete_old_segments(int64_t now_ms, RetentionResult* out) {
 
 void Log::delete_files_later(std::vector<SegmentPtr> segs, int64_t now_ms) {
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     const int64_t delay = config_.file_delete_delay_ms;
     if (delay > 0 && !deleted_) {
       const int64_t due = now_ms > INT64_MAX - delay ? INT64_MAX : now_ms + delay;
@@ -97,7 +97,7 @@ int64_t Log::remove_deleted_files(int64_t now_ms) {
   std::vector<SegmentPtr> due;
   int64_t next = INT64_MAX;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     for (auto it = deleted_files_.begin(); it != deleted_files_.end();) {
       if (it->first <= now_ms) {
         due.push_back(std::move(it->second));
@@ -123,14 +123,14 @@ Status Log::flush(int64_t offset) {
   std::vector<SegmentPtr> segs;
   int64_t target = 0;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     target = offset < 0 ? next_offset_ : std::min(offset, next_offset_);
     if (target <= recovery_point_) return Status::Ok();
     for (const auto& [b, s] : segments_)
       if (s->next_offset() > recovery_point_ && b < target) segs.push_back(s);
   }
   Status st = flush_segments(segs);  // without the mutex: appends go on
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (!st.ok()) return st;
   recovery_point_ = std::max(recovery_point_, std::min(target, next_offset_));
   if (recovery_point_ >= next_offset_) unflushed_messages_ = 0;
@@ -141,7 +141,7 @@ Status Log::flush(int64_t offset) {
 Status Log::maybe_flush(int64_t now_ms) {
   int64_t target = -2;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     if (deleted_) return Status::Ok();
     if (pending_flush_offset_ > recovery_point_) target = pending_flush_offset_;
     if (config_.flush_ms != INT64_MAX && next_offset_ > recovery_point_ && now_ms - last_flush_ms_ >= config_.flush_ms)
@@ -150,7 +150,7 @@ Status Log::maybe_flush(int64_t now_ms) {
   if (target == -2) return Status::Ok();
   Status s = flush(target);
   if (s.ok()) {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     last_flush_ms_ = now_ms;
   }
   return s;
@@ -158,7 +158,7 @@ Status Log::maybe_flush(int64_t now_ms) {
 
 Status Log::close() {
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     if (deleted_) return Status::Ok();
     (void)active()->seal();
     UniqueFd dfd = pdir_->open();
@@ -168,13 +168,13 @@ Status Log::close() {
   }
   if (Status s = flush(-1); !s.ok()) return s;
   // Sealing wrote to the active time index even with nothing to flush.
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (Status s = active()->flush(); !s.ok()) return s;
   return pdir_->fsync();
 }
 
 int64_t Log::cleaner_checkpoint() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return cleaner_checkpoint_;
 }
 

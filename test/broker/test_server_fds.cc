@@ -104,7 +104,7 @@ TEST_CASE("broker-ref under ulimit -n 1024 hosts 2000 partitions: create, produc
     auto created = create_topics(admin, names, kPartitionsPerTopic);
     rd_kafka_destroy(admin);
     REQUIRE(created.size() == names.size());
-    for (const auto& [name, error] : created) CHECK_MESSAGE(error.empty(), name << ": " << error);
+    for (const auto& entry : created) CHECK_MESSAGE(entry.second.empty(), entry.first << ": " << entry.second);
     const int after_create = broker.open_fds();
     MESSAGE("descriptors after creating " << kAll << " partitions: " << after_create);
     CHECK(after_create < static_cast<int>(kNoFile) * 3 / 4);

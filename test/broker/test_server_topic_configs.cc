@@ -84,7 +84,9 @@ TEST_CASE("server: compression.type recompresses produced batches to the topic's
                                                          {"lz4", Compression::kLz4},
                                                          {"zstd", Compression::kZstd}};
   const auto want = sample_records(1700000000000);
-  for (const auto& [name, codec] : targets) {
+  for (const auto& target : targets) {  // no structured binding: clang 14 cannot capture one (CAPTURE)
+    const char* name = target.first;
+    const Compression codec = target.second;
     for (Compression produced : {Compression::kNone, Compression::kGzip, Compression::kZstd}) {
       CAPTURE(name);
       CAPTURE(static_cast<int>(produced));

@@ -252,7 +252,9 @@ TEST_CASE("server versions: every advertised (API, version) serves a minimal req
     const WalkContext w = prepare(setup, "walk", gen == "4.0");
     auto apis = advertised(setup);
     REQUIRE(apis.size() > 20);
-    for (const auto& [key, range] : apis) {
+    for (const auto& api : apis) {  // no structured binding: clang 14 cannot capture one (CAPTURE)
+      const auto key = api.first;
+      const auto& range = api.second;
       for (int16_t v = range.first; v <= range.second; ++v) {
         CAPTURE(key);
         CAPTURE(v);

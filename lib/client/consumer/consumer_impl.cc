@@ -79,7 +79,7 @@ void ConsumerImpl::start() {
     // Runs on the network thread: wakes poll() after wakeup().
     uv_async_init(nc_->loop(), &wakeup_async_, [](uv_async_t* a) {
       auto* self = static_cast<ConsumerImpl*>(a->data);
-      std::lock_guard<std::mutex> lock(self->state_.mu);
+      MutexLock lock(self->state_.mu);
       self->state_.cv.notify_all();
     });
     wakeup_async_.data = this;
@@ -207,7 +207,7 @@ Error ConsumerImpl::unsubscribe() {
   });
   f.wait_for(std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.retain({});
     state_.steps.clear();
   }
@@ -239,7 +239,7 @@ Error ConsumerImpl::assign(const std::vector<TopicPartition>& partitions) {
   if (mode_ == Mode::kSubscribed) (void)unsubscribe();  // cannot fail once open
   mode_ = partitions.empty() ? Mode::kNone : Mode::kAssigned;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     std::set<TopicPartition> keep(partitions.begin(), partitions.end());
     state_.retain(keep);
     for (auto& tp : partitions) state_.add(tp, PositionSource::kCommitted);
@@ -249,7 +249,7 @@ Error ConsumerImpl::assign(const std::vector<TopicPartition>& partitions) {
 }
 
 std::vector<TopicPartition> ConsumerImpl::assignment() const {
-  std::lock_guard<std::mutex> lock(const_cast<ConsumerState&>(state_).mu);
+  MutexLock lock(state_.mu);
   std::vector<TopicPartition> out;
   for (auto& [tp, ps] : state_.partitions) out.push_back(tp);
   return out;
@@ -260,7 +260,7 @@ std::vector<TopicPartition> ConsumerImpl::assignment() const {
 void ConsumerImpl::run_app_tasks() {
   std::deque<std::function<void()>> tasks;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     tasks.swap(state_.app_tasks);
   }
   for (auto& t : tasks) t();
@@ -287,7 +287,7 @@ void ConsumerImpl::revoke_partitions(const std::vector<TopicPartition>& parts) {
   if (auto_commit_)  // best effort (as Java's)
     (void)commit_offsets_sync(consumed_offsets(&parts), std::chrono::milliseconds(rc_.get_long("request.timeout.ms")));
   call_listener(RebalanceStep::Kind::kRevoke, parts);
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   for (auto& tp : parts) state_.partitions.erase(tp);
   std::erase_if(state_.completed, [&](const auto& cf) {
     return std::find(parts.begin(), parts.end(), cf->tp) != parts.end();
@@ -298,20 +298,20 @@ void ConsumerImpl::revoke_partitions(const std::vector<TopicPartition>& parts) {
 // the member lost them has reported them (one callback per change).
 void ConsumerImpl::lose_partitions(std::vector<TopicPartition> parts) {
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
-    std::erase_if(parts, [&](const TopicPartition& tp) { return state_.partitions.count(tp) == 0; });
+    MutexLock lock(state_.mu);
+    std::erase_if(parts, [&](const TopicPartition& tp) REQUIRES(state_.mu) { return state_.partitions.count(tp) == 0; });
   }
   if (parts.empty()) return;
   call_listener(RebalanceStep::Kind::kLost, parts);
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   for (auto& tp : parts) state_.partitions.erase(tp);
-  std::erase_if(state_.completed, [&](const auto& cf) { return state_.partitions.count(cf->tp) == 0; });
+  std::erase_if(state_.completed, [&](const auto& cf) REQUIRES(state_.mu) { return state_.partitions.count(cf->tp) == 0; });
 }
 
 void ConsumerImpl::run_lost_steps() {
   std::vector<RebalanceStep> lost;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto it = state_.steps.begin(); it != state_.steps.end();) {
       if (it->kind == RebalanceStep::Kind::kLost) {
         lost.push_back(std::move(*it));
@@ -328,7 +328,7 @@ void ConsumerImpl::run_steps() {
   for (;;) {
     RebalanceStep step;
     {
-      std::lock_guard<std::mutex> lock(state_.mu);
+      MutexLock lock(state_.mu);
       if (state_.steps.empty()) {
         state_.events_pending = false;
         return;
@@ -349,7 +349,7 @@ void ConsumerImpl::run_steps() {
       case RebalanceStep::Kind::kAssign: {
         revoke_partitions(step.revoked);
         {
-          std::lock_guard<std::mutex> lock(state_.mu);
+          MutexLock lock(state_.mu);
           std::set<TopicPartition> keep(step.assigned.begin(), step.assigned.end());
           state_.retain(keep);
           for (auto& tp : step.assigned) state_.add(tp, PositionSource::kCommitted);
@@ -368,7 +368,7 @@ void ConsumerImpl::run_steps() {
 
 std::map<TopicPartition, OffsetAndMetadata> ConsumerImpl::consumed_offsets(const std::vector<TopicPartition>* only) {
   std::map<TopicPartition, OffsetAndMetadata> out;
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   for (auto& [tp, ps] : state_.partitions) {
     if (ps.source != PositionSource::kKnown || ps.position < 0) continue;
     if (only != nullptr && std::find(only->begin(), only->end(), tp) == only->end()) continue;
@@ -410,7 +410,7 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
     ConsumerRecordsBuilder b(out);
     std::unique_ptr<CompletedFetch> cf;
     {
-      std::unique_lock<std::mutex> lock(state_.mu);
+      MutexLock lock(state_.mu);
       if (state_.wakeup.exchange(false)) {
         return ConsumerRecords(Error::from_code(errc::kWakeup, "poll interrupted by wakeup()"));
       }
@@ -469,7 +469,7 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
       int64_t position;
       std::optional<int32_t> epoch;
       {
-        std::lock_guard<std::mutex> lock(state_.mu);
+        MutexLock lock(state_.mu);
         PartitionState* ps = state_.find(cf->tp);
         position = ps->position;
         epoch = ps->position_epoch;
@@ -477,7 +477,7 @@ ConsumerRecords ConsumerImpl::poll(std::chrono::milliseconds timeout) {
       bool exhausted = false;
       Error err;
       bool ok = drain_fetch(*cf, max_poll_records_ - b.size(), drain_, b, position, epoch, exhausted, err);
-      std::lock_guard<std::mutex> lock(state_.mu);
+      MutexLock lock(state_.mu);
       PartitionState* ps = state_.find(cf->tp);
       ps->position = position;
       ps->position_epoch = epoch;

@@ -109,7 +109,7 @@ class ConsumerImpl final : public Consumer {
   std::vector<std::shared_ptr<PartitionAssignor>> assignors_;
   ConsumerState state_;
   std::unique_ptr<net::NetClient> nc_;
-  uint64_t brokers_down_reported_ = 0;  // poll()'s all_brokers_down_since() counter (under state_.mu)
+  uint64_t brokers_down_reported_ GUARDED_BY(state_.mu) = 0;  // poll()'s all_brokers_down_since() counter
   // Created, used and destroyed on the network thread.
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<GroupMember> group_;

@@ -56,7 +56,7 @@ void ConsumerImpl::commit_offsets_async(std::map<TopicPartition, OffsetAndMetada
   if (group_id_.empty()) pre = Error::from_code(errc::kInvalidGroupId, "committing offsets needs group.id");
   if (closed_) pre = Error::from_code(errc::kDestroyed, "consumer closed");
   auto deliver = [this, cb](std::map<TopicPartition, OffsetAndMetadata> offs, Error e) {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.app_tasks.push_back([this, cb, offs = std::move(offs), e] {
       if (e.ok()) {
         commits_++;
@@ -149,7 +149,7 @@ Error ConsumerImpl::position(const TopicPartition& tp, int64_t* out, std::chrono
   if (out == nullptr) return Error::from_code(errc::kInvalidArgument, "position(): out is null");
   auto deadline = std::chrono::steady_clock::now() + timeout;
   trigger_fetch();
-  std::unique_lock<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   for (;;) {
     PartitionState* ps = state_.find(tp);
     if (ps == nullptr) return Error::from_code(errc::kState, "position(): " + tp.to_string() + " is not assigned");
@@ -170,7 +170,7 @@ Error ConsumerImpl::seek(const TopicPartition& tp, int64_t offset) {
   if (Error e = check_open(); !e.ok()) return e;
   if (offset < 0) return Error::from_code(errc::kInvalidArgument, "seek(): negative offset");
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     PartitionState* ps = state_.find(tp);
     if (ps == nullptr) return Error::from_code(errc::kState, "seek(): " + tp.to_string() + " is not assigned");
     state_.seek(tp, *ps, offset, PositionSource::kKnown);
@@ -184,7 +184,7 @@ Error ConsumerImpl::seek_to_beginning(const std::vector<TopicPartition>& partiti
   if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto& tp : partitions)
       if (state_.find(tp) == nullptr)
         return Error::from_code(errc::kState, "seek_to_beginning(): " + tp.to_string() + " is not assigned");
@@ -201,7 +201,7 @@ Error ConsumerImpl::seek_to_end(const std::vector<TopicPartition>& partitions) {
   if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto& tp : partitions)
       if (state_.find(tp) == nullptr)
         return Error::from_code(errc::kState, "seek_to_end(): " + tp.to_string() + " is not assigned");
@@ -277,7 +277,7 @@ Error ConsumerImpl::pause(const std::vector<TopicPartition>& partitions) {
   AppCall call(*this);
   if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   for (auto& tp : partitions)
     if (state_.find(tp) == nullptr) return Error::from_code(errc::kState, "pause(): " + tp.to_string() + " is not assigned");
   for (auto& tp : partitions) state_.find(tp)->paused = true;
@@ -289,7 +289,7 @@ Error ConsumerImpl::resume(const std::vector<TopicPartition>& partitions) {
   if (!call.ok()) return call.error();
   if (Error e = check_open(); !e.ok()) return e;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto& tp : partitions)
       if (state_.find(tp) == nullptr)
         return Error::from_code(errc::kState, "resume(): " + tp.to_string() + " is not assigned");
@@ -300,7 +300,7 @@ Error ConsumerImpl::resume(const std::vector<TopicPartition>& partitions) {
 }
 
 std::vector<TopicPartition> ConsumerImpl::paused() const {
-  std::lock_guard<std::mutex> lock(const_cast<ConsumerState&>(state_).mu);
+  MutexLock lock(state_.mu);
   std::vector<TopicPartition> out;
   for (auto& [tp, ps] : state_.partitions)
     if (ps.paused) out.push_back(tp);
@@ -352,7 +352,7 @@ Error ConsumerImpl::close(std::chrono::milliseconds timeout) {
   }
   nc_->stop();
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.completed.clear();
     state_.cv.notify_all();
   }
@@ -365,7 +365,7 @@ void ConsumerImpl::fill_metrics(ConsumerMetrics* out, size_t size) const {
   m.commits = commits_;
   m.commit_failures = commit_failures_;
   {
-    std::lock_guard<std::mutex> lock(const_cast<ConsumerState&>(state_).mu);
+    MutexLock lock(state_.mu);
     m.bytes_fetched = state_.bytes_fetched;
     m.fetch_requests = state_.fetch_requests;
     m.fetch_errors = state_.fetch_errors;

@@ -14,19 +14,18 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "client/net/frame_reader.h"
+#include "io/mutex.h"
 #include "kfk/consumer.h"
 #include "protocol/fetch.h"
 #include "protocol/record_batch.h"
@@ -91,7 +90,8 @@ struct PartitionState {
   std::chrono::steady_clock::time_point not_before{};
 };
 
-// What poll() must do for the group. Guarded by ConsumerState::mu.
+// What poll() must do for the group. Lives in ConsumerState::steps (guarded
+// by its mu).
 struct RebalanceStep {
   enum class Kind : uint8_t { kRevoke, kLost, kAssign };
   Kind kind = Kind::kAssign;
@@ -103,38 +103,39 @@ struct RebalanceStep {
 
 class ConsumerState {
  public:
-  std::mutex mu;
-  std::condition_variable cv;  // poll() waits here for data, events and wakeups
+  // mutable: const readers (metrics()) lock it too. The GUARDED_BY fields
+  // below are checked by clang's -Wthread-safety (io/thread_annotations.h).
+  mutable Mutex mu;
+  CondVar cv;  // poll() waits here for data, events and wakeups
 
-  // --- guarded by mu --------------------------------------------------------
-  std::map<TopicPartition, PartitionState> partitions;  // the assignment
-  std::deque<std::unique_ptr<CompletedFetch>> completed;
+  std::map<TopicPartition, PartitionState> partitions GUARDED_BY(mu);  // the assignment
+  std::deque<std::unique_ptr<CompletedFetch>> completed GUARDED_BY(mu);
   // Errors for poll() that concern no single partition (fatal group errors).
-  Error pending_error;
+  Error pending_error GUARDED_BY(mu);
   // Non-fatal reports for poll() (a subscribed topic that does not exist):
   // each returned by one poll(), in order.
-  std::deque<Error> reports;
+  std::deque<Error> reports GUARDED_BY(mu);
   // Group steps for poll() to run, in order, and work to run on the
   // application thread (commit callbacks).
-  std::deque<RebalanceStep> steps;
-  std::deque<std::function<void()>> app_tasks;
+  std::deque<RebalanceStep> steps GUARDED_BY(mu);
+  std::deque<std::function<void()>> app_tasks GUARDED_BY(mu);
   // Something for poll() to do (a rebalance step, commit callbacks).
-  bool events_pending = false;
+  bool events_pending GUARDED_BY(mu) = false;
   // Group membership, for metrics.
-  int32_t generation = -1;
-  std::string member_id;
-  uint64_t rebalances = 0;
-  uint64_t bytes_fetched = 0;
-  uint64_t fetch_requests = 0;
-  uint64_t fetch_errors = 0;
+  int32_t generation GUARDED_BY(mu) = -1;
+  std::string member_id GUARDED_BY(mu);
+  uint64_t rebalances GUARDED_BY(mu) = 0;
+  uint64_t bytes_fetched GUARDED_BY(mu) = 0;
+  uint64_t fetch_requests GUARDED_BY(mu) = 0;
+  uint64_t fetch_errors GUARDED_BY(mu) = 0;
 
   // --- not guarded by mu ------------------------------------------------------
   // wakeup() was called (set from any thread, also a signal handler; poll()
   // clears it).
   std::atomic<bool> wakeup{false};
 
-  // Adds `tp` (no-op when present). Caller holds mu.
-  PartitionState& add(const TopicPartition& tp, PositionSource source) {
+  // Adds `tp` (no-op when present).
+  PartitionState& add(const TopicPartition& tp, PositionSource source) REQUIRES(mu) {
     auto [it, inserted] = partitions.try_emplace(tp);
     if (inserted) {
       it->second.topic = std::make_shared<const std::string>(tp.topic);
@@ -142,14 +143,13 @@ class ConsumerState {
     }
     return it->second;
   }
-  // Caller holds mu.
-  PartitionState* find(const TopicPartition& tp) {
+  PartitionState* find(const TopicPartition& tp) REQUIRES(mu) {
     auto it = partitions.find(tp);
     return it == partitions.end() ? nullptr : &it->second;
   }
   // Moves `tp` to `offset` (or to a lazily resolved source) and drops what
-  // is buffered or in flight for it. Caller holds mu.
-  void seek(const TopicPartition& tp, PartitionState& ps, int64_t offset, PositionSource source) {
+  // is buffered or in flight for it.
+  void seek(const TopicPartition& tp, PartitionState& ps, int64_t offset, PositionSource source) REQUIRES(mu) {
     ps.generation++;
     ps.position = offset;
     ps.position_epoch.reset();
@@ -167,8 +167,8 @@ class ConsumerState {
       ps.buffered = false;
     }
   }
-  // Removes partitions not in `keep`. Caller holds mu.
-  void retain(const std::set<TopicPartition>& keep) {
+  // Removes partitions not in `keep`.
+  void retain(const std::set<TopicPartition>& keep) REQUIRES(mu) {
     for (auto it = partitions.begin(); it != partitions.end();) {
       if (keep.count(it->first) == 0)
         it = partitions.erase(it);

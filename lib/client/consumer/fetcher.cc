@@ -159,7 +159,7 @@ void Fetcher::run() {
   // Interest in the assigned topics keeps their metadata fresh.
   std::vector<std::string> topics;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto& [tp, ps] : state_.partitions)
       if (topics.empty() || topics.back() != tp.topic) topics.push_back(tp.topic);
   }
@@ -208,7 +208,7 @@ void Fetcher::deliver(const TopicPartition& tp, PartitionState& ps, std::unique_
 }
 
 void Fetcher::promote_held() {
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   for (auto it = cursors_.begin(); it != cursors_.end();) {
     PartitionState* ps = state_.find(it->first);
     if (ps == nullptr || ps->generation != it->second.generation) {  // unassigned or seeked
@@ -244,7 +244,7 @@ void Fetcher::resolve_positions(net::TimePoint now) {
   std::map<TopicPartition, uint64_t> gens;  // of the resets, at request time: a seek meanwhile wins
   net::TimePoint next = net::kNever;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto& [tp, ps] : state_.partitions) {
       if (ps.source == PositionSource::kKnown || ps.offset_request_in_flight || !ps.error.ok()) continue;
       if (ps.not_before > now) {
@@ -280,7 +280,7 @@ void Fetcher::resolve_positions(net::TimePoint now) {
       auto a = alive.lock();
       if (!a || !*a) return;
       {
-        std::lock_guard<std::mutex> lock(state_.mu);
+        MutexLock lock(state_.mu);
         for (auto& tp : committed) {
           PartitionState* ps = state_.find(tp);
           if (ps == nullptr || !ps->offset_request_in_flight) continue;
@@ -316,7 +316,7 @@ void Fetcher::resolve_positions(net::TimePoint now) {
                    auto a = alive.lock();
                    if (!a || !*a) return;
                    {
-                     std::lock_guard<std::mutex> lock(state_.mu);
+                     MutexLock lock(state_.mu);
                      for (auto& [tp, gen] : gens) {
                        PartitionState* ps = state_.find(tp);
                        if (ps == nullptr) continue;
@@ -357,7 +357,7 @@ void Fetcher::send_fetches(net::TimePoint now) {
   net::TimePoint next = net::kNever;
   bool need_metadata = false;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     for (auto& [tp, ps] : state_.partitions) {
       if (ps.source != PositionSource::kKnown || ps.paused || ps.fetch_in_flight || !ps.error.ok()) continue;
       if (ps.not_before > now) {
@@ -414,7 +414,7 @@ void Fetcher::send_fetches(net::TimePoint now) {
     std::weak_ptr<bool> alive = alive_;
     nc_.send(
         node, std::move(req),
-        [this, alive, node, sent = std::move(nf.sent)](const Error& err, net::Reply<proto::FetchResponse>& reply) {
+        [this, alive, node = node, sent = std::move(nf.sent)](const Error& err, net::Reply<proto::FetchResponse>& reply) {
           auto a = alive.lock();
           if (!a || !*a) return;
           on_fetch_response(node, err, reply, sent);
@@ -471,7 +471,7 @@ void Fetcher::on_fetch_response(int32_t node, const Error& err, net::Reply<proto
     }
   }
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     std::set<TopicPartition> answered;
     for (auto& a : answers) {
       answered.insert(*a.tp);

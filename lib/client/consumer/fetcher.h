@@ -170,12 +170,13 @@ class Fetcher {
   void send_fetches(net::TimePoint now);
   void send_fetch(int32_t node, std::vector<FetchSessionHandler::Want> want, bool all_ids);
   void on_fetch_response(int32_t node, const Error& err, net::Reply<proto::FetchResponse>& reply, const SentMap& sent);
-  // Caller holds state_.mu for the next four.
   void handle_partition(const TopicPartition& tp, const Sent& sent, proto::FetchResponse::PartitionData& pd,
-                        std::unique_ptr<CompletedFetch> cf, const char* corrupt, const net::FramePtr& frame);
-  void handle_no_data(const TopicPartition& tp, PartitionState& ps, int64_t fetch_offset);
-  int64_t fetch_position(const TopicPartition& tp, const PartitionState& ps) const;
-  void deliver(const TopicPartition& tp, PartitionState& ps, std::unique_ptr<CompletedFetch> cf);
+                        std::unique_ptr<CompletedFetch> cf, const char* corrupt, const net::FramePtr& frame)
+      REQUIRES(state_.mu);
+  void handle_no_data(const TopicPartition& tp, PartitionState& ps, int64_t fetch_offset) REQUIRES(state_.mu);
+  int64_t fetch_position(const TopicPartition& tp, const PartitionState& ps) const REQUIRES(state_.mu);
+  void deliver(const TopicPartition& tp, PartitionState& ps, std::unique_ptr<CompletedFetch> cf)
+      REQUIRES(state_.mu);
   void drop_held(std::map<TopicPartition, Cursor>::iterator it);
   void backoff(PartitionState& ps, int64_t ms);
   void schedule_timer(net::TimePoint when);
@@ -192,7 +193,7 @@ class Fetcher {
   std::map<int32_t, FetchSessionHandler> sessions_;
   std::map<TopicPartition, Cursor> cursors_;
   int64_t held_bytes_ = 0;
-  bool notify_ = false;  // something for poll() arrived (state_.mu)
+  bool notify_ GUARDED_BY(state_.mu) = false;  // something for poll() arrived
   bool run_posted_ = false;
   bool shut_down_ = false;
   std::unique_ptr<io::Timer> timer_;

@@ -173,7 +173,7 @@ void GroupMember::report_topic_errors(const net::ClusterMetadata& md) {
                                                                    : e.message();
     std::string text = "Subscribed topic not available: " + topic + ": Broker: " + reason;
     if (log_) log_(text);
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.reports.push_back(Error(code, text, e.retriable()));
     state_.events_pending = true;
     state_.cv.notify_all();
@@ -260,7 +260,7 @@ void GroupMember::retry_later(int64_t ms) {
 }
 
 void GroupMember::fail_fatal(Error e) {
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   state_.pending_error = Error(e.code(), e.message(), false, true);
   state_.cv.notify_all();
 }
@@ -299,7 +299,7 @@ void GroupMember::ensure_active() {
     RebalanceStep step;
     step.kind = RebalanceStep::Kind::kRevoke;
     step.revoked = sorted(owned_);
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.steps.push_back(std::move(step));
     state_.events_pending = true;
     state_.cv.notify_all();
@@ -487,7 +487,7 @@ void GroupMember::assign_when_metadata_ready(GroupAssignmentInput in, net::TimeP
     for (auto& [id, ms] : in.members)
       for (auto& tp : ms.owned_partitions) owner[tp] = id;
     for (auto& [id, ma] : out) {
-      std::erase_if(ma.partitions, [&](const TopicPartition& tp) {
+      std::erase_if(ma.partitions, [&, &id = id](const TopicPartition& tp) {  // clang 14 cannot capture a binding
         auto it = owner.find(tp);
         return it != owner.end() && it->second != id;
       });
@@ -590,7 +590,7 @@ void GroupMember::on_sync(const Error& err, proto::SyncGroupResponse& resp) {
   rebalances_++;
   phase_ = Phase::kAwaitAssign;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.steps.push_back(std::move(step));
     state_.events_pending = true;
     state_.generation = generation_;
@@ -612,7 +612,7 @@ void GroupMember::lose_partitions(const std::string& why, bool reset_member) {
   if (reset_member) member_id_.clear();
   generation_ = -1;
   if (phase_ == Phase::kAwaitRevoke) phase_ = Phase::kIdle;  // the revocation is dropped or already running
-  std::lock_guard<std::mutex> lock(state_.mu);
+  MutexLock lock(state_.mu);
   state_.generation = -1;
   state_.member_id = member_id_;
   std::erase_if(state_.steps, [](const RebalanceStep& s) { return s.kind == RebalanceStep::Kind::kRevoke; });
@@ -712,7 +712,7 @@ void GroupMember::check_poll_interval() {
   leave("max.poll.interval.ms expired", [] {});
   lose_partitions("max.poll.interval.ms expired", true);
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.events_pending = true;
     state_.cv.notify_all();
   }
@@ -730,7 +730,7 @@ void GroupMember::leave(const std::string& reason, std::function<void()> cb) {
   phase_ = Phase::kIdle;
   rejoin_needed_ = true;
   {
-    std::lock_guard<std::mutex> lock(state_.mu);
+    MutexLock lock(state_.mu);
     state_.generation = -1;
     state_.member_id = member_id_;
   }

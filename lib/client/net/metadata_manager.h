@@ -20,14 +20,14 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "io/backoff.h"
 #include "client/net/cluster_metadata.h"
 #include "client/net/connection_pool.h"
+#include "io/backoff.h"
+#include "io/mutex.h"
 #include "io/timer.h"
 
 namespace kfk::net {
@@ -37,11 +37,11 @@ namespace kfk::net {
 class SnapshotCell {
  public:
   std::shared_ptr<const ClusterMetadata> get() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return snap_ ? snap_ : std::make_shared<ClusterMetadata>();
   }
   void set(std::shared_ptr<const ClusterMetadata> s) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     const uint64_t g = s ? s->generation() : 0;
     snap_ = std::move(s);
     generation_.store(g, std::memory_order_release);
@@ -52,8 +52,8 @@ class SnapshotCell {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const ClusterMetadata> snap_;
+  mutable Mutex mu_;
+  std::shared_ptr<const ClusterMetadata> snap_ GUARDED_BY(mu_);
   std::atomic<uint64_t> generation_{0};
 };
 

@@ -17,7 +17,7 @@ NetworkThread::~NetworkThread() {
 }
 
 void NetworkThread::start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (started_ || stopping_) return;
   started_ = true;
   thread_ = std::thread([this] { run(); });
@@ -25,7 +25,7 @@ void NetworkThread::start() {
 
 bool NetworkThread::post(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!started_ || stopping_) return false;
     queue_.push_back(std::move(fn));
   }
@@ -34,7 +34,7 @@ bool NetworkThread::post(std::function<void()> fn) {
 }
 
 void NetworkThread::stop() {
-  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  MutexLock stop_lock(stop_mu_);
   if (stopped_) return;
   if (in_loop_thread()) {
     std::fprintf(stderr, "kfk: a client was closed from its own network thread (e.g. inside a callback)\n");
@@ -42,7 +42,7 @@ void NetworkThread::stop() {
   }
   bool was_started;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     was_started = started_;
   }
@@ -58,6 +58,11 @@ void NetworkThread::stop() {
   stopped_ = true;
 }
 
+bool NetworkThread::running() const {
+  MutexLock lock(mu_);
+  return started_ && !stopping_;
+}
+
 void NetworkThread::add_stop_hook(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
 
 void NetworkThread::on_async(uv_async_t* a) { static_cast<NetworkThread*>(a->data)->drain(); }
@@ -68,7 +73,7 @@ void NetworkThread::drain() {
     std::vector<std::function<void()>> batch;
     bool stopping;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       batch.swap(queue_);
       stopping = stopping_;
     }

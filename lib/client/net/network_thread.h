@@ -18,9 +18,10 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "io/mutex.h"
 
 namespace kfk::net {
 
@@ -52,7 +53,8 @@ class NetworkThread {
   // errc::kDestroyed and closing their handles).
   void add_stop_hook(std::function<void()> hook);
 
-  bool running() const { return started_ && !stopping_; }
+  // Any thread.
+  bool running() const;
 
  private:
   static void on_async(uv_async_t* a);
@@ -64,12 +66,12 @@ class NetworkThread {
   std::thread thread_;
   std::atomic<std::thread::id> loop_thread_id_{};
 
-  std::mutex mu_;
-  std::vector<std::function<void()>> queue_;  // guarded by mu_
-  bool started_ = false;                       // guarded by mu_ (read racily by running())
-  bool stopping_ = false;                      // guarded by mu_
-  bool stopped_ = false;                       // stop() completed; guarded by stop_mu_
-  std::mutex stop_mu_;                         // serializes stop()
+  mutable Mutex mu_;
+  std::vector<std::function<void()>> queue_ GUARDED_BY(mu_);
+  bool started_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  Mutex stop_mu_;                          // serializes stop()
+  bool stopped_ GUARDED_BY(stop_mu_) = false;  // stop() completed
 
   std::vector<std::function<void()>> stop_hooks_;  // loop thread only
   bool hooks_ran_ = false;                         // loop thread only

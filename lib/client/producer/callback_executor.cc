@@ -6,14 +6,14 @@
 namespace kfk::producer {
 
 CallbackExecutor::CallbackExecutor() {
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   thread_ = std::thread([this] { run(); });
   thread_id_ = thread_.get_id();
 }
 
 CallbackExecutor::~CallbackExecutor() {
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -23,7 +23,7 @@ CallbackExecutor::~CallbackExecutor() {
 void CallbackExecutor::submit(void (*fn)(void*), void* arg) {
   bool was_empty;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     was_empty = queue_.empty();
     queue_.push_back(Task{fn, arg, {}});
     ++submitted_;
@@ -35,7 +35,7 @@ void CallbackExecutor::submit(void (*fn)(void*), void* arg) {
 void CallbackExecutor::post(std::function<void()> task) {
   bool was_empty;
   {
-    std::lock_guard lk(mu_);
+    MutexLock lk(mu_);
     was_empty = queue_.empty();
     queue_.push_back(Task{nullptr, nullptr, std::move(task)});
     ++submitted_;
@@ -45,17 +45,17 @@ void CallbackExecutor::post(std::function<void()> task) {
 
 void CallbackExecutor::wait_idle() {
   if (on_executor_thread()) return;
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   const uint64_t target = submitted_;
-  idle_.wait(lk, [&] { return done_ >= target; });
+  while (done_ < target) idle_.wait(lk);
 }
 
 void CallbackExecutor::run() {
-  std::unique_lock lk(mu_);
+  MutexLock lk(mu_);
   // thread_id_ is written by the constructor while holding mu_; reading it
   // here, after taking mu_, is ordered after that write.
   while (true) {
-    wake_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+    while (!stopping_ && queue_.empty()) wake_.wait(lk);
     if (queue_.empty()) break;  // stopping, and nothing left to run
     running_.swap(queue_);
     lk.unlock();

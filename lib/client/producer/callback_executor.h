@@ -10,12 +10,12 @@
 // letting memory grow.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "io/mutex.h"
 
 namespace kfk::producer {
 
@@ -49,14 +49,14 @@ class CallbackExecutor {
   };
   void run();
 
-  std::mutex mu_;
-  std::condition_variable wake_;   // the worker: work arrived or stopping
-  std::condition_variable idle_;   // wait_idle(): a round finished
-  std::vector<Task> queue_;        // filled by submitters
-  std::vector<Task> running_;      // swapped with queue_ by the worker (keeps both capacities)
-  uint64_t submitted_ = 0;
-  uint64_t done_ = 0;
-  bool stopping_ = false;
+  Mutex mu_;
+  CondVar wake_;                        // the worker: work arrived or stopping
+  CondVar idle_;                        // wait_idle(): a round finished
+  std::vector<Task> queue_ GUARDED_BY(mu_);  // filled by submitters
+  std::vector<Task> running_;  // the worker's own; swapped with queue_ under mu_ (keeps both capacities)
+  uint64_t submitted_ GUARDED_BY(mu_) = 0;
+  uint64_t done_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread::id thread_id_;
   std::thread thread_;
 };

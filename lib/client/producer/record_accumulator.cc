@@ -9,62 +9,6 @@
 
 namespace kfk::producer {
 
-// A growable ring of batch pointers: the deque of one partition without
-// std::deque's block allocations as batches come and go.
-class BatchRing {
- public:
-  bool empty() const { return size_ == 0; }
-  size_t size() const { return size_; }
-  ProducerBatch* front() const { return buf_[head_]; }
-  ProducerBatch* back() const { return at(size_ - 1); }
-  ProducerBatch* at(size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
-
-  void push_back(ProducerBatch* b) {
-    if (size_ == buf_.size()) grow();
-    buf_[(head_ + size_) & (buf_.size() - 1)] = b;
-    ++size_;
-  }
-  void pop_front() {
-    head_ = (head_ + 1) & (buf_.size() - 1);
-    --size_;
-  }
-  // Inserts before position i (i == size(): at the back).
-  void insert(size_t i, ProducerBatch* b) {
-    push_back(b);
-    for (size_t j = size_ - 1; j > i; --j) slot(j) = slot(j - 1);
-    slot(i) = b;
-  }
-
- private:
-  ProducerBatch*& slot(size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
-  void grow() {
-    std::vector<ProducerBatch*> bigger(buf_.empty() ? 8 : buf_.size() * 2);
-    for (size_t i = 0; i < size_; ++i) bigger[i] = at(i);
-    buf_.swap(bigger);
-    head_ = 0;
-  }
-
-  std::vector<ProducerBatch*> buf_;  // power-of-two size
-  size_t head_ = 0;
-  size_t size_ = 0;
-};
-
-struct PartitionQueue {
-  PartitionQueue(std::string_view t, int32_t p) : topic(t), partition(p) {}
-
-  std::mutex mu;
-  const std::string topic;
-  const int32_t partition;
-  BatchRing batches;       // oldest first; only the last may be open
-  uint64_t next_seq = 0;   // queue_seq_ of the next batch
-  std::atomic<bool> muted{false};
-  // How many records (and callbacks) the last sealed batch took: a new
-  // batch reserves that much bookkeeping up front instead of growing it
-  // record by record (a 1 MB batch of 100 B records holds ~9,000 callbacks).
-  std::atomic<uint32_t> last_records{0};
-  std::atomic<uint32_t> last_callbacks{0};
-};
-
 namespace {
 
 // Every accumulator gets an id never reused, so that the per-thread queue
@@ -101,7 +45,7 @@ RecordAccumulator::~RecordAccumulator() {
   closed_ = true;
   std::vector<ProducerBatch*> left;
   for_each_queue([&](PartitionQueue& q) {
-    std::lock_guard lk(q.mu);
+    MutexLock lk(q.mu);
     while (!q.batches.empty()) {
       left.push_back(q.batches.front());
       q.batches.pop_front();
@@ -113,7 +57,7 @@ RecordAccumulator::~RecordAccumulator() {
     b->state_ = State::kDone;
     b->run_completion();
   }
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   for (ProducerBatch* b : pool_) delete b;
   pool_.clear();
 }
@@ -134,7 +78,7 @@ proto::BatchBuilder::Options RecordAccumulator::batch_options() const {
 }
 
 PartitionQueue* RecordAccumulator::find_queue(std::string_view topic, int32_t partition) const {
-  std::shared_lock lk(queues_mu_);
+  ReaderLock lk(queues_mu_);
   auto it = queues_.find(PartitionRef{topic, partition});
   return it == queues_.end() ? nullptr : it->second.get();
 }
@@ -145,7 +89,7 @@ PartitionQueue& RecordAccumulator::queue_for(std::string_view topic, int32_t par
     return *cached.queue;
   PartitionQueue* found = find_queue(topic, partition);
   if (found == nullptr) {
-    std::unique_lock lk(queues_mu_);
+    WriterLock lk(queues_mu_);
     auto it = queues_.find(PartitionRef{topic, partition});
     if (it != queues_.end()) {
       found = it->second.get();
@@ -163,7 +107,7 @@ template <class Fn>
 void RecordAccumulator::for_each_queue(Fn&& fn) const {
   // Never completes batches inside: a callback could send() to a new
   // partition, which takes queues_mu_ exclusively.
-  std::shared_lock lk(queues_mu_);
+  ReaderLock lk(queues_mu_);
   for (const auto& [key, q] : queues_) fn(*q);
 }
 
@@ -234,8 +178,8 @@ AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition
 
   // Appends to the open batch when the record fits. A batch the record does
   // not fit, or that is now full, is sealed: marked under the lock, finished
-  // by this thread after unlocking (see seal()).
-  auto try_append = [&](ProducerBatch*& to_seal) {
+  // by this thread after unlocking (see seal()). Called under q.mu.
+  auto try_append = [&](ProducerBatch*& to_seal) REQUIRES(q.mu) {
     if (q.batches.empty()) return false;
     ProducerBatch* last = q.batches.back();
     if (last->state_ != State::kOpen) return false;
@@ -255,7 +199,7 @@ AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition
   ProducerBatch* sealed = nullptr;
   bool appended;
   {
-    std::lock_guard lk(q.mu);
+    MutexLock lk(q.mu);
     appended = try_append(sealed);
   }
   if (sealed != nullptr) {
@@ -287,7 +231,7 @@ AppendResult RecordAccumulator::append(std::string_view topic, int32_t partition
   ProducerBatch* sealed_new = nullptr;
   bool used_fresh = false;
   {
-    std::lock_guard lk(q.mu);
+    MutexLock lk(q.mu);
     if (closed_.load(std::memory_order_relaxed)) {
       res.error = Error::from_code(errc::kDestroyed, "the producer is closed");
     } else if (!try_append(sealed_old)) {  // another thread may have made a batch meanwhile
@@ -315,7 +259,7 @@ void RecordAccumulator::seal(ProducerBatch* batch) {
   // while the previous batch is compressed (librdkafka's split of work;
   // measured ~1.5x faster with lz4 from one sending thread).
   charge_bookkeeping(batch);  // in kSealing nobody appends to it
-  std::lock_guard lk(batch->queue_->mu);
+  MutexLock lk(batch->queue_->mu);
   batch->state_ = State::kSealed;
 }
 
@@ -324,7 +268,7 @@ void RecordAccumulator::charge_bookkeeping(ProducerBatch* batch) {
   q.last_records.store(static_cast<uint32_t>(batch->records_.size()), std::memory_order_relaxed);
   q.last_callbacks.store(static_cast<uint32_t>(batch->callbacks_.size()), std::memory_order_relaxed);
   const size_t now = batch->bookkeeping_bytes();
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   used_ = used_ - batch->charged_ + now;
   batch->charged_ = now;
 }
@@ -338,7 +282,7 @@ ProducerBatch* RecordAccumulator::allocate(size_t reserve, bool wait, Error* err
   ProducerBatch* batch = nullptr;
   bool fits = false;
   {
-    std::unique_lock lk(mem_mu_);
+    MutexLock lk(mem_mu_);
     const auto start = std::chrono::steady_clock::now();
     const auto deadline = start + std::chrono::milliseconds(std::max<int64_t>(0, config_.max_block_ms));
     while (true) {
@@ -414,7 +358,7 @@ void RecordAccumulator::recycle(ProducerBatch* batch) {
   batch->error_ = Error();
   bool keep = false;
   {
-    std::lock_guard lk(mem_mu_);
+    MutexLock lk(mem_mu_);
     (batch->incomplete_prev_ != nullptr ? batch->incomplete_prev_->incomplete_next_ : incomplete_head_) =
         batch->incomplete_next_;
     (batch->incomplete_next_ != nullptr ? batch->incomplete_next_->incomplete_prev_ : incomplete_tail_) =
@@ -443,17 +387,17 @@ void RecordAccumulator::release_unused(ProducerBatch* batch) {
 }
 
 size_t RecordAccumulator::buffered_bytes() const {
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   return used_;
 }
 
 size_t RecordAccumulator::available_memory() const {
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   return used_ < config_.buffer_memory ? config_.buffer_memory - used_ : 0;
 }
 
 bool RecordAccumulator::has_incomplete() const {
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   return incomplete_head_ != nullptr;
 }
 
@@ -471,7 +415,7 @@ void RecordAccumulator::ready(int64_t now_ms, const LeaderFn& leader_of, ReadyRe
     int attempts;
     bool full;
     {
-      std::lock_guard lk(q.mu);
+      MutexLock lk(q.mu);
       if (q.batches.empty()) return;
       const ProducerBatch* head = q.batches.front();
       if (head->state_ == State::kSealing) return;  // its sealing thread wakes the sender
@@ -537,7 +481,7 @@ void RecordAccumulator::drain(int32_t node, std::span<const PartitionRef> partit
     if (q == nullptr || q->muted.load(std::memory_order_relaxed)) continue;
     ProducerBatch* b;
     {
-      std::lock_guard lk(q->mu);
+      MutexLock lk(q->mu);
       if (q->batches.empty()) continue;
       b = q->batches.front();
       if (b->state_ == State::kSealing) continue;
@@ -577,7 +521,7 @@ void RecordAccumulator::reenqueue(BatchPtr&& batch, int64_t now_ms) {
   b->finish();  // drained batches already are; keeps the invariant for any other
   b->attempts_++;
   b->last_attempt_ms_ = now_ms;
-  std::lock_guard lk(b->queue_->mu);
+  MutexLock lk(b->queue_->mu);
   b->state_ = State::kSealed;
   insert_in_order(*b->queue_, b);
 }
@@ -631,7 +575,7 @@ size_t RecordAccumulator::split_and_reenqueue(BatchPtr& batch, int64_t now_ms) {
   {
     // The parts take the big batch's place in the incomplete list (same id:
     // a flush waiting for it waits for them).
-    std::lock_guard lk(mem_mu_);
+    MutexLock lk(mem_mu_);
     ProducerBatch* after = big;
     for (ProducerBatch* p : parts) {
       p->charged_ = p->bookkeeping_bytes();
@@ -648,7 +592,7 @@ size_t RecordAccumulator::split_and_reenqueue(BatchPtr& batch, int64_t now_ms) {
     p->finish();
     p->attempts_ = big->attempts_ + 1;
     p->last_attempt_ms_ = now_ms;
-    std::lock_guard lk(p->queue_->mu);
+    MutexLock lk(p->queue_->mu);
     p->state_ = State::kSealed;
     insert_in_order(*p->queue_, p);
   }
@@ -659,7 +603,7 @@ size_t RecordAccumulator::split_and_reenqueue(BatchPtr& batch, int64_t now_ms) {
 std::vector<BatchPtr> RecordAccumulator::take_expired(int64_t now_ms) {
   std::vector<BatchPtr> out;
   for_each_queue([&](PartitionQueue& q) {
-    std::lock_guard lk(q.mu);
+    MutexLock lk(q.mu);
     while (!q.batches.empty()) {
       ProducerBatch* b = q.batches.front();
       if (b->state_ == State::kSealing || !b->has_reached_delivery_timeout(now_ms, config_.delivery_timeout_ms))
@@ -699,7 +643,7 @@ bool RecordAccumulator::is_muted(std::string_view topic, int32_t partition) cons
 
 uint64_t RecordAccumulator::begin_flush() {
   flushes_in_progress_.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   return next_batch_id_ - 1;  // every batch allocated so far
 }
 
@@ -710,11 +654,16 @@ Error RecordAccumulator::await_flush_completion(uint64_t flush_token, int64_t ti
   } end{flushes_in_progress_};
   if (config_.executor != nullptr && config_.executor->on_executor_thread())
     return Error::from_code(errc::kState, "flush() called from a delivery callback would wait for itself");
-  std::unique_lock lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   ++flush_waiters_;
-  const bool done = flush_cv_.wait_for(lk, std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms)), [&] {
-    return incomplete_head_ == nullptr || incomplete_head_->id_ > flush_token;
-  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms));
+  // An explicit loop rather than wait_for(pred), so that the thread-safety
+  // analysis sees these reads under mem_mu_; checked once more after a
+  // timeout, as wait_for(pred) does.
+  auto flushed = [&]() REQUIRES(mem_mu_) { return incomplete_head_ == nullptr || incomplete_head_->id_ > flush_token; };
+  bool done = flushed();
+  while (!done && flush_cv_.wait_until(lk, deadline) != std::cv_status::timeout) done = flushed();
+  if (!done) done = flushed();
   --flush_waiters_;
   if (!done) return Error::from_code(errc::kTimedOut, "flush: records still undelivered after " +
                                                           std::to_string(timeout_ms) + " ms");
@@ -723,7 +672,7 @@ Error RecordAccumulator::await_flush_completion(uint64_t flush_token, int64_t ti
 
 void RecordAccumulator::close() {
   closed_.store(true);
-  std::lock_guard lk(mem_mu_);
+  MutexLock lk(mem_mu_);
   mem_cv_.notify_all();
 }
 
@@ -733,7 +682,7 @@ size_t RecordAccumulator::abort_undrained(const Error& error) {
   while (sealing) {  // a batch being sealed by an appender is theirs for a moment: wait it out
     sealing = false;
     for_each_queue([&](PartitionQueue& q) {
-      std::lock_guard lk(q.mu);
+      MutexLock lk(q.mu);
       while (!q.batches.empty()) {
         ProducerBatch* b = q.batches.front();
         if (b->state_ == State::kSealing) {
@@ -758,7 +707,7 @@ size_t RecordAccumulator::abort_undrained(const Error& error) {
 bool RecordAccumulator::has_undrained() const {
   bool any = false;
   for_each_queue([&](PartitionQueue& q) {
-    std::lock_guard lk(q.mu);
+    MutexLock lk(q.mu);
     any = any || !q.batches.empty();
   });
   return any;
@@ -767,7 +716,7 @@ bool RecordAccumulator::has_undrained() const {
 size_t RecordAccumulator::queued_batch_count() const {
   size_t n = 0;
   for_each_queue([&](PartitionQueue& q) {
-    std::lock_guard lk(q.mu);
+    MutexLock lk(q.mu);
     n += q.batches.size();
   });
   return n;

@@ -45,14 +45,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,7 +57,9 @@
 #include <vector>
 
 #include "client/producer/interceptors.h"
+#include "client/producer/partition_queue.h"
 #include "client/producer/producer_batch.h"
+#include "io/mutex.h"
 #include "kfk/error.h"
 #include "kfk/record.h"
 #include "protocol/compression.h"
@@ -257,13 +256,13 @@ class RecordAccumulator {
   void recycle(ProducerBatch* batch);
   // Marks a batch an application thread filled as sealed (drain() finishes it).
   void seal(ProducerBatch* batch);
-  void insert_in_order(PartitionQueue& q, ProducerBatch* batch);
+  void insert_in_order(PartitionQueue& q, ProducerBatch* batch) REQUIRES(q.mu);
   // ready()'s test for a partition's head batch, apart from backoff and
-  // muting. Under the partition's lock.
-  bool head_sendable(const PartitionQueue& q, int64_t now_ms) const;
+  // muting.
+  bool head_sendable(const PartitionQueue& q, int64_t now_ms) const REQUIRES(q.mu);
   // A partition's head batch is closed (full): more than one batch, or the
-  // head is no longer open. Under the partition's lock.
-  static bool head_full(const PartitionQueue& q);
+  // head is no longer open.
+  static bool head_full(const PartitionQueue& q) REQUIRES(q.mu);
   // Nobody waits for linger.ms: send() is blocked on memory, a flush() is
   // waiting, or the producer is closing.
   bool linger_waived() const;
@@ -284,7 +283,7 @@ class RecordAccumulator {
   AccumulatorConfig config_;
   const uint64_t id_;  // unique per accumulator (keys the per-thread queue cache)
 
-  mutable std::shared_mutex queues_mu_;
+  mutable SharedMutex queues_mu_;
   struct KeyHash {
     using is_transparent = void;
     size_t operator()(const PartitionRef& k) const noexcept;
@@ -297,20 +296,20 @@ class RecordAccumulator {
   };
   // Keys view the queue's own topic string; queues live as long as the
   // accumulator, so references to them stay valid without the lock.
-  std::unordered_map<PartitionRef, std::unique_ptr<PartitionQueue>, KeyHash, KeyEq> queues_;
+  std::unordered_map<PartitionRef, std::unique_ptr<PartitionQueue>, KeyHash, KeyEq> queues_ GUARDED_BY(queues_mu_);
 
   // buffer.memory, the pool, the incomplete list.
-  mutable std::mutex mem_mu_;
-  std::condition_variable mem_cv_;    // memory freed, or closing
-  std::condition_variable flush_cv_;  // a batch completed
-  size_t used_ = 0;                   // held by live batches (bytes and bookkeeping)
-  std::vector<ProducerBatch*> pool_;  // free batches of batch_size
-  size_t pool_bytes_ = 0;             // held by pool_: batch_size and kept bookkeeping capacity each
-  std::atomic<int> waiters_{0};       // appends blocked on memory
-  int flush_waiters_ = 0;
-  uint64_t next_batch_id_ = 1;
-  ProducerBatch* incomplete_head_ = nullptr;  // oldest first
-  ProducerBatch* incomplete_tail_ = nullptr;
+  mutable Mutex mem_mu_;
+  CondVar mem_cv_;    // memory freed, or closing
+  CondVar flush_cv_;  // a batch completed
+  size_t used_ GUARDED_BY(mem_mu_) = 0;                   // held by live batches (bytes and bookkeeping)
+  std::vector<ProducerBatch*> pool_ GUARDED_BY(mem_mu_);  // free batches of batch_size
+  size_t pool_bytes_ GUARDED_BY(mem_mu_) = 0;  // held by pool_: batch_size and kept bookkeeping capacity each
+  std::atomic<int> waiters_{0};                // appends blocked on memory
+  int flush_waiters_ GUARDED_BY(mem_mu_) = 0;
+  uint64_t next_batch_id_ GUARDED_BY(mem_mu_) = 1;
+  ProducerBatch* incomplete_head_ GUARDED_BY(mem_mu_) = nullptr;  // oldest first
+  ProducerBatch* incomplete_tail_ GUARDED_BY(mem_mu_) = nullptr;
 
   std::atomic<int> flushes_in_progress_{0};
   std::atomic<bool> closed_{false};
