@@ -6,9 +6,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
+#include "io/mutex.h"
 #include "server/server.h"
 #include "server/server_log.h"
 #include "storage/fd_cache.h"
@@ -22,8 +22,8 @@ struct BrokerRef::Impl {
   std::string host;
   int port = 0;
   bool temp_dir = false;
-  std::mutex mu;
-  bool stopped = false;
+  Mutex mu;  // serializes stop()
+  bool stopped GUARDED_BY(mu) = false;
 };
 
 BrokerRef::BrokerRef(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -90,7 +90,7 @@ const std::string& BrokerRef::data_dir() const { return impl_->data_dir; }
 
 void BrokerRef::stop() {
   if (!impl_) return;
-  std::lock_guard lk(impl_->mu);
+  MutexLock lk(impl_->mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->server->request_stop();

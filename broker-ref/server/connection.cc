@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 
+#include "io/loop_thread.h"
 #include "protocol/frame.h"
 #include "server/broker.h"
 #include "server/handler_table.h"
@@ -203,6 +204,7 @@ void Connection::process() {
 }
 
 void Connection::dispatch(const Frame& frame) {
+  KFK_DCHECK_ON_LOOP(broker_.loop());
   proto::Reader r(frame->data(), frame->size());
   proto::ParsedRequestHeader ph;
   if (!proto::parse_request_header(r, ph)) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "io/tcp_stream.h"
+#include "io/loop_thread.h"
 #include "server/broker.h"
 #include "server/connection.h"
 #include "server/handler_table.h"
@@ -94,7 +95,10 @@ std::unique_ptr<Server> Server::create(const Options& options, std::string* erro
 
   uv_async_init(&s->loop_, &s->stop_async_, [](uv_async_t* a) { static_cast<Server*>(a->data)->begin_shutdown(); });
   s->stop_async_.data = s.get();
-  s->async_open_ = true;
+  {
+    MutexLock lk(s->stop_mu_);
+    s->async_open_ = true;
+  }
   Server* self = s.get();
   // Runs on the loop thread: stragglers are cut when shutdown takes too long.
   s->force_close_timer_ = std::make_unique<io::Timer>(&s->loop_, [self] {
@@ -150,6 +154,7 @@ bool Server::bind(const io::HostPort& hp, std::string* error) {
 
 Server::~Server() {
   if (!loop_ready_) return;
+  io::LoopThreadScope on_loop(&loop_);  // the destroying thread runs the loop to its end
   for (auto& [id, c] : std::map(connections_)) c->close("");
   if (broker_) (void)broker_->close();
   // Timers close their own handles (before the walk below closes the rest).
@@ -168,18 +173,20 @@ Server::~Server() {
 }
 
 bool Server::run() {
+  io::LoopThreadScope on_loop(&loop_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   return close_ok_;
 }
 
 void Server::request_stop() {
-  std::lock_guard lk(stop_mu_);
+  MutexLock lk(stop_mu_);
   if (async_open_) uv_async_send(&stop_async_);
 }
 
 // Runs on the loop thread.
 void Server::on_connection(uv_stream_t* listener, int status) {
   auto* s = static_cast<Server*>(listener->data);
+  KFK_DCHECK_ON_LOOP(&s->loop_);
   if (status < 0) {
     server_log(std::string("accept failed: ") + uv_strerror(status));
     return;
@@ -240,7 +247,7 @@ void Server::maybe_finish() {
   }
   force_close_timer_.reset();
   {
-    std::lock_guard lk(stop_mu_);
+    MutexLock lk(stop_mu_);
     async_open_ = false;
     uv_close(as_handle(&stop_async_), nullptr);
   }

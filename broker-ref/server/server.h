@@ -16,10 +16,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "io/timer.h"
+#include "io/mutex.h"
 #include "server/broker_config.h"
 
 namespace kfk::broker {
@@ -84,8 +84,8 @@ class Server {
   bool shutting_down_ = false;
   bool finished_ = false;
   bool close_ok_ = true;
-  std::mutex stop_mu_;  // guards async_open_ against a late request_stop()
-  bool async_open_ = false;
+  Mutex stop_mu_;  // a late request_stop() sees the async handle closed
+  bool async_open_ GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace kfk::broker

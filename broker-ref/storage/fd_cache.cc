@@ -11,12 +11,12 @@ namespace kfk::broker {
 // ----------------------------------------------------------- PartitionDir
 
 std::string PartitionDir::path() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return path_;
 }
 
 int PartitionDir::open_file(const std::string& name, int flags, mode_t mode) const {
-  std::lock_guard lk(mu_);  // mark_gone() waits: no open lands after it
+  MutexLock lk(mu_);  // mark_gone() waits: no open lands after it
   if (gone_) {
     errno = ENOENT;
     return -1;
@@ -25,7 +25,7 @@ int PartitionDir::open_file(const std::string& name, int flags, mode_t mode) con
 }
 
 UniqueFd PartitionDir::open() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   if (gone_) {
     errno = ENOENT;
     return UniqueFd();
@@ -40,12 +40,12 @@ Status PartitionDir::fsync() const {
 }
 
 void PartitionDir::mark_gone() {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   gone_ = true;
 }
 
 bool PartitionDir::gone() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return gone_;
 }
 
@@ -55,14 +55,14 @@ CachedFile::~CachedFile() { close(); }
 
 void CachedFile::init(PartitionDirPtr dir, std::string name) {
   close();
-  std::lock_guard lk(FdCache::instance().mu_);
+  MutexLock lk(FdCache::instance().mu_);
   dir_ = std::move(dir);
   name_ = std::move(name);
 }
 
 Status CachedFile::get(FileHandle* out, int first_flags) {
   FdCache& c = FdCache::instance();
-  std::lock_guard lk(c.mu_);
+  MutexLock lk(c.mu_);
   if (fd_) {
     if (c.head_ != this) c.touch_locked(this);
     *out = fd_;
@@ -90,12 +90,12 @@ Status CachedFile::get(FileHandle* out, int first_flags) {
 }
 
 FileHandle CachedFile::get_if_open() {
-  std::lock_guard lk(FdCache::instance().mu_);
+  MutexLock lk(FdCache::instance().mu_);
   return fd_;
 }
 
 Status CachedFile::rename(const std::string& new_name) {
-  std::lock_guard lk(FdCache::instance().mu_);
+  MutexLock lk(FdCache::instance().mu_);
   UniqueFd d = dir_->open();
   if (!d.valid()) return io_error("open log dir " + dir_->path(), errno);
   if (Status s = rename_at(d.get(), name_, new_name); !s.ok()) return s;
@@ -112,7 +112,7 @@ void CachedFile::remove() {
 void CachedFile::close() {
   FdCache& c = FdCache::instance();
   FileHandle drop;  // closed after the lock is released
-  std::lock_guard lk(c.mu_);
+  MutexLock lk(c.mu_);
   if (!fd_) return;
   drop = std::move(fd_);
   c.unlink_locked(this);
@@ -120,7 +120,7 @@ void CachedFile::close() {
 }
 
 std::string CachedFile::name() const {
-  std::lock_guard lk(FdCache::instance().mu_);
+  MutexLock lk(FdCache::instance().mu_);
   return name_;
 }
 
@@ -134,12 +134,12 @@ FdCache& FdCache::instance() {
 }
 
 size_t FdCache::capacity() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return cap_;
 }
 
 size_t FdCache::open_files() const {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   return open_;
 }
 
@@ -151,7 +151,7 @@ void FdCache::size_from_limit() {
 }
 
 void FdCache::set_capacity(size_t n) {
-  std::lock_guard lk(mu_);
+  MutexLock lk(mu_);
   cap_ = n < 16 ? 16 : n;
   if (open_ > cap_) evict_locked(cap_);
 }

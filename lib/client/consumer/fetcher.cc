@@ -6,6 +6,7 @@
 #include "client/consumer/offset_requests.h"
 #include "client/core/classify.h"
 #include "client/net/call.h"
+#include "io/loop_thread.h"
 #include "protocol/error_codes.h"
 #include "protocol/list_offsets.h"
 
@@ -120,6 +121,7 @@ Fetcher::Fetcher(net::NetClient& nc, ConsumerState& state, FetcherOptions opts, 
 Fetcher::~Fetcher() { *alive_ = false; }
 
 void Fetcher::start() {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { run(); });
   std::weak_ptr<bool> alive = alive_;
   nc_.metadata().add_update_listener([this, alive](const auto&) {
@@ -135,6 +137,7 @@ void Fetcher::shutdown() {
 }
 
 void Fetcher::trigger() {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   if (run_posted_ || shut_down_) return;
   run_posted_ = true;
   std::weak_ptr<bool> alive = alive_;
@@ -154,6 +157,7 @@ void Fetcher::schedule_timer(net::TimePoint when) {
 void Fetcher::backoff(PartitionState& ps, int64_t ms) { ps.not_before = net::after_ms(ms); }
 
 void Fetcher::run() {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   if (shut_down_) return;
   net::TimePoint now = net::now();
   // Interest in the assigned topics keeps their metadata fresh.
@@ -609,6 +613,7 @@ struct ListOffsetsJob : std::enable_shared_from_this<ListOffsetsJob> {
 
 void Fetcher::list_offsets(std::map<TopicPartition, int64_t> timestamps, net::TimePoint deadline,
                            ListOffsetsCallback cb) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   auto job = std::make_shared<ListOffsetsJob>(nc_, deadline);
   job->pending = std::move(timestamps);
   job->cb = std::move(cb);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "client/core/classify.h"
+#include "io/loop_thread.h"
 #include "protocol/consumer_protocol.h"
 
 namespace kfk::consumer {
@@ -63,6 +64,7 @@ GroupMember::GroupMember(net::NetClient& nc, ConsumerState& state, GroupOptions 
 GroupMember::~GroupMember() { *alive_ = false; }
 
 void GroupMember::start() {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   heartbeat_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { send_heartbeat(); });
   retry_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { ensure_active(); });
   poll_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { check_poll_interval(); });
@@ -101,6 +103,7 @@ PartitionAssignor* GroupMember::assignor_named(const std::string& name) const {
 // --- Subscription -------------------------------------------------------------
 
 void GroupMember::subscribe(std::set<std::string> topics) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   pattern_.reset();
   bool changed = topics != subscribed_;
   subscribed_ = std::move(topics);
@@ -111,6 +114,7 @@ void GroupMember::subscribe(std::set<std::string> topics) {
 }
 
 void GroupMember::subscribe_pattern(std::regex pattern) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   pattern_ = std::move(pattern);
   active_ = true;
   nc_.metadata().set_all_topics(true);
@@ -182,6 +186,7 @@ void GroupMember::report_topic_errors(const net::ClusterMetadata& md) {
 }
 
 void GroupMember::unsubscribe() {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   errored_topics_.clear();
   subscribed_.clear();
   pattern_.reset();
@@ -190,6 +195,7 @@ void GroupMember::unsubscribe() {
 }
 
 void GroupMember::on_poll() {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   last_poll_ = net::now();
   if (poll_expired_) {
     poll_expired_ = false;
@@ -309,6 +315,7 @@ void GroupMember::ensure_active() {
 }
 
 void GroupMember::step_done(RebalanceStep::Kind kind, bool rejoin_after) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   if (shut_down_) return;
   if (kind == RebalanceStep::Kind::kRevoke && phase_ == Phase::kAwaitRevoke) {
     owned_.clear();
@@ -719,6 +726,7 @@ void GroupMember::check_poll_interval() {
 }
 
 void GroupMember::leave(const std::string& reason, std::function<void()> cb) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   if (heartbeat_timer_) heartbeat_timer_->stop();
   if (poll_timer_) poll_timer_->stop();
   bool was_member = !member_id_.empty() && coordinator_ >= 0;

@@ -5,6 +5,7 @@
 #include "client/consumer/group_member.h"
 #include "client/consumer/offset_requests.h"
 #include "client/core/classify.h"
+#include "io/loop_thread.h"
 
 namespace kfk::consumer {
 
@@ -31,6 +32,7 @@ void GroupMember::retry_fetch_committed(std::vector<TopicPartition> parts, net::
 
 void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, net::TimePoint deadline,
                               CommitResultFn cb) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   if (offsets.empty()) return cb(Error());
   std::weak_ptr<bool> alive = alive_;
   with_coordinator(deadline, [this, alive, offsets = std::move(offsets), deadline,
@@ -112,6 +114,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
 
 void GroupMember::fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
                                        CommittedCallback cb) {
+  KFK_DCHECK_ON_LOOP(nc_.loop());
   std::weak_ptr<bool> alive = alive_;
   with_coordinator(deadline, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
                                  const Error& e, int32_t target) mutable {

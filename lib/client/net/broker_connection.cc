@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "io/loop_thread.h"
 #include "protocol/frame.h"
 
 namespace kfk::net {
@@ -71,6 +72,7 @@ bool BrokerConnection::in_backoff() const {
 }
 
 void BrokerConnection::submit(OutboundRequest req) {
+  KFK_DCHECK_ON_LOOP(loop_);
   if (state_ == State::kReady && queue_.empty() && !flushing_) {
     TimePoint deadline = req.deadline;
     int16_t v = versions_.pick(req.api_key, req.min_version, req.max_version);
@@ -89,6 +91,7 @@ void BrokerConnection::submit(OutboundRequest req) {
 }
 
 void BrokerConnection::connect() {
+  KFK_DCHECK_ON_LOOP(loop_);
   if (state_ != State::kDisconnected) return;
   if (now() < next_attempt_) {
     rearm_timer();  // the timer connects once the backoff has passed
@@ -189,6 +192,7 @@ void BrokerConnection::flush_queue() {
 }
 
 void BrokerConnection::on_timer() {
+  KFK_DCHECK_ON_LOOP(loop_);
   TimePoint t = now();
   if (connecting() && t >= setup_deadline_) {
     fail_connection(setup_error("connection setup timed out after " + std::to_string(setup_timeout_ms_) + " ms (" +

@@ -11,6 +11,7 @@
 
 #include "client/net/broker_connection.h"
 #include "io/tcp_stream.h"
+#include "io/loop_thread.h"
 #include "protocol/frame.h"
 
 namespace kfk::net {
@@ -131,6 +132,7 @@ void BrokerConnection::try_next_address() {
 }
 
 void BrokerConnection::on_connected(int status) {
+  KFK_DCHECK_ON_LOOP(loop_);
   if (status < 0) {
     last_connect_error_ = uv_error(status);
     close_socket();
@@ -277,6 +279,7 @@ bool BrokerConnection::forget_unanswered(int32_t corr) {
 
 // A complete response frame. Returns false when the connection was closed.
 bool BrokerConnection::on_frame(FramePtr frame) {
+  KFK_DCHECK_ON_LOOP(loop_);
   proto::Reader peek(frame->bytes.get(), frame->size);
   int32_t corr = peek.i32();
   auto it = in_flight_.find(corr);

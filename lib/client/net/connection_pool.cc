@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "io/loop_thread.h"
+
 namespace kfk::net {
 
 ConnectionPool::ConnectionPool(uv_loop_t* loop, NetOptions opts) : loop_(loop), opts_(std::move(opts)) {
@@ -45,6 +47,7 @@ BrokerConnection* ConnectionPool::find(int32_t node_id) const {
 }
 
 BrokerConnection* ConnectionPool::connection(int32_t node_id) {
+  KFK_DCHECK_ON_LOOP(loop_);
   if (shut_down_) return nullptr;
   if (BrokerConnection* c = find(node_id)) return c;
   auto addr = address_of(node_id);
@@ -66,6 +69,7 @@ std::vector<int32_t> ConnectionPool::bootstrap_ids() const {
 }
 
 void ConnectionPool::set_brokers(const std::vector<BrokerAddress>& brokers) {
+  KFK_DCHECK_ON_LOOP(loop_);
   brokers_.clear();
   for (const auto& b : brokers) brokers_[b.node_id] = b;
   for (auto& [id, conn] : conns_) {
@@ -107,6 +111,7 @@ void ConnectionPool::update_all_down(int32_t node_id, BrokerConnection::State s,
 }
 
 void ConnectionPool::submit(int32_t node_id, OutboundRequest req) {
+  KFK_DCHECK_ON_LOOP(loop_);
   if (shut_down_) {
     (void)req.on_complete(Error::from_code(errc::kDestroyed, "client closing"), ResponseFrame{node_id, req.api_key});
     return;

@@ -4,6 +4,7 @@
 
 #include "client/core/classify.h"
 #include "client/net/request.h"
+#include "io/loop_thread.h"
 #include "protocol/error_codes.h"
 
 namespace kfk::net {
@@ -31,6 +32,7 @@ MetadataManager::~MetadataManager() {
 }
 
 void MetadataManager::start() {
+  KFK_DCHECK_ON_LOOP(pool_.loop());
   if (started_ || shut_down_) return;
   started_ = true;
   request_refresh("bootstrap");
@@ -48,6 +50,7 @@ void MetadataManager::shutdown() {
 MetadataManager::Snapshot MetadataManager::snapshot() const { return cell_->get(); }
 
 void MetadataManager::add_topics(const std::vector<std::string>& topics) {
+  KFK_DCHECK_ON_LOOP(pool_.loop());
   bool missing = false;
   for (const auto& t : topics) {
     if (topics_.insert(t).second && !all_topics_) {
@@ -87,6 +90,7 @@ bool MetadataManager::handle_error(int16_t code, const std::string& context) {
 }
 
 void MetadataManager::request_refresh(const std::string& reason) {
+  KFK_DCHECK_ON_LOOP(pool_.loop());
   if (shut_down_) return;
   pending_ = true;
   pending_reason_ = reason;
@@ -129,6 +133,7 @@ void MetadataManager::send_refresh() {
 }
 
 void MetadataManager::on_response(const Error& err, proto::MetadataResponse& resp) {
+  KFK_DCHECK_ON_LOOP(pool_.loop());
   in_flight_ = false;
   if (!err.ok()) {
     not_before_ = after_ms(backoff_.backoff_ms(consecutive_failures_++));
@@ -210,6 +215,7 @@ void MetadataManager::check_waiters(bool timed_out_only) {
 }
 
 void MetadataManager::wait_for_topic(const std::string& topic, TimePoint deadline, WaitCallback cb) {
+  KFK_DCHECK_ON_LOOP(pool_.loop());
   if (shut_down_) {
     cb(Error::from_code(errc::kDestroyed, "client closing"), current_);
     return;
@@ -234,6 +240,7 @@ void MetadataManager::wait_for_topic(const std::string& topic, TimePoint deadlin
 }
 
 void MetadataManager::wait_for_update(TimePoint deadline, WaitCallback cb) {
+  KFK_DCHECK_ON_LOOP(pool_.loop());
   if (shut_down_) {
     cb(Error::from_code(errc::kDestroyed, "client closing"), current_);
     return;

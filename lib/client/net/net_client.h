@@ -48,17 +48,30 @@ class NetClient {
   // Any thread: runs `fn` on the network thread; false once stopped.
   bool post(std::function<void()> fn) { return thread_.post(std::move(fn)); }
 
-  // Network thread only.
-  ConnectionPool& pool() { return *pool_; }
-  MetadataManager& metadata() { return *metadata_; }
+  // Network thread only (checked in debug builds: KFK_DCHECK_ON_LOOP).
+  ConnectionPool& pool() {
+    KFK_DCHECK_ON_LOOP(loop());
+    return *pool_;
+  }
+  MetadataManager& metadata() {
+    KFK_DCHECK_ON_LOOP(loop());
+    return *metadata_;
+  }
   // The coordinators of groups and transactional ids (net::Call's
   // coordinator routes, the group member).
-  CoordinatorCache& coordinators() { return *coordinators_; }
+  CoordinatorCache& coordinators() {
+    KFK_DCHECK_ON_LOOP(loop());
+    return *coordinators_;
+  }
   // The running net::Calls (ended with errc::kDestroyed by stop()).
-  CallRegistry& calls() { return *calls_; }
+  CallRegistry& calls() {
+    KFK_DCHECK_ON_LOOP(loop());
+    return *calls_;
+  }
   uv_loop_t* loop() { return thread_.loop(); }
   template <class Req, class Callback>
   void send(int32_t node_id, Req req, Callback cb, RequestOptions opts = {}) {
+    KFK_DCHECK_ON_LOOP(loop());
     send_request(*pool_, node_id, std::move(req), std::move(cb), opts);
   }
 

@@ -51,6 +51,7 @@ void NetworkThread::stop() {
     thread_.join();
   } else {
     // Never started: close the async handle on this thread and finish.
+    io::LoopThreadScope on_loop(&loop_);
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     uv_run(&loop_, UV_RUN_DEFAULT);
   }
@@ -63,7 +64,10 @@ bool NetworkThread::running() const {
   return started_ && !stopping_;
 }
 
-void NetworkThread::add_stop_hook(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
+void NetworkThread::add_stop_hook(std::function<void()> hook) {
+  KFK_DCHECK_ON_LOOP(&loop_);
+  stop_hooks_.push_back(std::move(hook));
+}
 
 void NetworkThread::on_async(uv_async_t* a) { static_cast<NetworkThread*>(a->data)->drain(); }
 
@@ -102,7 +106,7 @@ void NetworkThread::run() {
   sigemptyset(&pipe_only);
   sigaddset(&pipe_only, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
-  loop_thread_id_ = std::this_thread::get_id();
+  io::LoopThreadScope on_loop(&loop_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   // Anything an owner forgot to close: close it so the loop can be freed.
   uv_walk(
@@ -112,7 +116,6 @@ void NetworkThread::run() {
       },
       nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
-  loop_thread_id_ = std::thread::id();
 }
 
 }  // namespace kfk::net

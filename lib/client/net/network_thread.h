@@ -16,11 +16,11 @@
 
 #include <uv.h>
 
-#include <atomic>
 #include <functional>
 #include <thread>
 #include <vector>
 
+#include "io/loop_thread.h"
 #include "io/mutex.h"
 
 namespace kfk::net {
@@ -47,7 +47,8 @@ class NetworkThread {
 
   // Loop thread only.
   uv_loop_t* loop() { return &loop_; }
-  bool in_loop_thread() const { return std::this_thread::get_id() == loop_thread_id_.load(); }
+  // Any thread: whether the caller is this loop's thread (io/loop_thread.h).
+  bool in_loop_thread() const { return io::on_loop_thread(&loop_); }
   // Loop thread only: `hook` runs during stop(), before the loop ends. Owners
   // of loop objects tear them down here (failing pending work with
   // errc::kDestroyed and closing their handles).
@@ -64,7 +65,6 @@ class NetworkThread {
   uv_loop_t loop_;
   uv_async_t async_;
   std::thread thread_;
-  std::atomic<std::thread::id> loop_thread_id_{};
 
   mutable Mutex mu_;
   std::vector<std::function<void()>> queue_ GUARDED_BY(mu_);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "client/core/classify.h"
+#include "io/loop_thread.h"
 #include "protocol/error_codes.h"
 
 namespace kfk::producer {
@@ -53,6 +54,7 @@ int64_t Sender::now_ms() const {
 }
 
 void Sender::start() {
+  KFK_DCHECK_ON_LOOP(net_.loop());
   timer_ = std::make_unique<io::Timer>(net_.loop(), [this] { run(); });
   std::weak_ptr<bool> alive = alive_;
   // A broker became reachable, or the metadata changed (new leaders): look
@@ -93,6 +95,7 @@ void Sender::abort(const Error& error) {
 // --- The pass --------------------------------------------------------------
 
 void Sender::run() {
+  KFK_DCHECK_ON_LOOP(net_.loop());
   if (in_run_) return;
   in_run_ = true;
   const int64_t now = now_ms();

@@ -2,7 +2,12 @@
 // decoding with fallback, metadata merging (KIP-320), the network thread.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <csignal>
+#include <cstdio>
 #include <future>
 
 #include "client/core/classify.h"
@@ -10,6 +15,7 @@
 #include "client/net/cluster_metadata.h"
 #include "client/net/network_thread.h"
 #include "io/timer.h"
+#include "io/loop_thread.h"
 #include "kfk/error.h"
 #include "protocol/frame.h"
 
@@ -192,6 +198,45 @@ TEST_CASE("NetworkThread: post runs in order on the loop thread; stop hooks; pos
   CHECK_FALSE(timer_fired);
   CHECK_FALSE(nt.post([] {}));
   nt.stop();  // idempotent
+}
+
+TEST_CASE("KFK_DCHECK_ON_LOOP: passes on the loop's thread, aborts on any other (debug builds)") {
+  NetworkThread nt;
+  nt.start();
+  std::promise<bool> on_loop;
+  nt.post([&] {
+    KFK_DCHECK_ON_LOOP(nt.loop());  // would abort the test binary if wrong
+    on_loop.set_value(io::on_loop_thread(nt.loop()));
+  });
+  CHECK(on_loop.get_future().get());
+  CHECK_FALSE(io::on_loop_thread(nt.loop()));
+  {
+    uv_loop_t other;
+    io::LoopThreadScope scope(&other);  // scopes nest and restore
+    CHECK(io::on_loop_thread(&other));
+    CHECK_FALSE(io::on_loop_thread(nt.loop()));
+  }
+  CHECK_FALSE(io::on_loop_thread(nullptr));
+#ifndef NDEBUG
+  // The check itself, from a thread that does not run the loop: the child
+  // process must die of SIGABRT (a fork keeps this binary alive).
+  fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The plain abort: not doctest's crash handler (it would report this
+    // child's "crash" as a failure of the run), and no message in the log.
+    std::signal(SIGABRT, SIG_DFL);
+    if (std::freopen("/dev/null", "w", stderr) == nullptr) _exit(2);
+    KFK_DCHECK_ON_LOOP(nt.loop());
+    _exit(0);  // not reached when the check works
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+#endif
+  nt.stop();
 }
 
 TEST_CASE("Timer fires once after the delay") {
