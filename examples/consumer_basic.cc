@@ -53,7 +53,7 @@ class LoggingListener : public kfk::RebalanceListener {
  private:
   static std::string list(const std::vector<kfk::TopicPartition>& partitions) {
     std::string s;
-    for (const auto& tp : partitions) s += " " + tp.to_string();
+    for (const auto& tp : partitions) s += ' ' + tp.to_string();
     return s.empty() ? " (none)" : s;
   }
   kfk::Consumer& consumer_;

@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
   std::map<std::string, std::set<int32_t>> partitions_of_user;
   std::vector<std::pair<std::string, std::future<kfk::DeliveryResult>>> pending;
   for (int i = 0; i < 300; ++i) {
-    std::string user = "u" + std::to_string(i % 10);
+    std::string user = 'u' + std::to_string(i % 10);
     // Random keys: the key does not decide the partition here.
-    pending.emplace_back(user, producer->send(kfk::ProducerRecord("activity", "k" + std::to_string(i * 31),
+    pending.emplace_back(user, producer->send(kfk::ProducerRecord("activity", 'k' + std::to_string(i * 31),
                                                                   "user=" + user + ";event=" + std::to_string(i))));
   }
   for (auto& [user, f] : pending) {

@@ -136,7 +136,7 @@ std::string delete_dir_name(std::string_view topic, int32_t partition) {
   proto::Uuid u = proto::Uuid::random();
   char hex[33];
   for (size_t i = 0; i < 16; ++i) std::snprintf(hex + 2 * i, 3, "%02x", u.bytes[i]);
-  std::string suffix = "-" + std::to_string(partition) + "." + hex + "-delete";
+  std::string suffix = '-' + std::to_string(partition) + "." + hex + "-delete";
   size_t keep = std::min(topic.size(), 255 - suffix.size());
   return std::string(topic.substr(0, keep)) + suffix;
 }

@@ -28,7 +28,7 @@ T fill_int(uint64_t h, int64_t def) {
   return static_cast<T>(value);
 }
 
-inline std::string fill_string(uint64_t h) { return "s" + std::to_string(h % 100000); }
+inline std::string fill_string(uint64_t h) { return 's' + std::to_string(h % 100000); }
 
 inline Bytes fill_bytes(uint64_t h) {
   Bytes b(1 + h % 7);

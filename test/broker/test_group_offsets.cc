@@ -68,10 +68,10 @@ TEST_CASE("group offsets: simple commits, fetch by partition and all, metadata, 
   // Every OffsetCommit / OffsetFetch version round trips.
   for (int16_t v = 0; v <= 9; ++v) {
     CAPTURE(v);
-    CHECK(g.commit("versions", -1, "", {{"t1", 0, 100 + v}}, "v" + std::to_string(v), v) == std::vector<int16_t>{0});
+    CHECK(g.commit("versions", -1, "", {{"t1", 0, 100 + v}}, 'v' + std::to_string(v), v) == std::vector<int16_t>{0});
     if (v <= 7) {
       auto f = g.fetch("versions", std::vector<std::pair<std::string, int32_t>>{{"t1", 0}}, v);
-      CHECK(f[{"t1", 0}] == std::pair<int64_t, std::string>{100 + v, "v" + std::to_string(v)});
+      CHECK(f[{"t1", 0}] == std::pair<int64_t, std::string>{100 + v, 'v' + std::to_string(v)});
     }
   }
   // v8+: several groups at once, one with all topics (null).

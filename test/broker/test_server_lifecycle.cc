@@ -15,7 +15,7 @@ TEST_CASE("server: large fetches to a slow reader arrive intact and in order") {
   std::vector<std::vector<uint8_t>> batches;
   for (int i = 0; i < 10; ++i) {
     std::vector<TestRecord> recs;
-    for (int r = 0; r < 9; ++r) recs.push_back({"k" + std::to_string(r), std::string(100000, static_cast<char>('a' + (i + r) % 26)), 1000});
+    for (int r = 0; r < 9; ++r) recs.push_back({'k' + std::to_string(r), std::string(100000, static_cast<char>('a' + (i + r) % 26)), 1000});
     batches.push_back(make_batch(recs));
     produce_ok(c, "big", 0, batches.back());
   }

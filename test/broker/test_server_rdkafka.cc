@@ -37,7 +37,7 @@ TEST_CASE("server: librdkafka producer and consumer round trip") {
   std::vector<Expected> expected;
   for (int i = 0; i < n; ++i)
     expected.push_back({"key-" + std::to_string(i), "value-" + std::to_string(i) + std::string(i % 50, 'z'),
-                        1700000000000 + i, "h" + std::to_string(i)});
+                        1700000000000 + i, 'h' + std::to_string(i)});
 
   for (const char* compression : {"none", "lz4"}) {
     CAPTURE(compression);

@@ -198,7 +198,7 @@ inline std::vector<uint8_t> make_batch(const std::vector<TestRecord>& recs, cons
 inline std::vector<uint8_t> simple_batch(int n, const std::string& tag = "v", int64_t ts = 1000,
                                          const BatchOptions& bo = {}) {
   std::vector<TestRecord> recs;
-  for (int i = 0; i < n; ++i) recs.push_back({"k" + std::to_string(i), "value-" + tag + "-" + std::to_string(i), ts + i});
+  for (int i = 0; i < n; ++i) recs.push_back({'k' + std::to_string(i), "value-" + tag + "-" + std::to_string(i), ts + i});
   return make_batch(recs, bo);
 }
 

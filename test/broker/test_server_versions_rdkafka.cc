@@ -89,7 +89,7 @@ TEST_CASE("server versions: librdkafka as a Kafka 0.9 client produces magic 0 an
       rd_kafka_t* p = rd_kafka_new(RD_KAFKA_PRODUCER, conf_for(bootstrap, kv), err, sizeof err);
       REQUIRE_MESSAGE(p != nullptr, err);
       for (int i = 0; i < n; ++i) {
-        std::string k = "k" + std::to_string(i), v = "value-" + std::to_string(i) + std::string(i, 'x');
+        std::string k = 'k' + std::to_string(i), v = "value-" + std::to_string(i) + std::string(i, 'x');
         REQUIRE(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
                                   RD_KAFKA_V_KEY(k.data(), k.size()), RD_KAFKA_V_VALUE(v.data(), v.size()),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(1700000000000 + i),
@@ -111,7 +111,7 @@ TEST_CASE("server versions: librdkafka as a Kafka 0.9 client produces magic 0 an
       for (int i = 0; i < n; ++i) {
         CAPTURE(i);
         CHECK(got[i].offset == i);
-        CHECK(got[i].key == "k" + std::to_string(i));
+        CHECK(got[i].key == 'k' + std::to_string(i));
         CHECK(got[i].value == "value-" + std::to_string(i) + std::string(i, 'x'));
         // Magic 0 carries no timestamp: stored as -1 (NO_TIMESTAMP), which
         // a modern reader sees as a create time of -1; a Fetch v0 reader

@@ -180,7 +180,7 @@ TEST_CASE("offset and time indexes: entries every index.interval.bytes, lookups 
     for (int j = 0; j < n; ++j) {
       // Mostly increasing timestamps with jitter (CreateTime is the producer's).
       int64_t ts = base_ts + i * 10 + static_cast<int64_t>(rng() % 50) - 25;
-      recs.push_back(Rec{"k" + std::to_string(j), std::string(10 + rng() % 60, 'v'), ts});
+      recs.push_back(Rec{'k' + std::to_string(j), std::string(10 + rng() % 60, 'v'), ts});
     }
     AppendInfo ai = append_ok(*log, make_batch(recs));
     for (int j = 0; j < n; ++j) all.push_back({ai.base_offset + j, recs[static_cast<size_t>(j)].ts});

@@ -27,9 +27,9 @@ std::vector<std::string> fill(Log& log, int n, int seed = 1) {
     std::vector<Rec> recs;
     int k = 2 + static_cast<int>(rng() % 3);
     for (int j = 0; j < k; ++j) {
-      std::string v = "v" + std::to_string(leo + static_cast<int64_t>(values.size())) + std::string(rng() % 80, 'z');
+      std::string v = 'v' + std::to_string(leo + static_cast<int64_t>(values.size())) + std::string(rng() % 80, 'z');
       values.push_back(v);
-      recs.push_back(Rec{"k" + std::to_string(rng() % 10), v, 2000 + i});
+      recs.push_back(Rec{'k' + std::to_string(rng() % 10), v, 2000 + i});
     }
     append_ok(log, make_batch(recs));
   }
@@ -289,7 +289,7 @@ TEST_CASE("a writer process killed with SIGKILL loses no acknowledged append") {
         int64_t leo = log->log_end_offset();
         std::vector<Rec> recs;
         const int64_t now = wall_clock_ms();  // not 1970: retention runs here
-        for (int i = 0; i < 3; ++i) recs.push_back(Rec{"r" + std::to_string(leo + i), std::string(50, 'x'), now});
+        for (int i = 0; i < 3; ++i) recs.push_back(Rec{'r' + std::to_string(leo + i), std::string(50, 'x'), now});
         auto b = make_batch(recs);
         AppendInfo ai;
         if (!log->append(b, 0, now, &ai).ok()) ::_exit(3);
@@ -320,6 +320,6 @@ TEST_CASE("a writer process killed with SIGKILL loses no acknowledged append") {
     CHECK(log->log_end_offset() >= acked + 1);
     auto recs = read_all(*log, 0);
     REQUIRE(recs.size() == static_cast<size_t>(log->log_end_offset()));
-    for (size_t i = 0; i < recs.size(); ++i) CHECK(*recs[i].key == "r" + std::to_string(i));
+    for (size_t i = 0; i < recs.size(); ++i) CHECK(*recs[i].key == 'r' + std::to_string(i));
   }
 }

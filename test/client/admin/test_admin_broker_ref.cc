@@ -114,7 +114,7 @@ TEST_CASE("admin: list offsets by spec and delete records (broker-ref)") {
   std::vector<std::string> values;
   std::vector<int64_t> ts;
   for (int i = 0; i < 10; ++i) {
-    values.push_back("v" + std::to_string(i));
+    values.push_back('v' + std::to_string(i));
     ts.push_back(1000 * (i + 1));  // 1000 .. 10000
   }
   rdkafka_produce(broker->bootstrap_servers(), "events", 0, values, ts);

@@ -28,10 +28,10 @@ std::vector<uint8_t> make_batch(int n, proto::Compression c, std::mt19937& rng, 
   proto::BatchBuilder b(o);
   std::vector<std::string> keep;
   for (int i = 0; i < n; ++i) {
-    std::string key = "k" + std::to_string(rng() % 1000);
+    std::string key = 'k' + std::to_string(rng() % 1000);
     std::string value(rng() % 7 == 0 ? 300 + rng() % 200 : rng() % 40, static_cast<char>('a' + i % 26));
     std::vector<proto::RecordHeader> headers;
-    std::string hk = "h" + std::to_string(i);
+    std::string hk = 'h' + std::to_string(i);
     if (i % 3 == 0) headers.push_back({hk, std::string_view("v")});
     if (i % 5 == 0) headers.push_back({"null", std::nullopt});
     std::optional<std::span<const uint8_t>> k, v;

@@ -36,7 +36,7 @@ constexpr int16_t kNotFound = proto::to_int(proto::ErrorCode::FETCH_SESSION_ID_N
 constexpr int16_t kBadEpoch = proto::to_int(proto::ErrorCode::INVALID_FETCH_SESSION_EPOCH);
 const std::string kTopic = "s";
 
-std::string value_of(int32_t p, int64_t offset) { return "p" + std::to_string(p) + "-o" + std::to_string(offset); }
+std::string value_of(int32_t p, int64_t offset) { return 'p' + std::to_string(p) + "-o" + std::to_string(offset); }
 
 class FakeBroker {
  public:
@@ -582,7 +582,7 @@ TEST_CASE("fetch: a corrupt batch is reported once; prefetched data after it is 
     trace += " [" + std::to_string(f.req.session_epoch) + ":";
     for (auto& t : f.req.topics)
       for (auto& p : t.partitions) {
-        trace += " " + std::to_string(p.fetch_offset);
+        trace += ' ' + std::to_string(p.fetch_offset);
         session[p.partition] = p.fetch_offset;
       }
     for (auto& fo : f.req.forgotten_topics_data)

@@ -190,8 +190,8 @@ TEST_CASE("batches past delivery.timeout.ms expire, every record with MSG_TIMED_
   cfg.delivery_timeout_ms = 100;
   RecordAccumulator acc(cfg);
   Recorder rec;
-  for (int i = 0; i < 3; ++i) REQUIRE(add(acc, "t", 0, "a" + std::to_string(i), 0, &rec).error.ok());
-  for (int i = 0; i < 2; ++i) REQUIRE(add(acc, "t", 1, "b" + std::to_string(i), 50, &rec).error.ok());
+  for (int i = 0; i < 3; ++i) REQUIRE(add(acc, "t", 0, 'a' + std::to_string(i), 0, &rec).error.ok());
+  for (int i = 0; i < 2; ++i) REQUIRE(add(acc, "t", 1, 'b' + std::to_string(i), 50, &rec).error.ok());
   CHECK(acc.ready(60, [](std::string_view, int32_t) { return -1; }).next_ready_check_delay_ms == 40);
   CHECK(acc.expire(99) == 0);
   CHECK(acc.expire(100) == 3);
@@ -229,9 +229,9 @@ TEST_CASE("compressed batches decode back to the same records") {
       if (i % 7 != 0) d.value = "{\"n\": " + std::to_string(i) + ", \"pad\": \"" + std::string(i % 40, 'p') + "\"}";
       std::vector<kfk::Header> headers;
       if (i % 3 == 0) {
-        headers.push_back({"h", "x" + std::to_string(i)});
+        headers.push_back({"h", 'x' + std::to_string(i)});
         headers.push_back({"null-h", std::nullopt});
-        d.headers = {{"h", "x" + std::to_string(i)}, {"null-h", std::nullopt}};
+        d.headers = {{"h", 'x' + std::to_string(i)}, {"null-h", std::nullopt}};
       }
       d.timestamp = 1'700'000'000'000 + i * 3;
       std::optional<std::span<const uint8_t>> k, v;

@@ -96,7 +96,7 @@ TEST_CASE("completed batches acknowledge each record to the interceptors before 
   cfg.interceptors = &chain;
   kfk::producer::RecordAccumulator acc(cfg);
   for (int i = 0; i < 3; ++i) {
-    kfk::ProducerRecord rec("t", "k", "v" + std::to_string(i));
+    kfk::ProducerRecord rec("t", "k", 'v' + std::to_string(i));
     auto r = acc.append(rec, 0, 1000, [&events, i](const kfk::RecordMetadata& md, const kfk::Error&) {
       events.push_back("cb" + std::to_string(i) + ":" + std::to_string(md.offset));
     }, 0);

@@ -113,7 +113,7 @@ TEST_CASE("producer api: custom partitioner (object and by name) and interceptor
   auto p = make_producer(broker->bootstrap_servers(), {}, o);
   std::set<int32_t> parts;
   for (int i = 0; i < 60; ++i) {
-    DeliveryResult r = p->send(ProducerRecord("custom", Bytes("k" + std::to_string(i)), Bytes("v"))).get();
+    DeliveryResult r = p->send(ProducerRecord("custom", Bytes('k' + std::to_string(i)), Bytes("v"))).get();
     REQUIRE(r.error.ok());
     parts.insert(r.metadata.partition);
   }
@@ -149,7 +149,7 @@ TEST_CASE("producer api: acks=0 against a broker that answers anyway (librdkafka
   std::atomic<int> ok{0}, failed{0};
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 200; ++i)
-      p->send(ProducerRecord("acks0", 0, std::nullopt, Bytes("r" + std::to_string(round) + "-" + std::to_string(i))),
+      p->send(ProducerRecord("acks0", 0, std::nullopt, Bytes('r' + std::to_string(round) + "-" + std::to_string(i))),
               [&](const RecordMetadata& md, const Error& e) {
                 (e.ok() && md.offset == -1 ? ok : failed).fetch_add(1);
               });
@@ -163,5 +163,5 @@ TEST_CASE("producer api: acks=0 against a broker that answers anyway (librdkafka
   auto read = rdkafka_read_all(mc.bootstraps(), "acks0", 1, 1000);
   REQUIRE(read.size() == 1000);
   for (int i = 0; i < 1000; ++i)
-    CHECK(read[static_cast<size_t>(i)].value == "r" + std::to_string(i / 200) + "-" + std::to_string(i % 200));
+    CHECK(read[static_cast<size_t>(i)].value == 'r' + std::to_string(i / 200) + "-" + std::to_string(i % 200));
 }

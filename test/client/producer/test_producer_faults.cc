@@ -38,7 +38,7 @@ void send_sequences(Producer& p, const std::string& topic, int partitions, int p
   for (int n = 0; n < per_partition; ++n) {
     for (int part = 0; part < partitions; ++part) {
       const int idx = n * partitions + part;
-      p.send(ProducerRecord(topic, part, std::nullopt, Bytes("p" + std::to_string(part) + "-" + std::to_string(n))),
+      p.send(ProducerRecord(topic, part, std::nullopt, Bytes('p' + std::to_string(part) + "-" + std::to_string(n))),
              [&out, idx](const RecordMetadata&, const Error& e) {
                out.errors[static_cast<size_t>(idx)] = e;
                out.done.fetch_add(1);
@@ -60,7 +60,7 @@ void check_exactly_once_in_order(const std::vector<ReadRecord>& read, int partit
     CAPTURE(part);
     REQUIRE(got.size() == static_cast<size_t>(per_partition));
     for (int n = 0; n < per_partition; ++n)
-      REQUIRE(got[static_cast<size_t>(n)] == "p" + std::to_string(part) + "-" + std::to_string(n));
+      REQUIRE(got[static_cast<size_t>(n)] == 'p' + std::to_string(part) + "-" + std::to_string(n));
   }
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("producer faults: every send completes within delivery.timeout.ms when
   std::mutex mu;
   std::vector<std::pair<Error, double>> results;
   for (int i = 0; i < 200; ++i) {
-    p->send(ProducerRecord("down", i % 2, std::nullopt, Bytes("v" + std::to_string(i))),
+    p->send(ProducerRecord("down", i % 2, std::nullopt, Bytes('v' + std::to_string(i))),
             [&](const RecordMetadata&, const Error& e) {
               double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
               std::lock_guard lk(mu);

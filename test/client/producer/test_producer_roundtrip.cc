@@ -38,7 +38,7 @@ std::vector<Sent> send_varied(Producer& p, const std::string& topic, int n) {
     r.topic = topic;
     if (i % 5 != 0) r.key = Bytes("key-" + std::to_string(i % 37));
     if (i % 11 != 3) r.value = Bytes(std::string(static_cast<size_t>(i % 300), static_cast<char>('a' + i % 26)) + "#" + std::to_string(i));
-    if (i % 3 == 0) r.add_header("h1", "v" + std::to_string(i)).add_header("null-header", std::nullopt);
+    if (i % 3 == 0) r.add_header("h1", 'v' + std::to_string(i)).add_header("null-header", std::nullopt);
     if (i % 2 == 0) r.timestamp = base_ts + i;
     sent[static_cast<size_t>(i)].record = r;
     p.send(std::move(r), [&sent, &done, i](const RecordMetadata& md, const Error& err) {

@@ -44,7 +44,7 @@ struct Shape {
 
 std::string new_member(Shape& s, Rng& r) {
   // Ids not in join order, so member order differs from arrival order.
-  std::string id = "m" + std::to_string(r.range(100, 999)) + "-" + std::to_string(s.next_id++);
+  std::string id = 'm' + std::to_string(r.range(100, 999)) + "-" + std::to_string(s.next_id++);
   add(s.in, member(id, s.equal ? s.common : random_subscription(r, s.topics)));
   return id;
 }

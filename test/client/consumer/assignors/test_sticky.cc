@@ -83,8 +83,8 @@ TEST_CASE("assignor: sticky, same subscriptions, a member leaves (testSameSubscr
     kfk::GroupAssignmentInput in;
     std::vector<std::string> topics;
     for (int i = 1; i <= 9; ++i) {
-      topics.push_back("t" + std::to_string(i));
-      in.partitions_per_topic["t" + std::to_string(i)] = i;
+      topics.push_back('t' + std::to_string(i));
+      in.partitions_per_topic['t' + std::to_string(i)] = i;
     }
     for (int i = 1; i <= 9; ++i) add(in, member("consumer" + std::to_string(i), topics));
     Assignment first = run(*a, in);
