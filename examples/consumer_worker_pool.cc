@@ -189,7 +189,9 @@ int main(int argc, char** argv) {
       std::map<kfk::TopicPartition, std::vector<size_t>> by_partition;
       for (size_t i = 0; i < batch->size(); ++i)
         by_partition[kfk::TopicPartition(std::string((*batch)[i].topic), (*batch)[i].partition)].push_back(i);
-      for (auto& [tp, indexes] : by_partition) {
+      for (auto& entry : by_partition) {  // no structured binding: the lambda below captures these
+        const kfk::TopicPartition& tp = entry.first;
+        const std::vector<size_t>& indexes = entry.second;
         (void)consumer->pause({tp});  // fails only for a partition no longer assigned: harmless
         progress.started(tp);
         pool.submit([batch, tp, indexes, &progress, &checksum] {
