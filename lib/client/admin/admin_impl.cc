@@ -70,6 +70,7 @@ void AdminOp::start() {
 void AdminOp::finish(const Error& overall) {
   if (finished_) return;
   finished_ = true;
+  lifetime_.end();
   if (!overall.ok()) fail_unresolved(overall);
   // Timers die here, on the network thread (the op itself may be released
   // later by the calling thread).

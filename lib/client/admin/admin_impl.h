@@ -81,7 +81,7 @@ class AdminOp : public std::enable_shared_from_this<AdminOp> {
     spec.deadline = retrier_.deadline();
     spec.max_retries = retrier_.max_retries();
     spec.min_version = min_version;
-    spec.owner = shared_from_this();
+    spec.owner = lifetime_.weak();
     // The op's deadline message names the call's last failure.
     auto noting = [this, classify = std::move(classify)](const Error& err, net::Reply<net::ResponseOfT<Req>>& r) {
       net::Outcome o = classify ? classify(err, r) : net::Outcome{err};
@@ -107,6 +107,7 @@ class AdminOp : public std::enable_shared_from_this<AdminOp> {
 
  private:
   bool finished_ = false;
+  io::Lifetime lifetime_;  // ended by finish(): its calls end without done
   std::promise<Error> promise_;
   net::Retrier retrier_;
 };

@@ -118,20 +118,20 @@ void FetchSessionHandler::on_failure() { reset(true); }
 Fetcher::Fetcher(net::NetClient& nc, ConsumerState& state, FetcherOptions opts, FetchCommittedFn fetch_committed)
     : nc_(nc), state_(state), opts_(std::move(opts)), fetch_committed_(std::move(fetch_committed)) {}
 
-Fetcher::~Fetcher() { *alive_ = false; }
+Fetcher::~Fetcher() { lifetime_.end(); }
 
 void Fetcher::start() {
   KFK_DCHECK_ON_LOOP(nc_.loop());
   timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { run(); });
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   nc_.metadata().add_update_listener([this, alive](const auto&) {
-    if (auto a = alive.lock(); a && *a) trigger();
+    if (alive.alive()) trigger();
   });
 }
 
 void Fetcher::shutdown() {
   shut_down_ = true;
-  *alive_ = false;
+  lifetime_.end();
   timer_.reset();
   offset_jobs_.clear();  // their retries stop; answers in flight are dropped
 }
@@ -140,10 +140,9 @@ void Fetcher::trigger() {
   KFK_DCHECK_ON_LOOP(nc_.loop());
   if (run_posted_ || shut_down_) return;
   run_posted_ = true;
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   nc_.post([this, alive] {
-    auto a = alive.lock();
-    if (!a || !*a) return;
+    if (!alive.alive()) return;
     run_posted_ = false;
     run();
   });
@@ -277,12 +276,11 @@ void Fetcher::resolve_positions(net::TimePoint now) {
     }
   }
   schedule_timer(next);
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   if (!committed.empty()) {
     // Generations at request time: a seek meanwhile wins over the answer.
     fetch_committed_(committed, [this, alive, committed](const Error& err, CommittedOffsets& offsets) {
-      auto a = alive.lock();
-      if (!a || !*a) return;
+      if (!alive.alive()) return;
       {
         MutexLock lock(state_.mu);
         for (auto& tp : committed) {
@@ -317,8 +315,7 @@ void Fetcher::resolve_positions(net::TimePoint now) {
   if (!resets.empty()) {
     list_offsets(resets, net::after_ms(opts_.request_timeout_ms),
                  [this, alive, gens = std::move(gens)](const Error& err, ListOffsetsResult& res) {
-                   auto a = alive.lock();
-                   if (!a || !*a) return;
+                   if (!alive.alive()) return;
                    {
                      MutexLock lock(state_.mu);
                      for (auto& [tp, gen] : gens) {
@@ -415,12 +412,11 @@ void Fetcher::send_fetches(net::TimePoint now) {
     ro.timeout_ms = opts_.request_timeout_ms + opts_.fetch_max_wait_ms;
     // Fetch v13+ names topics by id only: without ids (Metadata < v10) stay below.
     if (!nf.all_ids) ro.max_version = kFetchMinTopicIdVersion - 1;
-    std::weak_ptr<bool> alive = alive_;
+    io::Lifetime::Weak alive = lifetime_.weak();
     nc_.send(
         node, std::move(req),
         [this, alive, node = node, sent = std::move(nf.sent)](const Error& err, net::Reply<proto::FetchResponse>& reply) {
-          auto a = alive.lock();
-          if (!a || !*a) return;
+          if (!alive.alive()) return;
           on_fetch_response(node, err, reply, sent);
         },
         ro);
@@ -652,7 +648,7 @@ void Fetcher::list_offsets_attempt(ListOffsetsJob& job) {
     return job.retrier.retry(Error::from_code(errc::kLeaderNotAvailable, "ListOffsets"), net::Verdict::kRefreshMetadata);
   job.outstanding = static_cast<int>(by_node.size());
   job.retry_with = Error();
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   auto self = job.shared_from_this();
   for (auto& [node, parts] : by_node) {
     proto::ListOffsetsRequest req = list_offsets_request(parts, opts_.isolation_level,
@@ -660,8 +656,7 @@ void Fetcher::list_offsets_attempt(ListOffsetsJob& job) {
     nc_.send(
         node, std::move(req),
         [this, alive, self](const Error& err, proto::ListOffsetsResponse& resp) {
-          auto a = alive.lock();
-          if (!a || !*a || self->done) return;
+          if (!alive.alive() || self->done) return;
           on_list_offsets_response(*self, err, resp);
         },
         self->retrier.request_options());

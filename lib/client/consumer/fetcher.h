@@ -49,6 +49,7 @@
 
 #include "client/core/resolved_config.h"
 #include "client/net/net_client.h"
+#include "io/lifetime.h"
 #include "io/timer.h"
 #include "client/consumer/consumer_state.h"
 
@@ -188,7 +189,7 @@ class Fetcher {
   ConsumerState& state_;
   FetcherOptions opts_;
   FetchCommittedFn fetch_committed_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
   std::set<int32_t> nodes_in_flight_;
   std::map<int32_t, FetchSessionHandler> sessions_;
   std::map<TopicPartition, Cursor> cursors_;

@@ -61,7 +61,7 @@ GroupMember::GroupMember(net::NetClient& nc, ConsumerState& state, GroupOptions 
                                    std::vector<std::shared_ptr<PartitionAssignor>> assignors, GroupLogFn log)
     : nc_(nc), state_(state), opts_(std::move(opts)), assignors_(std::move(assignors)), log_(std::move(log)) {}
 
-GroupMember::~GroupMember() { *alive_ = false; }
+GroupMember::~GroupMember() { lifetime_.end(); }
 
 void GroupMember::start() {
   KFK_DCHECK_ON_LOOP(nc_.loop());
@@ -69,15 +69,15 @@ void GroupMember::start() {
   retry_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { ensure_active(); });
   poll_timer_ = std::make_unique<io::Timer>(nc_.loop(), [this] { check_poll_interval(); });
   last_poll_ = net::now();
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   nc_.metadata().add_update_listener([this, alive](const net::MetadataManager::Snapshot& md) {
-    if (auto a = alive.lock(); a && *a) on_metadata(md);
+    if (alive.alive()) on_metadata(md);
   });
 }
 
 void GroupMember::shutdown() {
   shut_down_ = true;
-  *alive_ = false;
+  lifetime_.end();
   heartbeat_timer_.reset();
   retry_timer_.reset();
   poll_timer_.reset();
@@ -216,13 +216,12 @@ void GroupMember::with_coordinator(net::TimePoint deadline, std::function<void(c
 void GroupMember::find_coordinator() {
   if (finding_ || shut_down_) return;
   finding_ = true;
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   // The client's CoordinatorCache: one FindCoordinator shared with the
   // consumer's other users of the group.
   nc_.coordinators().lookup(coordinator_key(), net::after_ms(opts_.request_timeout_ms),
                             [this, alive](const Error& e, int32_t node_id) {
-    auto a = alive.lock();
-    if (!a || !*a) return;
+    if (!alive.alive()) return;
     finding_ = false;
     if (e.ok()) {
       coordinator_ = node_id;
@@ -241,8 +240,7 @@ void GroupMember::find_coordinator() {
     }
     // Retry after a backoff while someone waits.
     after_ms(opts_.retry_backoff_ms, [this, alive] {
-      auto a2 = alive.lock();
-      if (!a2 || !*a2) return;
+      if (!alive.alive()) return;
       if (!coordinator_waiters_.empty()) find_coordinator();
     });
   });
@@ -276,10 +274,9 @@ void GroupMember::ensure_active() {
   if (phase_ != Phase::kIdle && phase_ != Phase::kStable) return;
   if (phase_ == Phase::kStable && !rejoin_needed_ && coordinator_ >= 0) return;
   if (coordinator_ < 0) {
-    std::weak_ptr<bool> alive = alive_;
+    io::Lifetime::Weak alive = lifetime_.weak();
     with_coordinator(net::kNever, [this, alive](const Error& e, int32_t) {
-      auto a = alive.lock();
-      if (!a || !*a) return;
+      if (!alive.alive()) return;
       if (!e.ok()) {
         if (e.code() == errc::kDestroyed) return;
         if (e.code() == errc::kGroupAuthorizationFailed) {
@@ -365,12 +362,11 @@ void GroupMember::send_join() {
   // The coordinator holds JoinGroup until every member joined (up to the
   // rebalance timeout).
   ro.timeout_ms = opts_.request_timeout_ms + opts_.rebalance_timeout_ms;
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   nc_.send(
       node(), std::move(req),
       [this, alive](const Error& err, proto::JoinGroupResponse& resp) {
-        auto a = alive.lock();
-        if (!a || !*a) return;
+        if (!alive.alive()) return;
         on_join(err, resp);
       },
       ro);
@@ -461,12 +457,11 @@ void GroupMember::assign_when_metadata_ready(GroupAssignmentInput in, net::TimeP
   for (auto& t : group_topics_)
     if (known->topic(t) == nullptr) missing = true;
   if (missing && net::now() < deadline) {
-    std::weak_ptr<bool> alive = alive_;
+    io::Lifetime::Weak alive = lifetime_.weak();
     int32_t generation = generation_;
     nc_.metadata().wait_for_update(deadline, [this, alive, generation, in = std::move(in), deadline](
                                                  const Error&, const net::MetadataManager::Snapshot&) mutable {
-      auto a = alive.lock();
-      if (!a || !*a || !active_ || generation != generation_ || phase_ != Phase::kSyncing) return;
+      if (!alive.alive() || !active_ || generation != generation_ || phase_ != Phase::kSyncing) return;
       assign_when_metadata_ready(std::move(in), deadline);
     });
     return;
@@ -534,12 +529,11 @@ void GroupMember::send_sync(std::vector<proto::SyncGroupRequest::SyncGroupReques
   req.assignments = std::move(assignments);
   net::RequestOptions ro;
   ro.timeout_ms = opts_.request_timeout_ms + opts_.rebalance_timeout_ms;
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   nc_.send(
       node(), std::move(req),
       [this, alive](const Error& err, proto::SyncGroupResponse& resp) {
-        auto a = alive.lock();
-        if (!a || !*a) return;
+        if (!alive.alive()) return;
         on_sync(err, resp);
       },
       ro);
@@ -659,11 +653,10 @@ void GroupMember::send_heartbeat() {
   req.generation_id = generation_;
   req.member_id = member_id_;
   req.group_instance_id = opts_.group_instance_id;
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   int32_t sent_generation = generation_;
   nc_.send(node(), std::move(req), [this, alive, sent_generation](const Error& err, proto::HeartbeatResponse& resp) {
-    auto a = alive.lock();
-    if (!a || !*a) return;
+    if (!alive.alive()) return;
     heartbeat_in_flight_ = false;
     // An answer about an older generation says nothing about this one.
     if (sent_generation != generation_) return;

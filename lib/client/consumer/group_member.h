@@ -32,6 +32,7 @@
 #include "client/core/resolved_config.h"
 #include "client/net/coordinator_cache.h"
 #include "client/net/net_client.h"
+#include "io/lifetime.h"
 #include "io/timer.h"
 
 namespace kfk::consumer {
@@ -133,7 +134,7 @@ class GroupMember {
   GroupOptions opts_;
   std::vector<std::shared_ptr<PartitionAssignor>> assignors_;
   GroupLogFn log_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
   bool shut_down_ = false;
 
   // Subscription.

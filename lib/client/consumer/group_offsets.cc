@@ -21,11 +21,10 @@ void GroupMember::after_ms(int64_t ms, std::function<void()> fn) {
 
 void GroupMember::retry_fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
                                              CommittedCallback cb) {
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   after_ms(opts_.retry_backoff_ms, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)]() mutable {
-    auto a = alive.lock();
     CommittedOffsets none;
-    if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), none);
+    if (!alive.alive()) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), none);
     fetch_committed(std::move(parts), deadline, std::move(cb));
   });
 }
@@ -34,7 +33,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
                               CommitResultFn cb) {
   KFK_DCHECK_ON_LOOP(nc_.loop());
   if (offsets.empty()) return cb(Error());
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   with_coordinator(deadline, [this, alive, offsets = std::move(offsets), deadline,
                               cb = std::move(cb)](const Error& e, int32_t target) mutable {
     if (!e.ok()) return cb(e);
@@ -65,8 +64,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
     nc_.send(target, std::move(req),
              [this, alive, offsets = std::move(offsets), deadline, cb = std::move(cb), sent_generation](
                  const Error& err, proto::OffsetCommitResponse& resp) mutable {
-               auto a = alive.lock();
-               if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
+               if (!alive.alive()) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
                Error e2 = err;
                if (e2.ok()) {
                  for (auto& t : resp.topics)
@@ -104,8 +102,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
                  return cb(e2);
                after_ms(opts_.retry_backoff_ms, [this, alive, offsets = std::move(offsets), deadline,
                                                  cb = std::move(cb)]() mutable {
-                 auto a2 = alive.lock();
-                 if (!a2 || !*a2) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
+                 if (!alive.alive()) return cb(Error::from_code(errc::kDestroyed, "consumer closed"));
                  commit(std::move(offsets), deadline, std::move(cb));
                });
              });
@@ -115,7 +112,7 @@ void GroupMember::commit(std::map<TopicPartition, OffsetAndMetadata> offsets, ne
 void GroupMember::fetch_committed(std::vector<TopicPartition> parts, net::TimePoint deadline,
                                        CommittedCallback cb) {
   KFK_DCHECK_ON_LOOP(nc_.loop());
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   with_coordinator(deadline, [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
                                  const Error& e, int32_t target) mutable {
     CommittedOffsets out;
@@ -136,8 +133,7 @@ void GroupMember::fetch_committed(std::vector<TopicPartition> parts, net::TimePo
              [this, alive, parts = std::move(parts), deadline, cb = std::move(cb)](
                  const Error& err, proto::OffsetFetchResponse& resp) mutable {
                CommittedOffsets out;
-               auto a = alive.lock();
-               if (!a || !*a) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), out);
+               if (!alive.alive()) return cb(Error::from_code(errc::kDestroyed, "consumer closed"), out);
                Error e2 = err;
                auto take = [&](const std::string& topic, int32_t p, int64_t off, int32_t epoch,
                                const std::optional<std::string>& md, int16_t code) {

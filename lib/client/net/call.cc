@@ -37,7 +37,7 @@ Retrier::Retrier(NetClient& nc, std::string name, TimePoint deadline, int64_t ma
 // An owner may release a stopped Retrier on another thread (an admin op,
 // after its result was read): only a running one touches its state.
 Retrier::~Retrier() {
-  if (!stopped_) *alive_ = false;
+  if (!stopped_) lifetime_.end();
 }
 
 void Retrier::start(std::function<void()> attempt_fn, std::function<void(const Error&)> give_up_fn) {
@@ -59,7 +59,7 @@ void Retrier::start(std::function<void()> attempt_fn, std::function<void(const E
 void Retrier::stop() {
   if (stopped_) return;
   stopped_ = true;
-  *alive_ = false;
+  lifetime_.end();
   // Timers die here, on the network thread (safe inside their own callback).
   retry_timer_.reset();
   deadline_timer_.reset();
@@ -92,9 +92,9 @@ void Retrier::on_retry_timer() {
   if (refresh_wanted_ && nc_.metadata().current()->generation() == refresh_generation_) {
     // Route with the refreshed metadata, not the one that failed.
     refresh_wanted_ = false;
-    std::weak_ptr<bool> alive = alive_;
+    io::Lifetime::Weak alive = lifetime_.weak();
     nc_.metadata().wait_for_update(deadline_, [this, alive](const Error&, const MetadataManager::Snapshot&) {
-      if (auto a = alive.lock(); !a || !*a) return;
+      if (!alive.alive()) return;
       auto attempt = attempt_;  // the attempt may end the owner, and this Retrier
       attempt();                // a failed wait (the deadline, shutdown) ends elsewhere
     });

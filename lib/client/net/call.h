@@ -10,7 +10,7 @@
 //   spec.name = "InitProducerId";
 //   spec.route = Route::any_node();
 //   spec.deadline = after_ms(60000);
-//   spec.owner = alive_;                      // the owner's lifetime token
+//   spec.owner = lifetime_.weak();            // the owner's io::Lifetime
 //   Call<proto::InitProducerIdRequest>::start(nc, std::move(spec),
 //       [](int32_t node, const ClusterMetadata* md) { return proto::InitProducerIdRequest{...}; },
 //       [](const Error& err, auto& reply) {
@@ -34,9 +34,9 @@
 // attempt.
 //
 // Lifetime: a call keeps itself alive while it runs (its NetClient's
-// CallRegistry holds it). Once `spec.owner` has expired, the call ends at
-// its next event without calling `done` (the one idiom: owners hold a
-// std::shared_ptr token, calls a weak_ptr to it). When the NetClient stops,
+// CallRegistry holds it). Once `spec.owner` has ended, the call ends at
+// its next event without calling `done` (io/lifetime.h, the one idiom:
+// owners hold an io::Lifetime, callbacks its Weak). When the NetClient stops,
 // running calls end with errc::kDestroyed.
 #pragma once
 
@@ -48,6 +48,7 @@
 #include "client/net/coordinator_cache.h"
 #include "client/net/net_client.h"
 #include "io/backoff.h"
+#include "io/lifetime.h"
 #include "io/timer.h"
 
 namespace kfk::net {
@@ -122,7 +123,7 @@ struct CallSpec {
   int16_t min_version = -1;         // narrows the versions tried (RequestOptions)
   int16_t max_version = -1;
   int64_t max_retries = INT64_MAX;
-  std::weak_ptr<const void> owner;  // required: see Lifetime above
+  io::Lifetime::Weak owner;  // required: see Lifetime above
 };
 
 // Retrier: attempts separated by the backoff until the work is done, fails
@@ -177,7 +178,7 @@ class Retrier {
   std::function<void(const Error&)> give_up_;
   std::unique_ptr<io::Timer> retry_timer_;
   std::unique_ptr<io::Timer> deadline_timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
   int attempts_ = 0;
   int64_t last_wait_ms_ = -1;
   Error last_error_;
@@ -205,7 +206,7 @@ class CallBase : public std::enable_shared_from_this<CallBase> {
   virtual void send_to(int32_t node, const std::shared_ptr<const ClusterMetadata>& md) = 0;
   // Calls the typed `done` with `err` and an empty answer.
   virtual void fail_typed(const Error& err) = 0;
-  bool owner_alive() const { return !spec_.owner.expired(); }
+  bool owner_alive() const { return spec_.owner.alive(); }
   // An attempt answered (transport error or not) with `o` from `node`.
   // Returns true when the caller should complete the call with o.error.
   bool settle(const Outcome& o, int32_t node);

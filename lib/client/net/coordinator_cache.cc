@@ -20,7 +20,7 @@ CoordinatorCache::~CoordinatorCache() { shutdown(); }
 void CoordinatorCache::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  *alive_ = false;
+  lifetime_.end();
   auto entries = std::move(entries_);
   entries_.clear();
   const Error destroyed = Error::from_code(errc::kDestroyed, "client closed");
@@ -58,11 +58,11 @@ void CoordinatorCache::find(const CoordinatorKey& key, TimePoint deadline) {
   RequestOptions ro;
   ro.timeout_ms = std::max<int64_t>(1, std::min(pool_.options().request_timeout_ms, ms_until(deadline)));
   if (key.type != CoordinatorType::kGroup) ro.min_version = 1;  // v0 knows only groups
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   send_request(
       pool_, kAnyNode, std::move(req),
       [this, alive, key, deadline](const Error& err, Reply<proto::FindCoordinatorResponse>& reply) {
-        if (auto a = alive.lock(); !a || !*a) return;
+        if (!alive.alive()) return;
         if (!err.ok()) return resolved(key, err, -1, deadline);
         const auto& r = reply.msg;
         int16_t code = r.error_code;
@@ -93,9 +93,9 @@ void CoordinatorCache::resolved(const CoordinatorKey& key, const Error& err, int
   if (!err.ok() || pool_.knows(node_id)) return complete(key, err, node_id);
   // A broker this client has not seen in the metadata yet: learn its
   // address first.
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   metadata_.wait_for_update(deadline, [this, alive, key, node_id](const Error& e, const auto&) {
-    if (auto a = alive.lock(); !a || !*a) return;
+    if (!alive.alive()) return;
     if (e.ok() && pool_.knows(node_id)) return complete(key, Error(), node_id);
     complete(key,
              e.code() == errc::kDestroyed

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "client/net/clock.h"
+#include "io/lifetime.h"
 #include "kfk/error.h"
 
 namespace kfk::net {
@@ -80,7 +81,7 @@ class CoordinatorCache {
   ConnectionPool& pool_;
   MetadataManager& metadata_;
   std::map<CoordinatorKey, Entry> entries_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
   bool shut_down_ = false;
   uint64_t requests_sent_ = 0;
 };

@@ -16,11 +16,11 @@ MetadataManager::MetadataManager(ConnectionPool& pool, const NetOptions& opts, s
       cell_(cell ? std::move(cell) : std::make_shared<SnapshotCell>()),
       backoff_(opts.retry_backoff_ms, opts.retry_backoff_max_ms),
       timer_(pool.loop(), [this] { on_timer(); }) {
-  auto alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   pool_.add_state_listener([this, alive](int32_t node, BrokerConnection::State s, const Error& why) {
     // A broker dropping often means leadership moved (the Java client
     // refreshes on every disconnect too).
-    if (!*alive || shut_down_ || s != BrokerConnection::State::kDisconnected) return;
+    if (!alive.alive() || shut_down_ || s != BrokerConnection::State::kDisconnected) return;
     if (node >= 0 && !why.ok() && why.code() != errc::kDestroyed)
       request_refresh("connection to broker " + std::to_string(node) + " failed");
   });
@@ -28,7 +28,7 @@ MetadataManager::MetadataManager(ConnectionPool& pool, const NetOptions& opts, s
 
 MetadataManager::~MetadataManager() {
   shutdown();
-  *alive_ = false;
+  lifetime_.end();
 }
 
 void MetadataManager::start() {
@@ -120,12 +120,12 @@ void MetadataManager::send_refresh() {
   req.allow_auto_topic_creation = opts_.allow_auto_topic_creation;
   RequestOptions ro;
   ro.min_version = 1;  // v0 reads an empty topic list as "all topics"
-  auto alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   bool all = all_topics_;
   send_request(
       pool_, kAnyNode, std::move(req),
       [this, alive, all](const Error& err, proto::MetadataResponse& resp) {
-        if (!*alive || shut_down_) return;
+        if (!alive.alive() || shut_down_) return;
         if (all != all_topics_) pending_ = true;  // the interest changed meanwhile
         on_response(err, resp);
       },

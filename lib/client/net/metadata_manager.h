@@ -27,6 +27,7 @@
 #include "client/net/cluster_metadata.h"
 #include "client/net/connection_pool.h"
 #include "io/backoff.h"
+#include "io/lifetime.h"
 #include "io/mutex.h"
 #include "io/timer.h"
 
@@ -131,7 +132,7 @@ class MetadataManager {
 
   ConnectionPool& pool_;
   NetOptions opts_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
   bool started_ = false;
   bool shut_down_ = false;
 

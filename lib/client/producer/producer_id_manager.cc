@@ -21,8 +21,7 @@ ProducerIdManager::ProducerIdManager(net::NetClient& nc, ProducerIdConfig config
 ProducerIdManager::~ProducerIdManager() { stop(); }
 
 void ProducerIdManager::stop() {
-  if (alive_) *alive_ = false;
-  alive_.reset();  // a running InitProducerId call ends at its next event
+  lifetime_.end();  // a running InitProducerId call ends at its next event
 }
 
 ProducerIdManager::Partition& ProducerIdManager::partition(std::string_view topic, int32_t partition) {
@@ -51,7 +50,7 @@ bool ProducerIdManager::ready_to_drain(int produce_in_flight) {
   if (!config_.idempotent) return true;
   if (has_producer_id() && !bump_pending_) return true;
   // A bump waits until no batch of the old epoch is in flight.
-  if (!init_running_ && alive_ && !(has_producer_id() && produce_in_flight > 0)) init_producer_id();
+  if (!init_running_ && !lifetime_.ended() && !(has_producer_id() && produce_in_flight > 0)) init_producer_id();
   return false;
 }
 
@@ -123,7 +122,7 @@ void ProducerIdManager::init_producer_id() {
   net::CallSpec spec;
   spec.name = "InitProducerId";
   spec.route = net::Route::any_node();
-  spec.owner = alive_;
+  spec.owner = lifetime_.weak();
   using InitCall = net::Call<proto::InitProducerIdRequest>;
   InitCall::start(
       nc_, std::move(spec),

@@ -36,6 +36,7 @@
 #include "client/net/call.h"
 #include "client/net/net_client.h"
 #include "client/producer/producer_batch.h"
+#include "io/lifetime.h"
 
 namespace kfk::producer {
 
@@ -132,7 +133,7 @@ class ProducerIdManager {
   std::function<void()> wake_;
   std::function<void(const Error&)> on_fatal_;
   // The owner token of the InitProducerId call (net/call.h).
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
 
   int64_t producer_id_ = -1;
   int16_t producer_epoch_ = -1;

@@ -46,7 +46,7 @@ Sender::Sender(net::NetClient& net, RecordAccumulator& accumulator, SenderConfig
       pid_(net, ProducerIdConfig{config.idempotent, config.max_in_flight, config.transaction_timeout_ms}, counters,
            std::move(log), [this] { arm_timer(0); }, [this](const Error& e) { set_fatal(e); }) {}
 
-Sender::~Sender() { *alive_ = false; }
+Sender::~Sender() { lifetime_.end(); }
 
 int64_t Sender::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -56,15 +56,15 @@ int64_t Sender::now_ms() const {
 void Sender::start() {
   KFK_DCHECK_ON_LOOP(net_.loop());
   timer_ = std::make_unique<io::Timer>(net_.loop(), [this] { run(); });
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   // A broker became reachable, or the metadata changed (new leaders): look
   // again on the next loop iteration (not from inside those callbacks).
   net_.pool().add_state_listener([this, alive](int32_t, net::BrokerConnection::State s, const Error&) {
-    if (alive.expired() || !*alive.lock()) return;
+    if (!alive.alive()) return;
     if (s == net::BrokerConnection::State::kReady || s == net::BrokerConnection::State::kDisconnected) arm_timer(0);
   });
   net_.metadata().add_update_listener([this, alive](const net::MetadataManager::Snapshot&) {
-    if (alive.expired() || !*alive.lock()) return;
+    if (!alive.alive()) return;
     arm_timer(0);
   });
   run();
@@ -217,11 +217,11 @@ void Sender::send_produce(int32_t node, std::vector<BatchPtr>& batches, int64_t 
   net::RequestOptions opts;
   opts.min_version = 3;  // record batches v2
   opts.timeout_ms = std::max<int64_t>(deadline_ms, 1);
-  std::weak_ptr<bool> alive = alive_;
+  io::Lifetime::Weak alive = lifetime_.weak();
   net_.send(
       node, std::move(req),
       [this, alive, req_state](const Error& err, proto::ProduceResponse& resp) {
-        if (alive.expired() || !*alive.lock()) return;  // the sender is gone: BatchPtrs purge themselves
+        if (!alive.alive()) return;  // the sender is gone: BatchPtrs purge themselves
         on_produce_response(req_state, err, resp);
       },
       opts);

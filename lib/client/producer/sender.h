@@ -65,6 +65,7 @@
 #include <vector>
 
 #include "client/net/net_client.h"
+#include "io/lifetime.h"
 #include "io/timer.h"
 #include "client/producer/producer_id_manager.h"
 #include "client/producer/record_accumulator.h"
@@ -164,7 +165,7 @@ class Sender {
   const SenderConfig config_;
   SenderCounters& counters_;
   LogFn log_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  io::Lifetime lifetime_;  // io/lifetime.h
   std::unique_ptr<io::Timer> timer_;
   bool in_run_ = false;
 

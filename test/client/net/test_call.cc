@@ -35,7 +35,7 @@ proto::InitProducerIdRequest init_request(int32_t, const ClusterMetadata*) {
 }
 
 // Starts an InitProducerId call to any broker; counts the attempts' answers.
-void start_init(NetClient& nc, const std::shared_ptr<int>& owner, TimePoint deadline, int64_t max_retries,
+void start_init(NetClient& nc, const std::shared_ptr<io::Lifetime>& owner, TimePoint deadline, int64_t max_retries,
                 std::shared_ptr<std::atomic<int>> answers, Slot<Done> done) {
   on_loop(nc, [&] {
     CallSpec spec;
@@ -43,7 +43,7 @@ void start_init(NetClient& nc, const std::shared_ptr<int>& owner, TimePoint dead
     spec.route = Route::any_node();
     spec.deadline = deadline;
     spec.max_retries = max_retries;
-    spec.owner = owner;
+    spec.owner = owner->weak();
     InitCall::start(
         nc, std::move(spec), init_request,
         [answers](const Error& err, InitReply& r) -> Outcome {
@@ -69,13 +69,13 @@ int16_t offset_fetch_code(const Reply<proto::OffsetFetchResponse>& r) {
 }
 
 // An OffsetFetch call for partition t-0 of `group`, routed to its coordinator.
-void start_offset_fetch(NetClient& nc, const std::shared_ptr<int>& owner, const std::string& group, Slot<Done> done) {
+void start_offset_fetch(NetClient& nc, const std::shared_ptr<io::Lifetime>& owner, const std::string& group, Slot<Done> done) {
   on_loop(nc, [&] {
     CallSpec spec;
     spec.name = "OffsetFetch";
     spec.route = Route::coordinator_of({CoordinatorType::kGroup, group});
     spec.deadline = after_ms(10000);
-    spec.owner = owner;
+    spec.owner = owner->weak();
     std::vector<TopicPartition> parts{TopicPartition("t", 0)};
     Call<proto::OffsetFetchRequest>::start(
         nc, std::move(spec),
@@ -96,7 +96,7 @@ TEST_CASE("Call: retriable answers are retried after the backoff until one succe
   rd_kafka_mock_push_request_errors(mc.get(), 22 /* InitProducerId */, 3, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
                                     RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
                                     RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   start_init(nc, owner, after_ms(20000), INT64_MAX, answers, done);
@@ -154,7 +154,7 @@ TEST_CASE("Call: after max_retries the last error ends the call") {
   rd_kafka_mock_push_request_errors(mc.get(), 22, 4, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
                                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
                                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   start_init(nc, owner, after_ms(20000), 2, answers, done);
@@ -169,7 +169,7 @@ TEST_CASE("Call: a non-retriable answer ends the call at once") {
   NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   rd_kafka_mock_push_request_errors(mc.get(), 22, 1, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED);
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   start_init(nc, owner, after_ms(20000), INT64_MAX, answers, done);
@@ -185,7 +185,7 @@ TEST_CASE("Call: at the deadline the call ends with a timeout naming the last er
   nc.start();
   std::vector<rd_kafka_resp_err_t> errs(200, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
   rd_kafka_mock_push_request_errors_array(mc.get(), 22, errs.size(), errs.data());
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   start_init(nc, owner, after_ms(400), INT64_MAX, answers, done);
@@ -212,7 +212,7 @@ TEST_CASE("Call: a leader route follows the partition's new leader after a metad
   rd_kafka_mock_partition_set_leader(mc.get(), "t", 0, 2);
   rd_kafka_mock_push_request_errors(mc.get(), 2 /* ListOffsets */, 1, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
   const uint64_t refreshes = on_loop(nc, [&] { return nc.metadata().requests_sent(); });
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   on_loop(nc, [&] {
@@ -220,7 +220,7 @@ TEST_CASE("Call: a leader route follows the partition's new leader after a metad
     spec.name = "ListOffsets";
     spec.route = Route::leader("t", 0);
     spec.deadline = after_ms(10000);
-    spec.owner = owner;
+    spec.owner = owner->weak();
     Call<proto::ListOffsetsRequest>::start(
         nc, std::move(spec),
         [](int32_t, const ClusterMetadata* md) {
@@ -250,7 +250,7 @@ TEST_CASE("Call: NOT_COORDINATOR makes a coordinator route find the coordinator 
   NetClient nc(test_options(mock_servers(mc)));
   nc.start();
   wait_metadata(nc, "t");
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   Slot<Done> first;
   start_offset_fetch(nc, owner, "g", first);
   REQUIRE(first.wait());
@@ -279,7 +279,7 @@ TEST_CASE("Call: once its owner is gone a call ends without calling back") {
   nc.start();
   std::vector<rd_kafka_resp_err_t> errs(500, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
   rd_kafka_mock_push_request_errors_array(mc.get(), 22, errs.size(), errs.data());
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   start_init(nc, owner, kNever, INT64_MAX, answers, done);
@@ -299,7 +299,7 @@ TEST_CASE("Call: stopping the client ends running calls with kDestroyed") {
   nc.start();
   std::vector<rd_kafka_resp_err_t> errs(500, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
   rd_kafka_mock_push_request_errors_array(mc.get(), 22, errs.size(), errs.data());
-  auto owner = std::make_shared<int>(0);
+  auto owner = std::make_shared<io::Lifetime>();
   auto answers = std::make_shared<std::atomic<int>>(0);
   Slot<Done> done;
   start_init(nc, owner, kNever, INT64_MAX, answers, done);
