@@ -64,24 +64,18 @@ CoordinatorRuntime::CoordinatorRuntime(uv_loop_t* loop, CoordinatorRuntimeOption
       replicas_(replicas),
       on_append_(std::move(on_append)),
       states_(static_cast<size_t>(std::max(1, options_.num_partitions)), PartitionState::kUnloaded),
-      deadline_timer_(new uv_timer_t),
-      post_timer_(new uv_timer_t) {
-  for (uv_timer_t* t : {deadline_timer_, post_timer_}) {
-    uv_timer_init(loop_, t);
-    t->data = this;
-  }
-}
+      // Run on the loop thread.
+      deadline_timer_(std::make_unique<io::Timer>(loop_,
+                                                  [this] {
+                                                    if (shard_ != nullptr) shard_->on_deadline();
+                                                  })),
+      post_timer_(std::make_unique<io::Timer>(loop_, [this] { run_posted(); })) {}
 
 CoordinatorRuntime::~CoordinatorRuntime() { close(); }
 
 void CoordinatorRuntime::close() {
-  for (uv_timer_t** t : {&deadline_timer_, &post_timer_}) {
-    if (*t == nullptr) continue;
-    uv_timer_stop(*t);
-    (*t)->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(*t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    *t = nullptr;
-  }
+  deadline_timer_.reset();
+  post_timer_.reset();
 }
 
 void CoordinatorRuntime::warn(const std::string& msg) const { server_log(options_.name + ": " + msg); }
@@ -208,18 +202,11 @@ Status CoordinatorRuntime::append(int32_t partition, const std::vector<Coordinat
 void CoordinatorRuntime::schedule(uint64_t due_ms) {
   if (deadline_timer_ == nullptr || stopped_) return;
   uint64_t t = now();
-  // Runs on the loop thread.
-  uv_timer_start(
-      deadline_timer_,
-      [](uv_timer_t* h) {
-        auto* self = static_cast<CoordinatorRuntime*>(h->data);
-        if (self != nullptr && self->shard_ != nullptr) self->shard_->on_deadline();
-      },
-      due_ms > t ? due_ms - t : 0, 0);
+  deadline_timer_->start(static_cast<int64_t>(due_ms > t ? due_ms - t : 0));
 }
 
 void CoordinatorRuntime::cancel_deadline() {
-  if (deadline_timer_) uv_timer_stop(deadline_timer_);
+  if (deadline_timer_) deadline_timer_->stop();
 }
 
 void CoordinatorRuntime::run_posted() {
@@ -230,22 +217,15 @@ void CoordinatorRuntime::run_posted() {
 
 void CoordinatorRuntime::post(std::function<void()> fn) {
   posted_.push_back(std::move(fn));
-  if (post_timer_ == nullptr) return;
-  // Runs on the loop thread.
-  uv_timer_start(
-      post_timer_,
-      [](uv_timer_t* t) {
-        if (auto* self = static_cast<CoordinatorRuntime*>(t->data)) self->run_posted();
-      },
-      0, 0);
+  if (post_timer_ != nullptr) post_timer_->start(0);
 }
 
 void CoordinatorRuntime::shutdown() {
   if (stopped_) return;
   stopped_ = true;
   run_posted();
-  if (deadline_timer_) uv_timer_stop(deadline_timer_);
-  if (post_timer_) uv_timer_stop(post_timer_);
+  if (deadline_timer_) deadline_timer_->stop();
+  if (post_timer_) post_timer_->stop();
 }
 
 }  // namespace kfk::broker

@@ -28,12 +28,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cluster/local_controller.h"
+#include "io/timer.h"
 #include "protocol/record_batch.h"
 #include "replication/replica_manager.h"
 
@@ -110,7 +112,7 @@ class CoordinatorRuntime {
   void post(std::function<void()> fn);
   // Shutdown: runs what is posted now and stops the clocks.
   void shutdown();
-  // Releases the timer handles (the loop must run once more).
+  // Releases the timers (their handles are freed on a later loop iteration).
   void close();
 
  private:
@@ -127,8 +129,8 @@ class CoordinatorRuntime {
   std::vector<PartitionState> states_;
   bool stopped_ = false;
 
-  uv_timer_t* deadline_timer_;
-  uv_timer_t* post_timer_;  // posted callbacks, next iteration
+  std::unique_ptr<io::Timer> deadline_timer_;
+  std::unique_ptr<io::Timer> post_timer_;  // posted callbacks, next iteration
   std::vector<std::function<void()>> posted_;
 };
 

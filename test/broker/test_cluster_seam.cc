@@ -95,7 +95,7 @@ TEST_CASE("cluster seam: leader elsewhere, follower here, not hosted, epoch chec
   ReplicaManager rm(1, *logs, cache);
   auto publish = [&](uint64_t version, int32_t leader0, int32_t epoch0) {
     auto t = std::make_shared<TopicImage>();
-    t->name = "t";
+    t->name = std::string("t");  // not = "t": GCC 12 PR 105329 (-Wrestrict)
     t->id = logs->topic("t")->id;
     t->partitions.resize(2);
     t->partitions[0] = PartitionImage{leader0, epoch0, {1, 2}, {1, 2}};
