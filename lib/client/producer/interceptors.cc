@@ -58,10 +58,11 @@ void InterceptorChain::on_acknowledgement(const RecordMetadata& metadata, const 
   }
 }
 
-void InterceptorChain::on_send_error(const ProducerRecord& record, int32_t partition, const Error& error) const {
+void InterceptorChain::on_send_error(const ProducerRecord& record, std::string_view topic, int32_t partition,
+                                     const Error& error) const {
   if (interceptors_.empty()) return;
   RecordMetadata md;
-  md.topic = record.topic;
+  md.topic = topic;
   md.partition = record.partition.value_or(partition);
   md.serialized_key_size = record.key ? static_cast<int32_t>(record.key->size()) : -1;
   md.serialized_value_size = record.value ? static_cast<int32_t>(record.value->size()) : -1;

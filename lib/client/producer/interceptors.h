@@ -38,7 +38,10 @@ class InterceptorChain {
   // For a record that failed before it reached a batch (serialization,
   // partitioning, buffer full...): reports it to on_acknowledgement() with
   // the topic, the partition (-1 when not chosen yet) and the error.
-  void on_send_error(const ProducerRecord& record, int32_t partition, const Error& error) const;
+  // `topic` is the name the metadata points at (RecordMetadata::topic: the
+  // producer's own copy, valid while the producer exists).
+  void on_send_error(const ProducerRecord& record, std::string_view topic, int32_t partition,
+                     const Error& error) const;
 
   // Calls every close(), once; exceptions are logged.
   void close();

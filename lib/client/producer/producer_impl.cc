@@ -176,10 +176,13 @@ void ProducerImpl::fail_early(ProducerRecord&& record, int32_t partition, const 
   };
   auto early = std::make_shared<Early>(Early{std::move(record), std::move(callback)});
   executor_.post([this, early, partition, err] {
-    interceptors_.on_send_error(early->record, partition, err);
+    // RecordMetadata::topic must outlive the record (the callback may keep
+    // it, e.g. in a future's DeliveryResult): the producer's own copy.
+    const std::string_view topic = failed_topic_name(early->record.topic);
+    interceptors_.on_send_error(early->record, topic, partition, err);
     if (!early->callback) return;
     RecordMetadata md;
-    md.topic = early->record.topic;
+    md.topic = topic;
     md.partition = partition;
     md.serialized_key_size = early->record.key ? static_cast<int32_t>(early->record.key->size()) : -1;
     md.serialized_value_size = early->record.value ? static_cast<int32_t>(early->record.value->size()) : -1;
@@ -191,6 +194,13 @@ void ProducerImpl::fail_early(ProducerRecord&& record, int32_t partition, const 
       interceptors_.log("delivery callback threw");
     }
   });
+}
+
+std::string_view ProducerImpl::failed_topic_name(std::string_view topic) {
+  MutexLock lock(failed_topic_names_mu_);
+  auto it = failed_topic_names_.find(topic);
+  if (it == failed_topic_names_.end()) it = failed_topic_names_.emplace(topic).first;
+  return *it;
 }
 
 std::shared_ptr<const TopicView> ProducerImpl::cached_view(std::string_view topic, uint64_t generation) const {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "client/producer/interceptors.h"
 #include "client/producer/record_accumulator.h"
 #include "client/producer/sender.h"
+#include "io/mutex.h"
 #include "kfk/producer.h"
 
 namespace kfk::producer {
@@ -107,6 +109,13 @@ class ProducerImpl final : public Producer {
   // Topics whose metadata wait failed for a known cause (see
   // known_topic_failure()), with that failure. Guarded by topics_mu_.
   std::unordered_map<std::string, Error> failed_topics_;
+
+  // The names RecordMetadata::topic points at for records that failed
+  // before reaching a batch (fail_early): stable nodes, one per distinct
+  // name, kept while the producer exists (the header's promise).
+  std::string_view failed_topic_name(std::string_view topic);
+  Mutex failed_topic_names_mu_;
+  std::set<std::string, std::less<>> failed_topic_names_ GUARDED_BY(failed_topic_names_mu_);
 
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> closed_{false};

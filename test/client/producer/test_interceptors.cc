@@ -68,7 +68,7 @@ TEST_CASE("interceptors run in order and a throwing one is skipped, logged, harm
   CHECK(logs.size() == 2);  // the thrower's `throw 42` was caught too
 
   acks.clear();
-  chain.on_send_error(ProducerRecord("t", "v"), -1, kfk::Error::from_code(kfk::errc::kQueueFull));
+  chain.on_send_error(ProducerRecord("t", "v"), "t", -1, kfk::Error::from_code(kfk::errc::kQueueFull));
   CHECK(acks == std::vector<std::string>{"a:-1:QUEUE_FULL", "b:-1:QUEUE_FULL"});
 
   chain.close();
