@@ -40,7 +40,7 @@ namespace kfk::broker {
 
 class Broker;
 
-class Connection : public std::enable_shared_from_this<Connection>, private io::StreamReader {
+class Connection final : public std::enable_shared_from_this<Connection>, private io::StreamReader {
  public:
   Connection(Broker& broker, uint64_t id, std::unique_ptr<io::Stream> stream, size_t max_request_bytes,
              std::function<void(uint64_t)> on_closed);

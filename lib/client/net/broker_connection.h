@@ -49,7 +49,7 @@
 
 namespace kfk::net {
 
-class BrokerConnection : private io::StreamReader {
+class BrokerConnection final : private io::StreamReader {
  public:
   enum class State : uint8_t { kDisconnected, kResolving, kConnecting, kNegotiating, kReady };
   static const char* state_name(State s);

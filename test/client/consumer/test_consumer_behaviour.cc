@@ -4,7 +4,9 @@
 // max.poll.interval.ms, calls from two threads at once, wakeup() from a
 // signal handler, and a listener given to subscribe().
 // GCC 12's <regex> trips a false -Wmaybe-uninitialized when instantiated at -O2.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <doctest/doctest.h>
 #include <pthread.h>
 

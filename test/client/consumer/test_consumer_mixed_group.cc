@@ -38,7 +38,9 @@
 //
 // Test names avoid commas: doctest's -tc="..." splits its patterns at them.
 // GCC 12's <regex> trips a false -Wmaybe-uninitialized when instantiated at -O2.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -73,7 +75,10 @@ bool wait_until(const std::function<bool()>& pred, int ms) {
 
 std::string show(const Parts& p) {
   std::string s = "{";
-  for (int32_t x : p) s += (s.size() > 1 ? "," : "") + std::to_string(x);
+  for (int32_t x : p) {
+    if (s.size() > 1) s += ',';
+    s += std::to_string(x);
+  }
   return s + "}";
 }
 
