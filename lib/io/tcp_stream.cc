@@ -201,7 +201,7 @@ std::string TcpStream::peer() const {
   if (ss.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     uv_ip6_name(a, ip, sizeof ip);
-    return "[" + std::string(ip) + "]:" + std::to_string(ntohs(a->sin6_port));
+    return '[' + std::string(ip) + "]:" + std::to_string(ntohs(a->sin6_port));
   }
   auto* a = reinterpret_cast<sockaddr_in*>(&ss);
   uv_ip4_name(a, ip, sizeof ip);
