@@ -113,7 +113,13 @@ long syscall(long number, ...) {
   long a3 = va_arg(ap, long), a4 = va_arg(ap, long), a5 = va_arg(ap, long);
   va_end(ap);
   if (number == SYS_close) return close((int)a0);
+  // Looked up once; atomics, since any thread may be first (libstdc++'s
+  // futex waits come through here too).
   static long (*libc_syscall)(long, ...) = NULL;
-  if (libc_syscall == NULL) libc_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-  return libc_syscall(number, a0, a1, a2, a3, a4, a5);
+  long (*real)(long, ...) = __atomic_load_n(&libc_syscall, __ATOMIC_ACQUIRE);
+  if (real == NULL) {
+    real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+    __atomic_store_n(&libc_syscall, real, __ATOMIC_RELEASE);
+  }
+  return real(number, a0, a1, a2, a3, a4, a5);
 }
